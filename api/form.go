@@ -1,0 +1,355 @@
+package api
+
+import (
+	"bytes"
+	"fmt"
+	"unicode/utf8"
+	"unsafe"
+
+	"github.com/iqm-finland/authschema/generated"
+	"github.com/iqm-finland/authschema/validate"
+)
+
+// DefaultMaxBodyBytes is the decoders' default body limit, 64 KiB.
+const DefaultMaxBodyBytes = 64 << 10
+
+// fieldNames are the wire names of the AuthRequest fields, in the Python model's order,
+// which is also the order the encoders write them in.
+var fieldNames = [5]string{
+	validate.FieldClientID,
+	validate.FieldGrantType,
+	validate.FieldUsername,
+	validate.FieldPassword,
+	validate.FieldRefreshToken,
+}
+
+const (
+	idxClientID = iota
+	idxGrantType
+	idxUsername
+	idxPassword
+	idxRefreshToken
+	numFields
+)
+
+// fieldIndex finds a wire name among fieldNames, or -1.
+func fieldIndex(key []byte) int {
+	switch string(key) {
+	case "client_id":
+		return idxClientID
+	case "grant_type":
+		return idxGrantType
+	case "username":
+		return idxUsername
+	case "password":
+		return idxPassword
+	case "refresh_token":
+		return idxRefreshToken
+	}
+	return -1
+}
+
+// values lists the set fields of r in model order; ok[i] tells whether field i is set.
+func values(r *generated.AuthRequest) (v [numFields]string, ok [numFields]bool) {
+	v[idxClientID], ok[idxClientID] = r.ClientID, true
+	if r.GrantType != nil {
+		v[idxGrantType], ok[idxGrantType] = string(*r.GrantType), true
+	}
+	if r.Username != nil {
+		v[idxUsername], ok[idxUsername] = *r.Username, true
+	}
+	if r.Password != nil {
+		v[idxPassword], ok[idxPassword] = *r.Password, true
+	}
+	if r.RefreshToken != nil {
+		v[idxRefreshToken], ok[idxRefreshToken] = *r.RefreshToken, true
+	}
+	return v, ok
+}
+
+// formSafe marks the bytes Python's urllib.parse.quote_plus leaves as they are:
+// ASCII letters, digits and "_.-~". Space becomes '+'; every other byte is %XX in
+// upper-case hex.
+var formSafe = func() (t [256]bool) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] = true
+		t[c-'a'+'A'] = true
+	}
+	for _, c := range "_.-~" {
+		t[c] = true
+	}
+	return t
+}()
+
+const upperHex = "0123456789ABCDEF"
+
+func escapedLen(s string) int {
+	n := len(s)
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !formSafe[c] && c != ' ' {
+			n += 2
+		}
+	}
+	return n
+}
+
+func appendEscaped(dst []byte, s string) []byte {
+	start := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if formSafe[c] {
+			continue
+		}
+		dst = append(dst, s[start:i]...)
+		if c == ' ' {
+			dst = append(dst, '+')
+		} else {
+			dst = append(dst, '%', upperHex[c>>4], upperHex[c&15])
+		}
+		start = i + 1
+	}
+	return append(dst, s[start:]...)
+}
+
+// EncodeForm validates r and encodes it as an application/x-www-form-urlencoded body,
+// byte for byte what the Python client sends: the set fields in the model's order
+// (client_id, grant_type, username, password, refresh_token), escaped as Python's
+// urlencode does. An invalid request is never encoded: the error is the
+// *validate.Error.
+func EncodeForm(r generated.AuthRequest) ([]byte, error) {
+	if _, err := validate.Request(r); err != nil {
+		return nil, fmt.Errorf("encode form: %w", err)
+	}
+	v, ok := values(&r)
+	n := -1
+	for i := range v {
+		if ok[i] {
+			n += 1 + len(fieldNames[i]) + 1 + escapedLen(v[i])
+		}
+	}
+	return appendForm(make([]byte, 0, n), &v, &ok), nil
+}
+
+// AppendForm is EncodeForm appending to dst. On error dst is returned unchanged.
+// Into a buffer with room to spare it allocates nothing.
+func AppendForm(dst []byte, r generated.AuthRequest) ([]byte, error) {
+	if _, err := validate.Request(r); err != nil {
+		return dst, fmt.Errorf("encode form: %w", err)
+	}
+	v, ok := values(&r)
+	return appendForm(dst, &v, &ok), nil
+}
+
+func appendForm(dst []byte, v *[numFields]string, ok *[numFields]bool) []byte {
+	first := true
+	for i := range v {
+		if !ok[i] {
+			continue
+		}
+		if !first {
+			dst = append(dst, '&')
+		}
+		first = false
+		dst = append(dst, fieldNames[i]...)
+		dst = append(dst, '=')
+		dst = appendEscaped(dst, v[i])
+	}
+	return dst
+}
+
+// Decoder holds the settings of the strict decoders. The zero value is ready to use.
+type Decoder struct {
+	// MaxBytes is the largest body accepted; 0 means DefaultMaxBodyBytes.
+	MaxBytes int
+}
+
+func (d Decoder) limit() int {
+	if d.MaxBytes <= 0 {
+		return DefaultMaxBodyBytes
+	}
+	return d.MaxBytes
+}
+
+// DecodeForm parses an application/x-www-form-urlencoded body strictly, with the
+// default limit. See Decoder.Form.
+func DecodeForm(body []byte) (generated.AuthRequest, error) { return Decoder{}.Form(body) }
+
+// DecodeFormRequest decodes a form body and checks it with validate.Request.
+func DecodeFormRequest(body []byte) (generated.AuthRequest, validate.Kind, error) {
+	return Decoder{}.FormRequest(body)
+}
+
+// FormRequest decodes a form body and checks it with validate.Request.
+func (d Decoder) FormRequest(body []byte) (generated.AuthRequest, validate.Kind, error) {
+	r, err := d.Form(body)
+	if err != nil {
+		return generated.AuthRequest{}, validate.KindUnknown, err
+	}
+	k, err := validate.Request(r)
+	return r, k, err
+}
+
+// Form parses an application/x-www-form-urlencoded body strictly. It rejects, with a
+// *DecodeError: a repeated key (ErrDuplicateField); a key that is not one of the five
+// AuthRequest fields (ErrUnknownField); an empty parameter, a parameter without '=',
+// bad percent-encoding or invalid UTF-8 (ErrMalformed); a body over the limit
+// (ErrTooLarge). '+' decodes to a space. It does not apply the kind rules: run
+// validate.Request on the result, or use FormRequest. The result does not share
+// memory with body.
+func (d Decoder) Form(body []byte) (generated.AuthRequest, error) {
+	if len(body) > d.limit() {
+		return generated.AuthRequest{}, tooLarge(d.limit())
+	}
+	var (
+		spans [numFields][2]int
+		seen  [numFields]bool
+		buf   []byte
+	)
+	if len(body) > 0 {
+		buf = make([]byte, 0, len(body))
+	}
+	for rest := body; len(body) > 0; {
+		seg, tail, more := cutByte(rest, '&')
+		if len(seg) == 0 {
+			return generated.AuthRequest{}, &DecodeError{Field: "body", Err: ErrMalformed, Detail: "empty parameter"}
+		}
+		rawKey, rawValue, hasEq := cutByte(seg, '=')
+		if !hasEq {
+			return generated.AuthRequest{}, &DecodeError{Field: "body", Err: ErrMalformed, Detail: "parameter without '='"}
+		}
+		idx, err := formKey(rawKey)
+		if err != nil {
+			return generated.AuthRequest{}, err
+		}
+		if seen[idx] {
+			return generated.AuthRequest{}, &DecodeError{Field: fieldNames[idx], Err: ErrDuplicateField}
+		}
+		seen[idx] = true
+		start := len(buf)
+		var ok bool
+		if buf, ok = unescapeForm(buf, rawValue); !ok {
+			return generated.AuthRequest{}, &DecodeError{Field: fieldNames[idx], Err: ErrMalformed, Detail: "invalid percent-encoding"}
+		}
+		if !utf8.Valid(buf[start:]) {
+			return generated.AuthRequest{}, &DecodeError{Field: fieldNames[idx], Err: ErrMalformed, Detail: "invalid UTF-8"}
+		}
+		spans[idx] = [2]int{start, len(buf)}
+		if !more {
+			break
+		}
+		rest = tail
+	}
+	return build(buf, &spans, &seen), nil
+}
+
+func tooLarge(limit int) error {
+	return &DecodeError{Field: "body", Err: ErrTooLarge, Detail: fmt.Sprintf("over %d bytes", limit)}
+}
+
+// cutByte is bytes.Cut for a one-byte separator.
+func cutByte(s []byte, sep byte) (before, after []byte, found bool) {
+	if i := bytes.IndexByte(s, sep); i >= 0 {
+		return s[:i], s[i+1:], true
+	}
+	return s, nil, false
+}
+
+// formKey decodes a form key and finds its field.
+func formKey(raw []byte) (int, error) {
+	key := raw
+	if bytes.IndexByte(raw, '%') >= 0 || bytes.IndexByte(raw, '+') >= 0 {
+		var scratch [16]byte
+		var ok bool
+		if key, ok = unescapeForm(scratch[:0], raw); !ok {
+			return -1, &DecodeError{Field: "body", Err: ErrMalformed, Detail: "invalid percent-encoding in a key"}
+		}
+	}
+	idx := fieldIndex(key)
+	if idx < 0 {
+		if !utf8.Valid(key) {
+			return -1, &DecodeError{Field: "body", Err: ErrMalformed, Detail: "invalid UTF-8 in a key"}
+		}
+		return -1, &DecodeError{Field: quoteKey(key), Err: ErrUnknownField}
+	}
+	return idx, nil
+}
+
+// unescapeForm appends the form-decoded s to dst.
+func unescapeForm(dst, s []byte) ([]byte, bool) {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '+':
+			dst = append(dst, ' ')
+		case '%':
+			if i+2 >= len(s) {
+				return dst, false
+			}
+			h, l := unhex(s[i+1]), unhex(s[i+2])
+			if h < 0 || l < 0 {
+				return dst, false
+			}
+			dst = append(dst, byte(h<<4|l))
+			i += 2
+		default:
+			dst = append(dst, c)
+		}
+	}
+	return dst, true
+}
+
+func unhex(c byte) int {
+	switch {
+	case '0' <= c && c <= '9':
+		return int(c - '0')
+	case 'a' <= c && c <= 'f':
+		return int(c - 'a' + 10)
+	case 'A' <= c && c <= 'F':
+		return int(c - 'A' + 10)
+	}
+	return -1
+}
+
+// build makes the AuthRequest from the decoded bytes: one string shares buf (which
+// nothing else references), one allocation holds the optional fields.
+func build(buf []byte, spans *[numFields][2]int, seen *[numFields]bool) generated.AuthRequest {
+	var all string
+	if len(buf) > 0 {
+		all = unsafe.String(&buf[0], len(buf))
+	}
+	get := func(i int) string { return all[spans[i][0]:spans[i][1]] }
+	var r generated.AuthRequest
+	if seen[idxClientID] {
+		r.ClientID = get(idxClientID)
+	}
+	if !seen[idxGrantType] && !seen[idxUsername] && !seen[idxPassword] && !seen[idxRefreshToken] {
+		return r
+	}
+	f := new(requestFields)
+	if seen[idxGrantType] {
+		switch g := get(idxGrantType); g {
+		case string(generated.GrantTypePassword):
+			f.grant = generated.GrantTypePassword
+		case string(generated.GrantTypeRefreshToken):
+			f.grant = generated.GrantTypeRefreshToken
+		default:
+			f.grant = generated.GrantType(g)
+		}
+		r.GrantType = &f.grant
+	}
+	if seen[idxUsername] {
+		f.username = get(idxUsername)
+		r.Username = &f.username
+	}
+	if seen[idxPassword] {
+		f.password = get(idxPassword)
+		r.Password = &f.password
+	}
+	if seen[idxRefreshToken] {
+		f.refreshToken = get(idxRefreshToken)
+		r.RefreshToken = &f.refreshToken
+	}
+	return r
+}

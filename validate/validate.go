@@ -1,0 +1,257 @@
+package validate
+
+import (
+	"errors"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/iqm-finland/authschema/generated"
+)
+
+// Kind is the kind of an auth request.
+type Kind int
+
+// The request kinds. KindUnknown is the zero value.
+const (
+	KindUnknown Kind = iota
+	KindPassword
+	KindRefresh
+	KindLogout
+)
+
+// String gives "unknown", "password", "refresh" or "logout".
+func (k Kind) String() string {
+	switch k {
+	case KindPassword:
+		return "password"
+	case KindRefresh:
+		return "refresh"
+	case KindLogout:
+		return "logout"
+	default:
+		return "unknown"
+	}
+}
+
+// The problems a field can have. Each *FieldError wraps exactly one of them.
+var (
+	// ErrMissing: a field the request kind requires is absent (or, for client_id, empty).
+	ErrMissing = errors.New("is required")
+	// ErrEmpty: a field the request kind requires is set to the empty string.
+	ErrEmpty = errors.New("must not be empty")
+	// ErrForbidden: a field the request kind may not use is set.
+	ErrForbidden = errors.New("must be absent")
+	// ErrInvalidValue: grant_type has a value the request kind does not allow, or a
+	// string is not valid UTF-8.
+	ErrInvalidValue = errors.New("has an invalid value")
+)
+
+// Wire names of the AuthRequest fields, in the Python model's order.
+const (
+	FieldClientID     = "client_id"
+	FieldGrantType    = "grant_type"
+	FieldUsername     = "username"
+	FieldPassword     = "password"
+	FieldRefreshToken = "refresh_token"
+)
+
+// FieldError is one problem with one field of a request.
+type FieldError struct {
+	// Field is the wire name of the field, such as "client_id".
+	Field string
+	// Kind is the kind the request was checked as (KindUnknown when its grant_type
+	// named no known kind).
+	Kind Kind
+	// Err is one of ErrMissing, ErrEmpty, ErrForbidden and ErrInvalidValue.
+	Err error
+}
+
+// Error names the field and the problem, never the field's value.
+func (e *FieldError) Error() string {
+	var b strings.Builder
+	b.WriteString(e.Field)
+	b.WriteString(": ")
+	b.WriteString(e.problem())
+	if e.Kind != KindUnknown {
+		b.WriteString(" in a ")
+		b.WriteString(e.Kind.String())
+		b.WriteString(" request")
+	}
+	return b.String()
+}
+
+func (e *FieldError) problem() string {
+	if e.Err != ErrInvalidValue {
+		if e.Err == nil {
+			return "invalid"
+		}
+		return e.Err.Error()
+	}
+	if e.Field != FieldGrantType {
+		return "must be valid UTF-8"
+	}
+	switch e.Kind {
+	case KindPassword:
+		return `must be "password"`
+	case KindRefresh:
+		return `must be "refresh_token"`
+	default:
+		return `must be "password" or "refresh_token"`
+	}
+}
+
+// Unwrap returns the sentinel error.
+func (e *FieldError) Unwrap() error { return e.Err }
+
+// Error lists every problem of one request, in field order.
+type Error struct {
+	// Kind is the kind the request was checked as.
+	Kind Kind
+	// Fields holds one entry per problem, in the order of the fields in the model.
+	Fields []*FieldError
+}
+
+// Error joins the field problems with "; ".
+func (e *Error) Error() string {
+	var b strings.Builder
+	for i, f := range e.Fields {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(f.Error())
+	}
+	return b.String()
+}
+
+// Unwrap yields each *FieldError, so errors.Is and errors.As see every problem.
+func (e *Error) Unwrap() []error {
+	errs := make([]error, len(e.Fields))
+	for i, f := range e.Fields {
+		errs[i] = f
+	}
+	return errs
+}
+
+// Request classifies r by its grant_type ("password", "refresh_token", or absent for
+// a logout request) and checks the rules of that kind. Any other grant_type value
+// gives KindUnknown and a problem on grant_type.
+func Request(r generated.AuthRequest) (Kind, error) {
+	k := Classify(r)
+	if k == KindUnknown {
+		c := checker{kind: KindUnknown}
+		c.clientID(r.ClientID)
+		if *r.GrantType == "" {
+			c.add(FieldGrantType, ErrEmpty)
+		} else {
+			c.add(FieldGrantType, ErrInvalidValue)
+		}
+		return k, c.err()
+	}
+	return k, Check(k, r)
+}
+
+// Classify tells the kind r claims by its grant_type, without checking anything else.
+func Classify(r generated.AuthRequest) Kind {
+	switch {
+	case r.GrantType == nil:
+		return KindLogout
+	case *r.GrantType == generated.GrantTypePassword:
+		return KindPassword
+	case *r.GrantType == generated.GrantTypeRefreshToken:
+		return KindRefresh
+	default:
+		return KindUnknown
+	}
+}
+
+// Password checks r as a token request with grant type password.
+func Password(r generated.AuthRequest) error { return Check(KindPassword, r) }
+
+// Refresh checks r as a token request with grant type refresh_token.
+func Refresh(r generated.AuthRequest) error { return Check(KindRefresh, r) }
+
+// Logout checks r as a logout request.
+func Logout(r generated.AuthRequest) error { return Check(KindLogout, r) }
+
+// Check checks r against the rules of kind k. Checking as KindUnknown is itself a
+// problem: it reports grant_type as invalid.
+func Check(k Kind, r generated.AuthRequest) error {
+	c := checker{kind: k}
+	c.clientID(r.ClientID)
+	switch k {
+	case KindPassword:
+		c.grant(r.GrantType, generated.GrantTypePassword)
+		c.required(FieldUsername, r.Username)
+		c.required(FieldPassword, r.Password)
+		c.forbidden(FieldRefreshToken, r.RefreshToken)
+	case KindRefresh:
+		c.grant(r.GrantType, generated.GrantTypeRefreshToken)
+		c.forbidden(FieldUsername, r.Username)
+		c.forbidden(FieldPassword, r.Password)
+		c.required(FieldRefreshToken, r.RefreshToken)
+	case KindLogout:
+		if r.GrantType != nil {
+			c.add(FieldGrantType, ErrForbidden)
+		}
+		c.forbidden(FieldUsername, r.Username)
+		c.forbidden(FieldPassword, r.Password)
+		c.required(FieldRefreshToken, r.RefreshToken)
+	default:
+		c.add(FieldGrantType, ErrInvalidValue)
+	}
+	return c.err()
+}
+
+// checker collects problems; it allocates only when there is one.
+type checker struct {
+	kind     Kind
+	problems []*FieldError
+}
+
+func (c *checker) add(field string, err error) {
+	c.problems = append(c.problems, &FieldError{Field: field, Kind: c.kind, Err: err})
+}
+
+func (c *checker) err() error {
+	if len(c.problems) == 0 {
+		return nil
+	}
+	return &Error{Kind: c.kind, Fields: c.problems}
+}
+
+func (c *checker) clientID(v string) {
+	switch {
+	case v == "":
+		c.add(FieldClientID, ErrMissing)
+	case !utf8.ValidString(v):
+		c.add(FieldClientID, ErrInvalidValue)
+	}
+}
+
+func (c *checker) grant(v *generated.GrantType, want generated.GrantType) {
+	switch {
+	case v == nil:
+		c.add(FieldGrantType, ErrMissing)
+	case *v == "":
+		c.add(FieldGrantType, ErrEmpty)
+	case *v != want:
+		c.add(FieldGrantType, ErrInvalidValue)
+	}
+}
+
+func (c *checker) required(field string, v *string) {
+	switch {
+	case v == nil:
+		c.add(field, ErrMissing)
+	case *v == "":
+		c.add(field, ErrEmpty)
+	case !utf8.ValidString(*v):
+		c.add(field, ErrInvalidValue)
+	}
+}
+
+func (c *checker) forbidden(field string, v *string) {
+	if v != nil {
+		c.add(field, ErrForbidden)
+	}
+}
