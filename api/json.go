@@ -105,7 +105,8 @@ func (d Decoder) JSON(body []byte) (generated.AuthRequest, error) {
 	if len(body) > d.limit() {
 		return generated.AuthRequest{}, tooLarge(d.limit())
 	}
-	p := jsonParser{s: body, buf: make([]byte, 0, len(body))}
+	f, buf := newStorage(len(body))
+	p := jsonParser{s: body, buf: buf}
 	var (
 		spans [numFields][2]int
 		seen  [numFields]bool
@@ -171,7 +172,7 @@ func (d Decoder) JSON(body []byte) (generated.AuthRequest, error) {
 	if p.i != len(p.s) {
 		return generated.AuthRequest{}, p.fail("body", "data after the JSON object")
 	}
-	return build(p.buf, &spans, &set), nil
+	return build(f, p.buf, &spans, &set), nil
 }
 
 type jsonParser struct {

@@ -80,10 +80,13 @@ type OAuth2Error struct {
 	ErrorURI *string `json:"error_uri,omitempty"`
 }
 
-// TokenResponse Keycloak's AccessTokenResponse, as the token endpoint returns it.
+// TokenResponse Keycloak's AccessTokenResponse, as the token endpoint returns it. Keycloak always
+// sends access_token; it is not marked required here so that a Go client can tell
+// a missing token (nil) from an empty one, and so that no secret is a plain string
+// field (fmt's %p verb prints such fields raw, bypassing Format).
 type TokenResponse struct {
-	// AccessToken The access token (a JWT).
-	AccessToken string `json:"access_token"`
+	// AccessToken The access token (a JWT). Always sent by Keycloak.
+	AccessToken *string `json:"access_token,omitempty"`
 
 	// ExpiresIn Lifetime of the access token in seconds.
 	ExpiresIn *int64 `json:"expires_in,omitempty"`
@@ -1111,32 +1114,34 @@ func (sh *strictHandler) RequestToken(w http.ResponseWriter, r *http.Request, re
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"3Fdbb9vGEv4rgz0HsH1AUbLjXI7Ok3PSpm6d1nEd9CEyxBV3JG5C7tK7S8uCof9ezC4lkRLlC1CgQJ8i",
-	"h3PbuXzzzQNLdVFqhcpZNnxgJTe8QIfG/3WFPC/oh0CbGlk6qRUbsusM4RdcpLnm38GQTARJqo3D+wQm",
-	"CxA45VXuYhYxSfIldxmLmOIFsiHzCixiBm8raVCwoTMVRsymGRacvBVSXaCauYwNjyPmFiWpWWekmrHl",
-	"ckmqttTKog/yt7PKZSc/GKMN/Zlq5VA5+snLMpcpp6j73yyF/tDw8m+DUzZk/+pvMtAPX22/adN7bCfg",
-	"TIGXgJN4AEhScHj14//hzdvT/4LFlMTgdXxyFDNSrq2SU9K6wtsKbYhQCEnCPL80ukTjJL1pynOL2z5r",
-	"LbCoHDgNLkPgFINFc4cGptoAT1O0Fpz+jgq4EmBwatBm4X8i0F5spByaQirupJp5OxatlVrFIzVS/4Fr",
-	"r25qf3PpMpgZTl4XJUJScmvn2ogEKosWkjSXqNxYiiSCxAuOSTCJRgogqSwaKnzi49kox8/wVEc/9tE/",
-	"5Y68eRdtLe/nQs905daOvCGt8kXT2h5lFrGyUZoHttbYnYtfeYGgpz6lQSxUJc/XrilUS4Ox1dUR2zzl",
-	"qeb8SJLXJLiM2Cqhu9Fc1l98DJ0F7IyjlYFdq1fNjtoxvVUxSimJ5K38d7pd9cmuxy/1lxe9Y9nEl6+N",
-	"ot2sRfXkG6aOfG8Sugt15IlK2uxU8oeqKsjyOv/bmbvpeOQWVLVdbSPKRIvFHliJgNsNAltUwoL0YbV7",
-	"Fbs9+QAg1QIjsFWakbVEqjueSzH2Ge5uDW9u3LK1bfqnquCqZ5ALPskRHN67R0xVRu6aOIOSzxD4hFqG",
-	"RsnLPl3j8Niu+nqYuap3xq7DVSIPLJx5AG3J+1xTGKEFUIlSS0XN7CqjuvMecHjfCNH6bCH1IYef/7g+",
-	"6k7UfSkN2rHsMHQhp+jkBnNaRqWiltFKeLiZalNwx4ZMKvfmdONIKoczNORJiscCPv+wXiIEnPMMVVgd",
-	"qS4RaOlyqSwkukQl90CL0q43wak22Ct1LtNFtytPEA4sbaswtwcWNqpAL37mk1YT+ZIktlZmI4v/g0F4",
-	"tXQgNPqQIBh+YTSPZHlrX6+zvM5DLdAL0WmvC5K2WWfGfXV2XXnAQxGKZyOwJU+xZ5HYn0PRbSpwhLF1",
-	"3GF39IThKy4BstuMD3y95to2kvfIDZoEDrWB5MOlvkyOnp771rDtjj+JSzXVe+aQMLeGdRpz7uD886cD",
-	"C7cVV64qerR/K4erVrQebWv+JU2TgUXAR6pNi+Fww4bXDDmCsprkMl1RhETeFuPwOyFkJ/MUmbJzNHak",
-	"AkHzHG8m79DG8EkS1FlIGmyy5i/rVZas+vly4TIqx23RC05G6tBgjpxIEG0bp+H4bfz6KIbrTFqYyhyp",
-	"o0hXKwSrK5OG6TCVy4aQzDTMUCG1CsT9OI6TkZob6TAofdSB5USrB1JgWExQCGq5ElOYGl3QHEnlNCQr",
-	"Y6JfEy4nXU4lPP/8qV0gFrE7NDaU7zgexANqKYIcXko2ZK/iQfyK0Ji7zANx35fB9h/8v8t+abTTqc77",
-	"AaZ6qVYKU9cPBMUfQDowc4JzfzmcCwKJ8D1q3Udfu2naRqQf7qflTWhYtO69FotHjpT73nw+7xGU9CqT",
-	"o6IVLZ5/tTSPi2V7TOjE2j6cTganHXCoZzMUQLv3kOdWN5C+HuyMC+A5rfgFbUMUdOVE7HQw2Bff2mv7",
-	"riKd4xfqEBBVRcHNgnhMPSqryPz48i0En2Cu1Yy2YjjGntsSa5Tu7og6z54q/OP6YvCXHdJt6tVxSnsB",
-	"C9LaihbP39NIq9vahWD8IUqNtSL3REUa3CDsmnCLxOFRAaBD8fdsmSByYGHCLcKXq4uo9mEc1NQmqZvT",
-	"06fK5GzIHkj3d6/65epiSQjIjSRyHZhm82uYZr9t2JBlzpXDfv/45C0BZXw8fDd4N2Db+X9fB7PmkM2F",
-	"RokgJODgDJe5VDOwObeZf/TN8s8AAAD//w==",
+	"3Fhtb9vIEf4rg20L2wVFyb7c5ar75PR6aVqn9bkO+uEUiCtyJG6ynKV3l1YEQ/+9mF1KIiU6L0CBAv1k",
+	"Wpy3nZl95hk+idxUtSEk78T0SdTSygo92vDfHUpd8UOBLreq9sqQmIr7EuHvuMm1kR/BskwCWW6sx08Z",
+	"LDZQ4FI22qciEYrla+lLkQiSFYqpCAoiERYfGmWxEFNvG0yEy0usJHurFN0grXwpppeJ8Jua1Zy3ilZi",
+	"u92yqqsNOQxB/vO68eXVX6w1lv/NDXkkz4+yrrXKJUc9/uA49KeOl99bXIqp+N34kIFxfOvGXZvBYz8B",
+	"1wRBAq7SCSBLwfndL3+GH16++BM4zFkMvk+vLlLByq1Vdspad/jQoIsRFoViYalvranResVnWkrt8Nhn",
+	"qwUOyYM34EsEyTE4tI9oYWksyDxH58Cbj0ggqQCLS4uujL8kYILYjDzaSpH0ilbBjkPnlKF0RjP6I9wH",
+	"ddv6WytfwspK9rqpEbJaOrc2tsigceggy7VC8nNVZAlkQXDOglkyI4CscWi58FmI56CcfoWnNvp5iP5L",
+	"7thbcNHXCn5uzMo0fu8oGDKkN11rzyiLRNSd0jyJvcbpvfiHrBDMMqQ0isWqaL13zaE6vhhHXZ2Iw1G+",
+	"1JyvWfKeBbeJ2CX0NJrb9k2IYbCAg3H0MnBq9a7bUSemjyrGKWUR3cv/oNtdn5x6fNe++aZzbLv48lun",
+	"aO/3ombxAXPPvg8JPYU69sQl7XYq+0NqKra8z/9x5t4PHPIIqvqujhFlYYrNM7CSgHQHBHZIhQMVwur3",
+	"Kg57CgFAbgpMwDV5ydYyRY9Sq2IeMjzcGsHcvGfr2PRfm0rSyKIs5EIjePzkP2OqserUxDXUcoUgF9wy",
+	"fJWC7JdrHA87VN8AM3ftzDh1uEvkmYPrAKA9+ZBrDiO2AFJRG0XczL6xFPJ+KIXUa7lxM4oliXAc++En",
+	"UB6UAzIeKmk/YgG74KFEi+AY0qUHCa/NDj1ySeBR6xlJqJRzAa9DGOek9AUsralAEmBV+w0Y4mCp2Jsi",
+	"w11jMTiWUGupCGL2ZrRUqAs4X1b+zMEfanhEu4DaKvIuNkUQcGDlOoHFhvuc3f9ibCX9xRAydo87TBp6",
+	"8+lcwt/+fX+RwnVIWhxsi80+mcN986lWFt1cDXi4UUv06gDBPW98cswNFQF9l+EUYioU+R9eHBwp8rhC",
+	"y55U8bmTvPl5P1N5jqxLpDhJc1MjMAeRihxkpkZSzyAtGT9a4NJYHNVGq3wz7CrwpTPHwzu2xVnoolYV",
+	"+MRfeaQdQH1LEnsMopPFn2AST608FAZjY0fD3xjNZ7J8RF/2Wd7noRUYxehM0OVmNzSY8VCdU1cB/7GI",
+	"xXMJuFrmOHLIZNhjMWwqUqa589LjcPQ80nbUCtSwmRD4fur3bWSvUFq0GZwbC9nPt+Y2uxiGwSPE458U",
+	"Lc0zl5DHTDvJXASKN7++PXPw0EjyTTViytF43LVbuJlFSzmV7ZLOBOSM+psAnB8WgP1SkEDdLLTKd7iW",
+	"qYdqHp+zi4hZ4cKSW6N1M4qcNNDalXpEl8JbxejuIOsQ6Jay7ad3tuvZ240vOeUP1Sg6mdG5RY2SeR8P",
+	"WG/g8mX6/UUK96VysFQauWtY1xBDcWPzeANs48spZCsDKyTkdoB0nKZpNqO1VR6j0msTiV2yOyAHhtUC",
+	"i4LbqsY8QjWPAPIGsp2xYtxyTK+85hK++fVtv0AiEY9oXSzfZTpJJ9w2DCuyVmIqvksn6XcMxdKXAYXH",
+	"oQxu/BT+bse1Nd7kRo8jFI1yQ4S5H0dOFnY+E5cRxvKwLL0pGAji+6S3Ev42zEwPIuO4Mm7fx9mMzr8y",
+	"xeYze9mn0Xq9HjFcjBqrkZiVFF+/qHX3qW2fEfBWebwrXk1eDECeWa2wAKYb51I700Hz9vKWsgCpmdVs",
+	"mABgwYtdIl5MJs/Ft/faXyVZ5/IbdRhsmqqSdsPUrb0qu8haytBH6QVqQyuefHH//NqW2CPxcEe0eQ7s",
+	"6P+uLyb/tW8HfbY58PUgCDhQzjU8XP43jbT7nOBjMGH35sba7TNMNzrzP07puH6l8VARoGPxn5kyUeTM",
+	"wUI6hHd3N0nrw3po6UvWNmegSI3VYiqeWPdfQfXd3c2WEVBaxftEpJndt/E2h2kjpqL0vp6Ox5dXLxko",
+	"08vpj5MfJ+I4/6/aYPY8sTvQOBGMBBK8lUoz5XVaujIc+v32PwEAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

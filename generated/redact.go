@@ -135,7 +135,7 @@ func (r AuthRequest) LogValue() slog.Value { return logValue(r.fields()...) }
 
 func (t TokenResponse) fields() []field {
 	return []field{
-		{wire: "access_token", goName: "AccessToken", value: t.AccessToken, set: true, secret: true},
+		str("access_token", "AccessToken", t.AccessToken, true),
 		num("expires_in", "ExpiresIn", t.ExpiresIn),
 		num("refresh_expires_in", "RefreshExpiresIn", t.RefreshExpiresIn),
 		str("refresh_token", "RefreshToken", t.RefreshToken, true),
@@ -208,3 +208,18 @@ func (r RequestTokenResponse) Format(s fmt.State, verb rune) {
 
 // LogValue keeps secrets out of log/slog output.
 func (r RequestTokenResponse) LogValue() slog.Value { return logValue(r.fields()...) }
+
+func requestObject(realm string, body *AuthRequest) slog.Value {
+	attrs := []slog.Attr{slog.String("realm", realm)}
+	if body != nil {
+		attrs = append(attrs, slog.Any("body", body.LogValue()))
+	}
+	return slog.GroupValue(attrs...)
+}
+
+// LogValue keeps secrets out of log/slog output (the JSON handler would otherwise
+// marshal the body with its real values).
+func (o RequestTokenRequestObject) LogValue() slog.Value { return requestObject(o.Realm, o.Body) }
+
+// LogValue keeps secrets out of log/slog output.
+func (o LogoutRequestObject) LogValue() slog.Value { return requestObject(o.Realm, o.Body) }

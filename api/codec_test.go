@@ -1,0 +1,360 @@
+package api_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/iqm-finland/authschema/api"
+	"github.com/iqm-finland/authschema/generated"
+	"github.com/iqm-finland/authschema/validate"
+)
+
+type vector struct {
+	Name   string            `json:"name"`
+	Kind   string            `json:"kind"`
+	Fields map[string]string `json:"fields"`
+	Form   string            `json:"form"`
+	JSON   string            `json:"json"`
+}
+
+func loadVectors(t testing.TB) []vector {
+	t.Helper()
+	data, err := os.ReadFile("testdata/vectors.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var vs []vector
+	if err := json.Unmarshal(data, &vs); err != nil {
+		t.Fatal(err)
+	}
+	if len(vs) < 200 {
+		t.Fatalf("only %d vectors", len(vs))
+	}
+	return vs
+}
+
+func (v vector) request() generated.AuthRequest {
+	r := generated.AuthRequest{ClientID: v.Fields["client_id"]}
+	if g, ok := v.Fields["grant_type"]; ok {
+		gt := generated.GrantType(g)
+		r.GrantType = &gt
+	}
+	set := func(name string) *string {
+		if s, ok := v.Fields[name]; ok {
+			return &s
+		}
+		return nil
+	}
+	r.Username, r.Password, r.RefreshToken = set("username"), set("password"), set("refresh_token")
+	return r
+}
+
+func equalRequests(a, b generated.AuthRequest) bool {
+	eq := func(x, y *string) bool { return (x == nil) == (y == nil) && (x == nil || *x == *y) }
+	return a.ClientID == b.ClientID && eq((*string)(a.GrantType), (*string)(b.GrantType)) &&
+		eq(a.Username, b.Username) && eq(a.Password, b.Password) && eq(a.RefreshToken, b.RefreshToken)
+}
+
+// TestGoldenVectors checks both directions byte for byte against the bodies that the
+// Python model (pydantic + requests) produced, in testdata/vectors.json.
+func TestGoldenVectors(t *testing.T) {
+	for _, v := range loadVectors(t) {
+		r := v.request()
+		form, err := api.EncodeForm(r)
+		if err != nil || string(form) != v.Form {
+			t.Errorf("%s: EncodeForm = %q, %v\nwant %q", v.Name, form, err, v.Form)
+		}
+		appended, err := api.AppendForm([]byte("prefix:"), r)
+		if err != nil || string(appended) != "prefix:"+v.Form {
+			t.Errorf("%s: AppendForm = %q, %v", v.Name, appended, err)
+		}
+		js, err := api.EncodeJSON(r)
+		if err != nil || string(js) != v.JSON {
+			t.Errorf("%s: EncodeJSON = %q, %v\nwant %q", v.Name, js, err, v.JSON)
+		}
+		got, kind, err := api.DecodeFormRequest([]byte(v.Form))
+		if err != nil || !equalRequests(got, r) || kind.String() != v.Kind {
+			t.Errorf("%s: DecodeFormRequest = %v, %v, %v", v.Name, got, kind, err)
+		}
+		got, kind, err = api.DecodeJSONRequest([]byte(v.JSON))
+		if err != nil || !equalRequests(got, r) || kind.String() != v.Kind {
+			t.Errorf("%s: DecodeJSONRequest = %v, %v, %v", v.Name, got, kind, err)
+		}
+	}
+}
+
+func TestGoldenBodies(t *testing.T) {
+	tests := []struct {
+		r    generated.AuthRequest
+		want string
+	}{
+		{api.NewPasswordRequest("iqm_client", "some_username", "some_password"),
+			"client_id=iqm_client&grant_type=password&username=some_username&password=some_password"},
+		{api.NewRefreshRequest("iqm_client", "abc.def="),
+			"client_id=iqm_client&grant_type=refresh_token&refresh_token=abc.def%3D"},
+		{api.NewLogoutRequest("iqm_client", "abc.def="),
+			"client_id=iqm_client&refresh_token=abc.def%3D"},
+	}
+	for _, tt := range tests {
+		got, err := api.EncodeForm(tt.r)
+		if err != nil || string(got) != tt.want {
+			t.Errorf("EncodeForm = %q, %v, want %q", got, err, tt.want)
+		}
+	}
+}
+
+func TestEncodeRefusesInvalid(t *testing.T) {
+	r := api.NewRefreshRequest("iqm_client", "CANARY-REFRESH")
+	user := "alice"
+	r.Username = &user
+	if b, err := api.EncodeForm(r); err == nil || b != nil || !errors.Is(err, validate.ErrForbidden) {
+		t.Errorf("EncodeForm = %q, %v", b, err)
+	}
+	if b, err := api.EncodeJSON(r); err == nil || b != nil || !errors.Is(err, validate.ErrForbidden) {
+		t.Errorf("EncodeJSON = %q, %v", b, err)
+	}
+	dst := []byte("keep")
+	out, err := api.AppendForm(dst, r)
+	if err == nil || string(out) != "keep" {
+		t.Errorf("AppendForm = %q, %v", out, err)
+	}
+	if strings.Contains(err.Error(), "CANARY") {
+		t.Errorf("error shows a secret: %v", err)
+	}
+}
+
+func TestDecodeStrict(t *testing.T) {
+	tests := []struct {
+		name, form, json string
+		err              error
+		field            string
+	}{
+		{"duplicate", "client_id=a&client_id=b", `{"client_id":"a","client_id":"b"}`, api.ErrDuplicateField, "client_id"},
+		{"duplicate null", "", `{"password":null,"password":"x"}`, api.ErrDuplicateField, "password"},
+		{"duplicate encoded key", "client_id=a&client%5Fid=b", `{"client_id":"a","client\u005fid":"b"}`, api.ErrDuplicateField, "client_id"},
+		{"unknown", "client_id=a&scope=openid", `{"client_id":"a","scope":"openid"}`, api.ErrUnknownField, `"scope"`},
+		{"case matters", "Client_ID=a", `{"Client_ID":"a"}`, api.ErrUnknownField, `"Client_ID"`},
+		{"long unknown key", "client_secret_that_is_much_too_long_to_show_whole=CANARY", `{"client_secret_that_is_much_too_long_to_show_whole":"CANARY"}`, api.ErrUnknownField, `"client_secret_that_is_much_too_l"...`},
+		{"bad percent", "client_id=a&password=CANARY%zz", "", api.ErrMalformed, "password"},
+		{"short percent", "client_id=a&password=CANARY%4", "", api.ErrMalformed, "password"},
+		{"bad percent in key", "client%zzid=a", "", api.ErrMalformed, "body"},
+		{"invalid utf-8", "client_id=a&password=CANARY%FF", "{\"client_id\":\"a\",\"password\":\"CANARY\xff\"}", api.ErrMalformed, "password"},
+		{"empty parameter", "client_id=a&&password=CANARY", "", api.ErrMalformed, "body"},
+		{"trailing ampersand", "client_id=a&", "", api.ErrMalformed, "body"},
+		{"no equals", "client_id=a&CANARY", "", api.ErrMalformed, "body"},
+		{"number", "", `{"client_id":1}`, api.ErrMalformed, "client_id"},
+		{"bool", "", `{"password":true}`, api.ErrMalformed, "password"},
+		{"object", "", `{"password":{"x":"CANARY"}}`, api.ErrMalformed, "password"},
+		{"trailing data", "", `{"client_id":"a"} {}`, api.ErrMalformed, "body"},
+		{"trailing comma", "", `{"client_id":"a",}`, api.ErrMalformed, "body"},
+		{"not an object", "", `["client_id"]`, api.ErrMalformed, "body"},
+		{"empty body", "", ``, api.ErrMalformed, "body"},
+		{"lone surrogate", "", `{"password":"CANARY\ud800"}`, api.ErrMalformed, "password"},
+		{"raw control char", "", "{\"password\":\"CANARY\n\"}", api.ErrMalformed, "password"},
+		{"bad escape", "", `{"password":"CANARY\x"}`, api.ErrMalformed, "password"},
+		{"unterminated", "", `{"password":"CANARY`, api.ErrMalformed, "password"},
+		{"nul literal", "", `{"password":nul}`, api.ErrMalformed, "password"},
+	}
+	for _, tt := range tests {
+		for _, c := range []struct {
+			name, body string
+			decode     func([]byte) (generated.AuthRequest, error)
+		}{{"form", tt.form, api.DecodeForm}, {"json", tt.json, api.DecodeJSON}} {
+			if c.body == "" && (c.name == "form" || tt.name != "empty body") {
+				continue
+			}
+			t.Run(tt.name+"/"+c.name, func(t *testing.T) {
+				r, err := c.decode([]byte(c.body))
+				if !errors.Is(err, tt.err) {
+					t.Fatalf("error %v, want %v", err, tt.err)
+				}
+				var de *api.DecodeError
+				if !errors.As(err, &de) || de.Field != tt.field {
+					t.Fatalf("error %#v, want field %s", err, tt.field)
+				}
+				if !strings.HasPrefix(err.Error(), tt.field+": ") {
+					t.Errorf("message %q does not start with the field", err)
+				}
+				if strings.Contains(err.Error(), "CANARY") {
+					t.Errorf("message %q shows a value", err)
+				}
+				if !equalRequests(r, generated.AuthRequest{}) {
+					t.Errorf("partial result %v", r)
+				}
+			})
+		}
+	}
+}
+
+func TestDecodeAccepts(t *testing.T) {
+	tests := []struct {
+		name, body string
+		json       bool
+		want       generated.AuthRequest
+	}{
+		{"empty form", "", false, generated.AuthRequest{}},
+		{"plus is space, lower-case hex", "client_id=a+b&refresh_token=%7e%2f", false, api.NewLogoutRequest("a b", "~/")},
+		{"raw bytes kept", "client_id=a;b*c&refresh_token=x=y", false, api.NewLogoutRequest("a;b*c", "x=y")},
+		{"json null is absent", `{"client_id":"a","grant_type":null,"refresh_token":"t"}`, true, api.NewLogoutRequest("a", "t")},
+		{"json whitespace and escapes", " {\n\t\"client_id\" : \"a\\u00e9\\ud83d\\ude00\\/\" ,\"refresh_token\":\"\\\"\\\\\\b\\f\\n\\r\\t\"} \n", true,
+			api.NewLogoutRequest("aé😀/", "\"\\\b\f\n\r\t")},
+		{"json empty object", `{}`, true, generated.AuthRequest{}},
+		{"unknown grant type kept for validate", "client_id=a&grant_type=client_credentials", false,
+			func() generated.AuthRequest {
+				g := generated.GrantType("client_credentials")
+				return generated.AuthRequest{ClientID: "a", GrantType: &g}
+			}()},
+	}
+	for _, tt := range tests {
+		decode := api.DecodeForm
+		if tt.json {
+			decode = api.DecodeJSON
+		}
+		got, err := decode([]byte(tt.body))
+		if err != nil || !equalRequests(got, tt.want) {
+			t.Errorf("%s: %v, %v; want %v", tt.name, got, err, tt.want)
+		}
+	}
+}
+
+func TestDecodeLimit(t *testing.T) {
+	body := []byte("client_id=a&refresh_token=" + strings.Repeat("x", api.DefaultMaxBodyBytes))
+	for _, decode := range []func([]byte) (generated.AuthRequest, error){api.DecodeForm, api.DecodeJSON} {
+		if _, err := decode(body); !errors.Is(err, api.ErrTooLarge) {
+			t.Errorf("error %v, want ErrTooLarge", err)
+		}
+	}
+	d := api.Decoder{MaxBytes: len(body)}
+	if _, err := d.Form(body); err != nil {
+		t.Errorf("raised limit: %v", err)
+	}
+	d.MaxBytes = 10
+	if _, err := d.Form([]byte("client_id=abc")); !errors.Is(err, api.ErrTooLarge) || err.Error() != "body: body too large: over 10 bytes" {
+		t.Errorf("lowered limit: %v", err)
+	}
+}
+
+func TestDecodeDoesNotAliasInput(t *testing.T) {
+	body := []byte("client_id=abc&refresh_token=def")
+	r, err := api.DecodeForm(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range body {
+		body[i] = 'X'
+	}
+	if r.ClientID != "abc" || *r.RefreshToken != "def" {
+		t.Errorf("decoded request changed with the body: %v", r)
+	}
+	// The grant type is never shared between decoded requests.
+	a, _ := api.DecodeForm([]byte("client_id=a&grant_type=password"))
+	b, _ := api.DecodeForm([]byte("client_id=a&grant_type=password"))
+	*a.GrantType = "changed"
+	if *b.GrantType != generated.GrantTypePassword || generated.GrantTypePassword != "password" {
+		t.Error("grant types share memory")
+	}
+}
+
+func TestDecodeFormAllocs(t *testing.T) {
+	body := []byte("client_id=iqm_client&grant_type=password&username=some_username&password=some_password")
+	n := testing.AllocsPerRun(100, func() {
+		if _, _, err := api.DecodeFormRequest(body); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if n > 6 {
+		t.Errorf("DecodeFormRequest: %v allocs, want at most 6", n)
+	}
+	r := api.NewPasswordRequest("iqm_client", "some_username", "some_password")
+	buf := make([]byte, 0, 256)
+	if n := testing.AllocsPerRun(100, func() { buf, _ = api.AppendForm(buf[:0], r) }); n != 0 {
+		t.Errorf("AppendForm: %v allocs", n)
+	}
+}
+
+// seeds for the fuzz targets: the golden vectors and the strictness tables.
+func decodeSeeds(t testing.TB) (forms, jsons [][]byte) {
+	for _, v := range loadVectors(t) {
+		forms, jsons = append(forms, []byte(v.Form)), append(jsons, []byte(v.JSON))
+	}
+	forms = append(forms, []byte("client_id=a&client_id=b"), []byte("a=%zz"), []byte("&"), []byte("x"))
+	jsons = append(jsons, []byte(`{"a":1}`), []byte(`{"password":"\ud800"}`), []byte(`{} x`), []byte(`nul`))
+	return forms, jsons
+}
+
+func FuzzDecodeForm(f *testing.F) {
+	forms, _ := decodeSeeds(f)
+	for _, s := range forms {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		r, err := api.DecodeForm(body)
+		if err != nil {
+			var de *api.DecodeError
+			if !errors.As(err, &de) {
+				t.Fatalf("error %v is not a *DecodeError", err)
+			}
+			return
+		}
+		roundTrip(t, r)
+	})
+}
+
+func FuzzDecodeJSON(f *testing.F) {
+	_, jsons := decodeSeeds(f)
+	for _, s := range jsons {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		r, err := api.DecodeJSON(body)
+		if err != nil {
+			var de *api.DecodeError
+			if !errors.As(err, &de) {
+				t.Fatalf("error %v is not a *DecodeError", err)
+			}
+			return
+		}
+		if json.Valid(body) == false {
+			t.Fatalf("accepted invalid JSON %q", body)
+		}
+		roundTrip(t, r)
+	})
+}
+
+// roundTrip: a decoded request that validates re-encodes, in both formats, to bodies
+// that decode to the same value.
+func roundTrip(t *testing.T, r generated.AuthRequest) {
+	t.Helper()
+	if _, err := validate.Request(r); err != nil {
+		if _, eerr := api.EncodeForm(r); eerr == nil {
+			t.Fatalf("encoded an invalid request")
+		}
+		return
+	}
+	form, err := api.EncodeForm(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := api.DecodeForm(form)
+	if err != nil || !equalRequests(again, r) {
+		t.Fatalf("form round trip: %v", err)
+	}
+	js, err := api.EncodeJSON(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !json.Valid(js) {
+		t.Fatalf("EncodeJSON wrote invalid JSON")
+	}
+	again, err = api.DecodeJSON(js)
+	if err != nil || !equalRequests(again, r) {
+		t.Fatalf("json round trip: %v", err)
+	}
+	if bytes.Equal(form, js) {
+		t.Fatal("form and json bodies equal")
+	}
+}
