@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"unicode/utf8"
 	"unsafe"
@@ -199,7 +200,17 @@ func (d Decoder) FormRequest(body []byte) (generated.AuthRequest, validate.Kind,
 // (ErrTooLarge). '+' decodes to a space. It does not apply the kind rules: run
 // validate.Request on the result, or use FormRequest. The result does not share
 // memory with body.
-func (d Decoder) Form(body []byte) (generated.AuthRequest, error) {
+func (d Decoder) Form(body []byte) (generated.AuthRequest, error) { return d.form(body, nil) }
+
+// formExtras records, for a receiver that answers in Keycloak's order, what a strict
+// decode would have refused: the first repeated field and the first unknown key.
+// Decoding then keeps the first value of a repeated field and skips unknown keys.
+type formExtras struct {
+	duplicate string // wire name
+	unknown   string // quoted, shortened key
+}
+
+func (d Decoder) form(body []byte, extras *formExtras) (generated.AuthRequest, error) {
 	if len(body) > d.limit() {
 		return generated.AuthRequest{}, tooLarge(d.limit())
 	}
@@ -218,11 +229,31 @@ func (d Decoder) Form(body []byte) (generated.AuthRequest, error) {
 			return generated.AuthRequest{}, &DecodeError{Field: "body", Err: ErrMalformed, Detail: "parameter without '='"}
 		}
 		idx, err := formKey(rawKey)
-		if err != nil {
+		switch {
+		case err == nil:
+		case extras != nil && errors.Is(err, ErrUnknownField):
+			if extras.unknown == "" {
+				extras.unknown = err.(*DecodeError).Field
+			}
+			idx = -1
+		default:
 			return generated.AuthRequest{}, err
 		}
-		if seen[idx] {
-			return generated.AuthRequest{}, &DecodeError{Field: fieldNames[idx], Err: ErrDuplicateField}
+		if idx >= 0 && seen[idx] {
+			if extras == nil {
+				return generated.AuthRequest{}, &DecodeError{Field: fieldNames[idx], Err: ErrDuplicateField}
+			}
+			if extras.duplicate == "" {
+				extras.duplicate = fieldNames[idx]
+			}
+			idx = -1
+		}
+		if idx < 0 {
+			if !more {
+				break
+			}
+			rest = tail
+			continue
 		}
 		seen[idx] = true
 		start := len(buf)

@@ -1,0 +1,343 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/iqm-finland/authschema/generated"
+	"github.com/iqm-finland/authschema/validate"
+)
+
+// DefaultTimeout bounds each request, as the Python client's default
+// (IQM_CLIENT_REQUESTS_TIMEOUT overrides it there and in ConfigFromEnv).
+const DefaultTimeout = 60 * time.Second
+
+// ErrConfig is wrapped by every configuration error (*ConfigError).
+var ErrConfig = errors.New("configuration error")
+
+// ErrInsecureTransport is wrapped by the configuration error for a plain http:// URL
+// to a host that is not loopback.
+var ErrInsecureTransport = errors.New("credentials would be sent over plain http")
+
+// ConfigError is a configuration problem; it names the setting, never its value when
+// the value could hold a secret.
+type ConfigError struct {
+	Setting string
+	Problem string
+	Err     error // ErrConfig, or a more specific sentinel that ErrConfig also matches
+}
+
+func (e *ConfigError) Error() string { return e.Setting + ": " + e.Problem }
+
+// Unwrap yields ErrConfig and the specific sentinel.
+func (e *ConfigError) Unwrap() []error {
+	if e.Err == nil || e.Err == ErrConfig {
+		return []error{ErrConfig}
+	}
+	return []error{ErrConfig, e.Err}
+}
+
+// Clock tells the time and runs functions later. Session and the test server take one
+// so that tests can move time; SystemClock is the real one.
+type Clock interface {
+	Now() time.Time
+	// AfterFunc runs f in its own goroutine after d; stop cancels it and reports
+	// whether it did.
+	AfterFunc(d time.Duration, f func()) (stop func() bool)
+}
+
+type systemClock struct{}
+
+func (systemClock) Now() time.Time { return time.Now() }
+func (systemClock) AfterFunc(d time.Duration, f func()) func() bool {
+	return time.AfterFunc(d, f).Stop
+}
+
+// SystemClock is the real clock.
+var SystemClock Clock = systemClock{}
+
+// ClientConfig configures a Client.
+type ClientConfig struct {
+	// ServerURL is the auth server's base URL, the part before /realms
+	// (IQM_AUTH_SERVER). Required.
+	ServerURL string
+	// Realm defaults to DefaultRealm, ClientID to DefaultClientID.
+	Realm, ClientID string
+	// HTTPClient sends the requests; nil means a new http.Client. It is copied, and the
+	// copy never follows redirects.
+	HTTPClient *http.Client
+	// UserAgent, when set, is sent as the User-Agent header.
+	UserAgent string
+	// Timeout bounds each request; 0 means DefaultTimeout, negative means none.
+	Timeout time.Duration
+	// AllowInsecureHTTP allows a plain http:// ServerURL to a host that is not
+	// loopback. Passwords and refresh tokens then cross the network in clear text.
+	AllowInsecureHTTP bool
+	// Clock defaults to SystemClock.
+	Clock Clock
+}
+
+// Client sends token and logout requests to one realm of an auth server, through
+// the generated client, validating every request first.
+type Client struct {
+	gen       *generated.Client
+	base      string
+	realm     string
+	clientID  string
+	userAgent string
+	timeout   time.Duration
+	clock     Clock
+}
+
+// NewClient checks the configuration and builds a Client.
+func NewClient(cfg ClientConfig) (*Client, error) {
+	base, err := normalizeServerURL(cfg.ServerURL, cfg.AllowInsecureHTTP)
+	if err != nil {
+		return nil, err
+	}
+	c := &Client{base: base, realm: cfg.Realm, clientID: cfg.ClientID, userAgent: cfg.UserAgent,
+		timeout: cfg.Timeout, clock: cfg.Clock}
+	if c.realm == "" {
+		c.realm = DefaultRealm
+	}
+	if c.clientID == "" {
+		c.clientID = DefaultClientID
+	}
+	if c.timeout == 0 {
+		c.timeout = DefaultTimeout
+	}
+	if c.clock == nil {
+		c.clock = SystemClock
+	}
+	hc := &http.Client{}
+	if cfg.HTTPClient != nil {
+		copied := *cfg.HTTPClient
+		hc = &copied
+	}
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	opts := []generated.ClientOption{generated.WithHTTPClient(hc)}
+	if c.userAgent != "" {
+		opts = append(opts, generated.WithRequestEditorFn(func(_ context.Context, r *http.Request) error {
+			r.Header.Set("User-Agent", c.userAgent)
+			return nil
+		}))
+	}
+	if c.gen, err = generated.NewClient(base+"/", opts...); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// normalizeServerURL checks the base URL and drops trailing slashes, so that joining
+// "/realms/..." never doubles or misses one.
+func normalizeServerURL(raw string, allowInsecure bool) (string, error) {
+	setting := "server URL"
+	if raw == "" {
+		return "", &ConfigError{Setting: setting, Problem: "is required", Err: ErrConfig}
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return "", &ConfigError{Setting: setting, Problem: "must be an absolute http:// or https:// URL", Err: ErrConfig}
+	}
+	if u.User != nil {
+		return "", &ConfigError{Setting: setting, Problem: "must not carry user information", Err: ErrConfig}
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return "", &ConfigError{Setting: setting, Problem: "must not have a query or fragment", Err: ErrConfig}
+	}
+	if u.Scheme == "http" && !allowInsecure && !isLoopback(u.Hostname()) {
+		return "", &ConfigError{Setting: setting, Err: ErrInsecureTransport, Problem: fmt.Sprintf(
+			"refusing to send passwords and refresh tokens over plain http:// to %s, which is not loopback; "+
+				"use https://, or opt in with ClientConfig.AllowInsecureHTTP (iqmauth: --allow-insecure-http)", u.Host)}
+	}
+	return strings.TrimRight(u.Scheme+"://"+u.Host+u.EscapedPath(), "/"), nil
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// ServerURL is the normalized base URL.
+func (c *Client) ServerURL() string { return c.base }
+
+// Realm is the realm the client talks to.
+func (c *Client) Realm() string { return c.realm }
+
+// ClientID is the client id sent with every request.
+func (c *Client) ClientID() string { return c.clientID }
+
+// TokenURL is the token endpoint.
+func (c *Client) TokenURL() string {
+	return c.base + "/realms/" + url.PathEscape(c.realm) + "/protocol/openid-connect/token"
+}
+
+// LogoutURL is the logout endpoint.
+func (c *Client) LogoutURL() string {
+	return c.base + "/realms/" + url.PathEscape(c.realm) + "/protocol/openid-connect/logout"
+}
+
+// Login requests tokens with the password grant.
+func (c *Client) Login(ctx context.Context, username, password string) (Tokens, error) {
+	return c.RequestToken(ctx, NewPasswordRequest(c.clientID, username, password))
+}
+
+// Refresh requests tokens with the refresh_token grant.
+func (c *Client) Refresh(ctx context.Context, refreshToken string) (Tokens, error) {
+	return c.RequestToken(ctx, NewRefreshRequest(c.clientID, refreshToken))
+}
+
+// RequestToken validates r as a password or refresh request, posts it to the token
+// endpoint and maps the answer. An invalid request is refused locally and nothing is
+// sent. Errors from the server are *Error.
+func (c *Client) RequestToken(ctx context.Context, r generated.AuthRequest) (Tokens, error) {
+	kind, err := validate.Request(r)
+	if err == nil && kind == validate.KindLogout {
+		err = validate.Check(validate.KindPassword, r)
+	}
+	if err != nil {
+		return Tokens{}, fmt.Errorf("token request not sent: %w", err)
+	}
+	body, _ := EncodeForm(r) // valid, so it encodes
+	ctx, cancel := c.withTimeout(ctx)
+	defer cancel()
+	sent := c.clock.Now()
+	resp, err := c.gen.RequestTokenWithBody(ctx, c.realm, formContentType, bytes.NewReader(body))
+	if err != nil {
+		return Tokens{}, fmt.Errorf("token request to %s: %w", c.TokenURL(), err)
+	}
+	data, err := readBody(resp, "token")
+	if err != nil {
+		return Tokens{}, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return Tokens{}, errorResponse("token", resp, data, secretsOf(r))
+	}
+	var tr generated.TokenResponse
+	if err := json.Unmarshal(data, &tr); err != nil {
+		return Tokens{}, &Error{Op: "token", StatusCode: resp.StatusCode, Err: ErrBadResponse,
+			Detail: fmt.Sprintf("body is not a JSON token response (%s, %d bytes)", contentType(resp), len(data))}
+	}
+	if e := oauthError(data); e != "" {
+		return Tokens{}, &Error{Op: "token", StatusCode: resp.StatusCode, Err: ErrBadResponse, Code: "",
+			Detail: fmt.Sprintf("200 answer carries error %q", e)}
+	}
+	if tr.AccessToken == nil || *tr.AccessToken == "" {
+		return Tokens{}, &Error{Op: "token", StatusCode: resp.StatusCode, Err: ErrBadResponse, Detail: "no access_token in the answer"}
+	}
+	return tokensFromResponse(&tr, sent), nil
+}
+
+// Logout ends the session of refreshToken: 204 or 200 is success.
+func (c *Client) Logout(ctx context.Context, refreshToken string) error {
+	r := NewLogoutRequest(c.clientID, refreshToken)
+	body, err := EncodeForm(r)
+	if err != nil {
+		return fmt.Errorf("logout request not sent: %w", err)
+	}
+	ctx, cancel := c.withTimeout(ctx)
+	defer cancel()
+	resp, err := c.gen.LogoutWithBody(ctx, c.realm, formContentType, bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("logout request to %s: %w", c.LogoutURL(), err)
+	}
+	data, err := readBody(resp, "logout")
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode == http.StatusNoContent || resp.StatusCode == http.StatusOK {
+		return nil
+	}
+	return errorResponse("logout", resp, data, secretsOf(r))
+}
+
+const formContentType = "application/x-www-form-urlencoded"
+
+func (c *Client) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
+	if c.timeout < 0 {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, c.timeout)
+}
+
+func secretsOf(r generated.AuthRequest) []string {
+	var s []string
+	if r.Password != nil {
+		s = append(s, *r.Password)
+	}
+	if r.RefreshToken != nil {
+		s = append(s, *r.RefreshToken)
+	}
+	return s
+}
+
+// readBody reads at most MaxResponseBytes and closes the body.
+func readBody(resp *http.Response, op string) ([]byte, error) {
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes+1))
+	if err != nil {
+		return nil, &Error{Op: op, StatusCode: resp.StatusCode, Err: ErrBadResponse,
+			Detail: fmt.Sprintf("reading the body: %v", err)}
+	}
+	if len(data) > MaxResponseBytes {
+		return nil, &Error{Op: op, StatusCode: resp.StatusCode, Err: ErrResponseTooLarge,
+			Detail: fmt.Sprintf("over %d bytes", MaxResponseBytes)}
+	}
+	return data, nil
+}
+
+func contentType(resp *http.Response) string {
+	if ct := resp.Header.Get("Content-Type"); ct != "" {
+		return "Content-Type " + ct
+	}
+	return "no Content-Type"
+}
+
+// oauthError returns the error member of a JSON object body, if it has one.
+func oauthError(data []byte) string {
+	var e struct {
+		Error *string `json:"error"`
+	}
+	if json.Unmarshal(data, &e) != nil || e.Error == nil {
+		return ""
+	}
+	return *e.Error
+}
+
+// errorResponse maps a non-success answer to an *Error.
+func errorResponse(op string, resp *http.Response, data []byte, secrets []string) error {
+	e := &Error{Op: op, StatusCode: resp.StatusCode}
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		e.Err, e.Location = ErrRedirect, resp.Header.Get("Location")
+		return e
+	}
+	var body generated.OAuth2Error
+	if err := json.Unmarshal(data, &body); err == nil && body.Error != "" {
+		e.Code = body.Error
+		if body.ErrorDescription != nil {
+			e.Description = excerpt([]byte(*body.ErrorDescription), secrets)
+		}
+		e.Code = excerpt([]byte(e.Code), secrets)
+		return e
+	}
+	e.Err = ErrBadResponse
+	if len(data) == 0 {
+		e.Detail = "empty body"
+	} else {
+		e.Detail = fmt.Sprintf("error body is not an OAuth 2.0 error (%s)", contentType(resp))
+		e.Excerpt = excerpt(data, secrets)
+	}
+	return e
+}

@@ -1,0 +1,374 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/iqm-finland/authschema/generated"
+	"github.com/iqm-finland/authschema/validate"
+)
+
+// Backend holds what a receiving server knows: realms, clients, users and sessions.
+// The Handler runs the protocol (decoding, validation, Keycloak's order of checks and
+// its answers) and asks the Backend. Errors a Backend returns should be *OAuthError;
+// any other error is answered with 500.
+type Backend interface {
+	// CheckRealm: nil, or 404 "Realm does not exist" (or 403 when disabled).
+	CheckRealm(ctx context.Context, realm string) error
+	// CheckClient: nil, or 401 invalid_client for an unknown or disabled client.
+	CheckClient(ctx context.Context, realm, clientID string) error
+	// Password grants tokens for a username and password.
+	Password(ctx context.Context, realm, clientID, username, password string) (generated.TokenResponse, error)
+	// Refresh grants tokens for a refresh token.
+	Refresh(ctx context.Context, realm, clientID, refreshToken string) (generated.TokenResponse, error)
+	// Logout ends the session of a refresh token (an ended session is not an error).
+	Logout(ctx context.Context, realm, clientID, refreshToken string) error
+}
+
+// OAuthError is an answer with an OAuth 2.0 error body.
+type OAuthError struct {
+	Status      int
+	Code        string
+	Description string
+}
+
+func (e *OAuthError) Error() string {
+	if e.Description == "" {
+		return e.Code
+	}
+	return e.Code + ": " + e.Description
+}
+
+// Is matches the code sentinels (ErrInvalidGrant, ...).
+func (e *OAuthError) Is(target error) bool { return oauthCodes[e.Code] == target }
+
+// HandlerConfig configures NewHandler.
+type HandlerConfig struct {
+	// Lenient restores Keycloak's leniency: unknown keys, and fields that the request's
+	// kind may not use, are ignored. By default they are 400 invalid_request naming the
+	// field, so that client bugs surface in tests.
+	Lenient bool
+	// MaxBodyBytes defaults to DefaultMaxBodyBytes; a larger body is 413.
+	MaxBodyBytes int
+	// Logger receives one record per request, with secrets redacted; nil logs nothing.
+	Logger *slog.Logger
+	// Observe, if set, is told about every request that reached an endpoint: the raw
+	// body (it holds secrets: see RedactForm), what was decoded of it, and the answer's
+	// status. The test server records requests with it. body is only valid during the
+	// call.
+	Observe func(realm, endpoint string, body []byte, req generated.AuthRequest, status int)
+}
+
+// Handler serves the token and logout endpoints of Keycloak's OpenID Connect protocol
+// on top of the generated server interface, answering as Keycloak does.
+type Handler struct {
+	backend Backend
+	cfg     HandlerConfig
+	mux     http.Handler
+}
+
+var _ generated.ServerInterface = (*Handler)(nil)
+
+// NewHandler builds a Handler for b.
+func NewHandler(b Backend, cfg HandlerConfig) *Handler {
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	h := &Handler{backend: b, cfg: cfg}
+	h.mux = generated.HandlerWithOptions(h, generated.StdHTTPServerOptions{
+		ErrorHandlerFunc: func(w http.ResponseWriter, _ *http.Request, _ error) {
+			writeJSONError(w, &OAuthError{Status: http.StatusBadRequest, Code: "invalid_request", Description: "Invalid path parameter"})
+		},
+	})
+	return h
+}
+
+const (
+	endpointToken  = "token"
+	endpointLogout = "logout"
+)
+
+// ServeHTTP answers a method other than POST on the endpoints with Keycloak's 405 and
+// an unknown path with 404, and hands the rest to the generated router.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		if endpointOf(r.URL.Path) != "" {
+			noCache(w)
+			w.Header().Set("Allow", http.MethodPost)
+			writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"error": "HTTP 405 Method Not Allowed"})
+			return
+		}
+	}
+	if endpointOf(r.URL.Path) == "" {
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": "Unable to find matching target resource method"})
+		return
+	}
+	h.mux.ServeHTTP(w, r)
+}
+
+// endpointOf tells which endpoint a path is, or "".
+func endpointOf(path string) string {
+	rest, ok := strings.CutPrefix(path, "/realms/")
+	if !ok {
+		return ""
+	}
+	i := strings.IndexByte(rest, '/')
+	if i <= 0 {
+		return ""
+	}
+	switch rest[i:] {
+	case "/protocol/openid-connect/token":
+		return endpointToken
+	case "/protocol/openid-connect/logout":
+		return endpointLogout
+	}
+	return ""
+}
+
+// RequestToken implements generated.ServerInterface.
+func (h *Handler) RequestToken(w http.ResponseWriter, r *http.Request, realm generated.Realm) {
+	h.serve(w, r, realm, endpointToken)
+}
+
+// Logout implements generated.ServerInterface.
+func (h *Handler) Logout(w http.ResponseWriter, r *http.Request, realm generated.Realm) {
+	h.serve(w, r, realm, endpointLogout)
+}
+
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request, realm, endpoint string) {
+	start := time.Now()
+	noCache(w)
+	req, body, kind, status, err := h.handle(w, r, realm, endpoint)
+	if h.cfg.Observe != nil {
+		h.cfg.Observe(realm, endpoint, body, req, status)
+	}
+	if h.cfg.Logger != nil {
+		attrs := []slog.Attr{slog.String("realm", realm), slog.String("endpoint", endpoint),
+			slog.String("kind", kind.String()), slog.Int("status", status),
+			slog.Duration("duration", time.Since(start)), slog.Any("request", req)}
+		if err != nil {
+			attrs = append(attrs, slog.String("error", err.Error()))
+		}
+		h.cfg.Logger.LogAttrs(r.Context(), slog.LevelInfo, "auth request", attrs...)
+	}
+}
+
+// handle answers one request and reports what it decoded and answered.
+func (h *Handler) handle(w http.ResponseWriter, r *http.Request, realm, endpoint string) (
+	req generated.AuthRequest, body []byte, kind validate.Kind, status int, err error) {
+	fail := func(e *OAuthError) (generated.AuthRequest, []byte, validate.Kind, int, error) {
+		writeJSONError(w, e)
+		return req, body, kind, e.Status, e
+	}
+	if !isForm(r.Header.Get("Content-Type")) {
+		noCache(w)
+		writeJSON(w, http.StatusUnsupportedMediaType, map[string]string{
+			"error": "The content-type header value did not match the value in @Consumes"})
+		return req, body, kind, http.StatusUnsupportedMediaType, errors.New("content type is not a form")
+	}
+	if r.ContentLength > int64(h.cfg.MaxBodyBytes) {
+		return fail(&OAuthError{Status: http.StatusRequestEntityTooLarge, Code: "invalid_request", Description: "Request body too large"})
+	}
+	body, err = io.ReadAll(http.MaxBytesReader(w, r.Body, int64(h.cfg.MaxBodyBytes)))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return fail(&OAuthError{Status: http.StatusRequestEntityTooLarge, Code: "invalid_request", Description: "Request body too large"})
+		}
+		return fail(&OAuthError{Status: http.StatusBadRequest, Code: "invalid_request", Description: "Cannot read the request body"})
+	}
+	var extras formExtras
+	req, err = Decoder{MaxBytes: h.cfg.MaxBodyBytes}.form(body, &extras)
+	if err != nil {
+		var de *DecodeError
+		desc := "Malformed form body"
+		if errors.As(err, &de) {
+			desc = "Malformed form body: " + de.Error()
+		}
+		return fail(&OAuthError{Status: http.StatusBadRequest, Code: "invalid_request", Description: desc})
+	}
+	ctx := r.Context()
+	if err := h.backend.CheckRealm(ctx, realm); err != nil {
+		return fail(asOAuth(err))
+	}
+	if endpoint == endpointToken {
+		kind = validate.Classify(req)
+		switch {
+		case req.GrantType == nil:
+			kind = validate.KindUnknown
+			return fail(&OAuthError{Status: http.StatusBadRequest, Code: "invalid_request", Description: "Missing form parameter: grant_type"})
+		case kind == validate.KindUnknown:
+			return fail(&OAuthError{Status: http.StatusBadRequest, Code: "unsupported_grant_type", Description: "Unsupported grant_type"})
+		}
+	} else {
+		kind = validate.KindLogout
+	}
+	if req.ClientID == "" {
+		return fail(&OAuthError{Status: http.StatusBadRequest, Code: "invalid_client", Description: "Missing client_id parameter"})
+	}
+	if err := h.backend.CheckClient(ctx, realm, req.ClientID); err != nil {
+		return fail(asOAuth(err))
+	}
+	if extras.duplicate != "" && (endpoint == endpointToken || !h.cfg.Lenient) {
+		return fail(&OAuthError{Status: http.StatusBadRequest, Code: "invalid_request", Description: "duplicated parameter"})
+	}
+	if !h.cfg.Lenient {
+		if extras.unknown != "" {
+			return fail(&OAuthError{Status: http.StatusBadRequest, Code: "invalid_request", Description: "Unknown parameter: " + extras.unknown})
+		}
+		if e := foreignField(kind, req); e != nil {
+			return fail(e)
+		}
+	}
+	switch kind {
+	case validate.KindPassword:
+		if req.Username == nil || *req.Username == "" {
+			return fail(&OAuthError{Status: http.StatusUnauthorized, Code: "invalid_request", Description: "Missing parameter: username"})
+		}
+		password := ""
+		if req.Password != nil {
+			password = *req.Password
+		}
+		tr, err := h.backend.Password(ctx, realm, req.ClientID, *req.Username, password)
+		if err != nil {
+			return fail(asOAuth(err))
+		}
+		writeJSON(w, http.StatusOK, tr)
+		return req, body, kind, http.StatusOK, nil
+	case validate.KindRefresh:
+		if req.RefreshToken == nil || *req.RefreshToken == "" {
+			return fail(&OAuthError{Status: http.StatusBadRequest, Code: "invalid_request", Description: "No refresh token"})
+		}
+		tr, err := h.backend.Refresh(ctx, realm, req.ClientID, *req.RefreshToken)
+		if err != nil {
+			return fail(asOAuth(err))
+		}
+		writeJSON(w, http.StatusOK, tr)
+		return req, body, kind, http.StatusOK, nil
+	default:
+		// Keycloak would serve its browser logout page without a refresh_token key; a
+		// test server is more useful answering in JSON.
+		if req.RefreshToken == nil || *req.RefreshToken == "" {
+			return fail(&OAuthError{Status: http.StatusBadRequest, Code: "invalid_request", Description: "No refresh token"})
+		}
+		if err := h.backend.Logout(ctx, realm, req.ClientID, *req.RefreshToken); err != nil {
+			return fail(asOAuth(err))
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return req, body, kind, http.StatusNoContent, nil
+	}
+}
+
+// foreignField reports a field the kind may not use (or a string that is not UTF-8,
+// which the decoder already refuses): validate's ErrForbidden and ErrInvalidValue
+// problems. Missing and empty fields get Keycloak's own answers later.
+func foreignField(kind validate.Kind, req generated.AuthRequest) *OAuthError {
+	err := validate.Check(kind, req)
+	var verr *validate.Error
+	if !errors.As(err, &verr) {
+		return nil
+	}
+	for _, f := range verr.Fields {
+		if f.Err == validate.ErrForbidden {
+			return &OAuthError{Status: http.StatusBadRequest, Code: "invalid_request",
+				Description: "Parameter not allowed in a " + kind.String() + " request: " + f.Field}
+		}
+	}
+	return nil
+}
+
+func asOAuth(err error) *OAuthError {
+	var oe *OAuthError
+	if errors.As(err, &oe) {
+		return oe
+	}
+	return &OAuthError{Status: http.StatusInternalServerError, Code: "unknown_error", Description: "Internal server error"}
+}
+
+func isForm(ct string) bool {
+	if ct == "" {
+		return false
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && mt == formContentType
+}
+
+func noCache(w http.ResponseWriter) {
+	h := w.Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set("Pragma", "no-cache")
+}
+
+func writeJSONError(w http.ResponseWriter, e *OAuthError) {
+	body := generated.OAuth2Error{Error: e.Code}
+	if e.Description != "" {
+		body.ErrorDescription = &e.Description
+	}
+	writeJSON(w, e.Status, body)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		status, data = http.StatusInternalServerError, []byte(`{"error":"unknown_error"}`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(data)
+}
+
+// RedactForm renders a form body for logs: client_id, grant_type and username keep
+// their values; every other value (password, refresh_token, and any unknown key's) is
+// [REDACTED]. A malformed body gives a placeholder. It never panics.
+func RedactForm(body []byte) string {
+	if len(body) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	for rest := body; ; {
+		seg, tail, more := cutByte(rest, '&')
+		key, value, hasEq := cutByte(seg, '=')
+		var scratch [16]byte
+		name, ok := unescapeForm(scratch[:0], key)
+		if b.Len() > 0 {
+			b.WriteByte('&')
+		}
+		switch {
+		case !ok || !utf8.Valid(name):
+			b.WriteString("[MALFORMED]")
+		case !hasEq && fieldIndex(name) < 0:
+			// A lone word may be a token sent without its key.
+			b.WriteString(generated.Redacted)
+		default:
+			if len(name) > maxKeyShown {
+				name = append(name[:maxKeyShown:maxKeyShown], "..."...)
+			}
+			b.WriteString(string(appendEscaped(nil, string(name))))
+			if hasEq {
+				b.WriteByte('=')
+				switch string(name) {
+				case "client_id", "grant_type", "username":
+					if v, ok := unescapeForm(nil, value); ok && utf8.Valid(v) {
+						b.WriteString(string(appendEscaped(nil, string(v))))
+					} else {
+						b.WriteString("[MALFORMED]")
+					}
+				default:
+					b.WriteString(generated.Redacted)
+				}
+			}
+		}
+		if !more {
+			return b.String()
+		}
+		rest = tail
+	}
+}

@@ -1,0 +1,222 @@
+package api
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/iqm-finland/authschema/generated"
+)
+
+// Tokens are what a successful login or refresh gives: the access and refresh tokens
+// (kept behind a pointer and redacted in every printed or logged form) and their
+// absolute expiry times.
+type Tokens struct {
+	secrets *tokenSecrets
+
+	// TokenType is "Bearer" unless the server says otherwise.
+	TokenType string
+	// Scope is the granted scope, space-separated.
+	Scope string
+	// ObtainedAt is when the request that gave the tokens was sent.
+	ObtainedAt time.Time
+	// AccessExpiry is when the access token expires: from expires_in, else from the
+	// JWT's exp claim. Zero when neither is known; such a token is treated as never
+	// expiring, as golang.org/x/oauth2 does.
+	AccessExpiry time.Time
+	// RefreshExpiry is when the refresh token expires: from refresh_expires_in, else
+	// from the JWT's exp claim. Zero when unknown or when it does not expire.
+	RefreshExpiry time.Time
+	// RefreshNeverExpires is set when the server said refresh_expires_in: 0.
+	RefreshNeverExpires bool
+}
+
+// tokenSecrets sits behind a pointer so that no secret is a string field of Tokens:
+// fmt's %p on a value prints string fields raw, bypassing Format.
+type tokenSecrets struct {
+	access, refresh string
+}
+
+// NewTokens makes Tokens from an access token and an optional refresh token, with
+// expiry times read from their JWT exp claims (zero where there is none).
+func NewTokens(accessToken, refreshToken string) Tokens {
+	t := Tokens{secrets: &tokenSecrets{access: accessToken, refresh: refreshToken}, TokenType: "Bearer"}
+	t.AccessExpiry, _ = JWTExpiry(accessToken)
+	if refreshToken != "" {
+		t.RefreshExpiry, _ = JWTExpiry(refreshToken)
+	}
+	return t
+}
+
+// AccessToken returns the access token.
+func (t Tokens) AccessToken() string {
+	if t.secrets == nil {
+		return ""
+	}
+	return t.secrets.access
+}
+
+// RefreshToken returns the refresh token, or "" when there is none.
+func (t Tokens) RefreshToken() string {
+	if t.secrets == nil {
+		return ""
+	}
+	return t.secrets.refresh
+}
+
+// HasRefreshToken tells whether there is a refresh token.
+func (t Tokens) HasRefreshToken() bool { return t.RefreshToken() != "" }
+
+// AccessValidFor tells whether the access token has more than margin left at now.
+func (t Tokens) AccessValidFor(now time.Time, margin time.Duration) bool {
+	return t.AccessToken() != "" && (t.AccessExpiry.IsZero() || t.AccessExpiry.Sub(now) > margin)
+}
+
+// RefreshValidFor tells whether the refresh token has more than margin left at now
+// (an unknown expiry counts as valid: the server will say if it is not).
+func (t Tokens) RefreshValidFor(now time.Time, margin time.Duration) bool {
+	return t.HasRefreshToken() && (t.RefreshExpiry.IsZero() || t.RefreshExpiry.Sub(now) > margin)
+}
+
+func (t Tokens) String() string {
+	var b strings.Builder
+	b.WriteString("Tokens{access_token:")
+	b.WriteString(redactedOrNone(t.AccessToken()))
+	b.WriteString(" refresh_token:")
+	b.WriteString(redactedOrNone(t.RefreshToken()))
+	fmt.Fprintf(&b, " token_type:%q scope:%q", t.TokenType, t.Scope)
+	writeTime(&b, "obtained_at", t.ObtainedAt)
+	writeTime(&b, "access_expiry", t.AccessExpiry)
+	writeTime(&b, "refresh_expiry", t.RefreshExpiry)
+	if t.RefreshNeverExpires {
+		b.WriteString(" refresh_never_expires:true")
+	}
+	b.WriteByte('}')
+	return b.String()
+}
+
+func writeTime(b *strings.Builder, name string, t time.Time) {
+	if !t.IsZero() {
+		b.WriteString(" " + name + ":" + t.UTC().Format(time.RFC3339))
+	}
+}
+
+func redactedOrNone(s string) string {
+	if s == "" {
+		return "<none>"
+	}
+	return generated.Redacted
+}
+
+// GoString is String: Tokens print the same way under %#v.
+func (t Tokens) GoString() string { return "api." + t.String() }
+
+// Format keeps the tokens out of every fmt verb.
+func (t Tokens) Format(s fmt.State, verb rune) { formatRedacted(s, verb, t.String(), t.GoString()) }
+
+// LogValue keeps the tokens out of log/slog output.
+func (t Tokens) LogValue() slog.Value {
+	attrs := []slog.Attr{
+		slog.String("access_token", redactedOrNone(t.AccessToken())),
+		slog.String("refresh_token", redactedOrNone(t.RefreshToken())),
+		slog.String("token_type", t.TokenType),
+		slog.String("scope", t.Scope),
+	}
+	if !t.AccessExpiry.IsZero() {
+		attrs = append(attrs, slog.Time("access_expiry", t.AccessExpiry))
+	}
+	if !t.RefreshExpiry.IsZero() {
+		attrs = append(attrs, slog.Time("refresh_expiry", t.RefreshExpiry))
+	}
+	return slog.GroupValue(attrs...)
+}
+
+// formatRedacted implements fmt.Formatter from a redacted view: %#v prints the
+// Go-syntax view, every other verb formats the view as a string.
+func formatRedacted(s fmt.State, verb rune, str, goStr string) {
+	if verb == 'v' && s.Flag('#') {
+		_, _ = s.Write([]byte(goStr))
+		return
+	}
+	switch verb {
+	case 'v', 's', 'q', 'x', 'X':
+		_, _ = fmt.Fprintf(s, fmt.FormatString(s, verb), str)
+	default:
+		_, _ = s.Write([]byte(str))
+	}
+}
+
+// tokensFromResponse maps the wire response to Tokens; sent is when the request was
+// sent, from which expires_in and refresh_expires_in count.
+func tokensFromResponse(r *generated.TokenResponse, sent time.Time) Tokens {
+	t := Tokens{secrets: &tokenSecrets{}, TokenType: "Bearer", ObtainedAt: sent}
+	if r.AccessToken != nil {
+		t.secrets.access = *r.AccessToken
+	}
+	if r.RefreshToken != nil {
+		t.secrets.refresh = *r.RefreshToken
+	}
+	if r.TokenType != nil && *r.TokenType != "" {
+		t.TokenType = *r.TokenType
+	}
+	if r.Scope != nil {
+		t.Scope = *r.Scope
+	}
+	if r.ExpiresIn != nil && *r.ExpiresIn > 0 {
+		t.AccessExpiry = sent.Add(time.Duration(*r.ExpiresIn) * time.Second)
+	} else {
+		t.AccessExpiry, _ = JWTExpiry(t.secrets.access)
+	}
+	if t.secrets.refresh != "" {
+		switch {
+		case r.RefreshExpiresIn != nil && *r.RefreshExpiresIn == 0:
+			t.RefreshNeverExpires = true
+		case r.RefreshExpiresIn != nil && *r.RefreshExpiresIn > 0:
+			t.RefreshExpiry = sent.Add(time.Duration(*r.RefreshExpiresIn) * time.Second)
+		default:
+			t.RefreshExpiry, _ = JWTExpiry(t.secrets.refresh)
+		}
+	}
+	return t
+}
+
+// JWTExpiry reads the exp claim of a JWT, decoding its payload as base64url (padding
+// tolerated) without checking the signature, as the Python client does. ok is false
+// when the token is not a JWT or has no numeric exp.
+func JWTExpiry(token string) (exp time.Time, ok bool) {
+	first := strings.IndexByte(token, '.')
+	if first < 0 {
+		return time.Time{}, false
+	}
+	rest := token[first+1:]
+	second := strings.IndexByte(rest, '.')
+	if second < 0 {
+		return time.Time{}, false
+	}
+	payload := strings.TrimRight(rest[:second], "=")
+	if len(payload) > 64<<10 {
+		return time.Time{}, false
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(payload)
+	if err != nil {
+		return time.Time{}, false
+	}
+	var claims struct {
+		Exp json.Number `json:"exp"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if err := dec.Decode(&claims); err != nil || claims.Exp == "" {
+		return time.Time{}, false
+	}
+	f, err := claims.Exp.Float64()
+	if err != nil || f <= 0 || f > 1e11 {
+		return time.Time{}, false
+	}
+	sec := int64(f)
+	return time.Unix(sec, int64((f-float64(sec))*1e9)), true
+}
