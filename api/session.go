@@ -485,4 +485,6 @@ func (s *Session) String() string {
 }
 
 // Format keeps the password and tokens out of every fmt verb.
-func (s *Session) Format(f fmt.State, verb rune) { formatRedacted(f, verb, s.String(), "api."+s.String()) }
+func (s *Session) Format(f fmt.State, verb rune) {
+	formatRedacted(f, verb, s.String(), "api."+s.String())
+}
