@@ -114,6 +114,8 @@ type Server struct {
 	listener net.Listener
 	http     *http.Server
 	done     chan struct{}
+	quit     chan struct{} // closed when the server stops: ends added latency
+	quitOnce sync.Once
 
 	mu       sync.Mutex
 	realms   map[string]*realmState
@@ -149,7 +151,8 @@ func NewServer(opts ...Option) (*Server, error) {
 		o(&cfg)
 	}
 	cfg.defaultRealm()
-	s := &Server{cfg: cfg, realms: map[string]*realmState{}, sessions: map[string]*session{}, done: make(chan struct{})}
+	s := &Server{cfg: cfg, realms: map[string]*realmState{}, sessions: map[string]*session{},
+		done: make(chan struct{}), quit: make(chan struct{})}
 	s.key = make([]byte, 32)
 	if _, err := rand.Read(s.key); err != nil {
 		return nil, err
@@ -192,6 +195,7 @@ func Start(t testing.TB, opts ...Option) *Server {
 
 // Close stops the server and waits for it to end.
 func (s *Server) Close() {
+	s.quitOnce.Do(func() { close(s.quit) })
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := s.http.Shutdown(ctx); err != nil {
@@ -202,6 +206,7 @@ func (s *Server) Close() {
 
 // Shutdown stops the server gracefully, waiting for requests in flight up to ctx.
 func (s *Server) Shutdown(ctx context.Context) error {
+	s.quitOnce.Do(func() { close(s.quit) })
 	err := s.http.Shutdown(ctx)
 	<-s.done
 	return err
@@ -225,6 +230,10 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		case <-t.C:
 		case <-r.Context().Done():
 			t.Stop()
+			return
+		case <-s.quit:
+			t.Stop()
+			w.WriteHeader(http.StatusServiceUnavailable)
 			return
 		}
 	}
@@ -319,6 +328,12 @@ func (r Request) Body() string {
 		return ""
 	}
 	return *r.body
+}
+
+// LogValue keeps secrets out of log/slog output.
+func (r Request) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("realm", r.Realm), slog.String("endpoint", r.Endpoint),
+		slog.String("kind", r.Kind.String()), slog.Int("status", r.Status), slog.String("body", r.RedactedBody))
 }
 
 func (r Request) String() string {
