@@ -8,6 +8,7 @@ require (
 	github.com/getkin/kin-openapi v0.153.0
 	github.com/oapi-codegen/runtime v1.9.0
 	golang.org/x/oauth2 v0.38.0
+	golang.org/x/term v0.0.0-20210927222741-03fcf44c2211
 )
 
 require (

@@ -1,15 +1,23 @@
 // Command iqmauth works with the auth requests of IQM's clients: it validates them,
-// and (see its help) logs in to an auth server, prints tokens and serves a test server.
+// logs in to an auth server and keeps a tokens file, prints a fresh access token, and
+// runs a Keycloak-compatible test server.
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
+	"syscall"
 )
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	c := &cli{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, ctx: ctx}
+	code := c.run(os.Args[1:])
+	stop()
+	os.Exit(code)
 }
 
 // Exit codes.
@@ -22,26 +30,58 @@ const (
 const usage = `usage: iqmauth <command> [flags]
 
 commands:
-  validate [--format auto|form|json] [--kind password|refresh|logout]
-           read one auth request from standard input and check it; prints its kind
-  help     show this help
+  validate  read one auth request from standard input and check it; prints its kind
+  login     log in with the password grant and write the tokens file
+  token     print a valid access token, refreshing the tokens file when needed
+  status    show server, realm, client, user and expiry times (never a token)
+  logout    log out and remove the tokens file
+  serve     run a Keycloak-compatible test auth server on loopback
+  demo      start a test server in-process and run a session through its life cycle
+  help      show this help
 
-Run 'iqmauth <command> --help' for a command's flags.
+Run 'iqmauth <command> --help' for a command's flags. Settings default to the
+environment: IQM_AUTH_SERVER, IQM_AUTH_USERNAME, IQM_AUTH_PASSWORD, IQM_TOKENS_FILE,
+IQM_CLIENT_REQUESTS_TIMEOUT. A password is never taken from a flag.
 `
 
+// cli is one run of the command, with its streams and environment.
+type cli struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	getenv         func(string) string
+	ctx            context.Context
+}
+
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	c := &cli{stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv, ctx: context.Background()}
+	return c.run(args)
+}
+
+func (c *cli) run(args []string) int {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
+		fmt.Fprint(c.stderr, usage)
 		return exitUsage
 	}
 	switch args[0] {
 	case "help", "-h", "-help", "--help":
-		fmt.Fprint(stdout, usage)
+		fmt.Fprint(c.stdout, usage)
 		return exitOK
 	case "validate":
-		return runValidate(args[1:], stdin, stdout, stderr)
+		return runValidate(args[1:], c.stdin, c.stdout, c.stderr)
+	case "login":
+		return c.login(args[1:])
+	case "token":
+		return c.token(args[1:])
+	case "status":
+		return c.status(args[1:])
+	case "logout":
+		return c.logout(args[1:])
+	case "serve":
+		return c.serve(args[1:])
+	case "demo":
+		return c.demo(args[1:])
 	default:
-		fmt.Fprintf(stderr, "iqmauth: unknown command %q\n%s", args[0], usage)
+		fmt.Fprintf(c.stderr, "iqmauth: unknown command %q\n%s", args[0], usage)
 		return exitUsage
 	}
 }

@@ -2,9 +2,7 @@ package main
 
 import (
 	"bytes"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -98,10 +96,7 @@ func TestBinary(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the command")
 	}
-	bin := filepath.Join(t.TempDir(), "iqmauth")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildBinary(t)
 	cmd := exec.Command(bin, "validate")
 	cmd.Stdin = strings.NewReader("client_id=iqm_client&refresh_token=" + canary)
 	out, err := cmd.Output()
@@ -119,5 +114,4 @@ func TestBinary(t *testing.T) {
 	if strings.Contains(stderr.String(), canary) || !strings.HasPrefix(stderr.String(), "username: ") {
 		t.Fatalf("stderr %q", stderr.String())
 	}
-	_ = os.Remove(bin)
 }
