@@ -70,7 +70,9 @@ func TestKeycloakAnswers(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv.DisableUser("cortex", "dave", true)
-	rt := func(tk api.Tokens) string { return "refresh_token=" + strings.ReplaceAll(tk.RefreshToken(), "=", "%3D") }
+	rt := func(tk api.Tokens) string {
+		return "refresh_token=" + strings.ReplaceAll(tk.RefreshToken(), "=", "%3D")
+	}
 
 	tests := []struct {
 		name, path, ct, body string
@@ -209,10 +211,10 @@ func TestHandlerLogsRedacted(t *testing.T) {
 func TestRedactForm(t *testing.T) {
 	for in, want := range map[string]string{
 		"client_id=iqm_client&grant_type=password&username=alice&password=pw": "client_id=iqm_client&grant_type=password&username=alice&password=[REDACTED]",
-		"client_id=a&refresh_token=x&client_secret=y":                          "client_id=a&refresh_token=[REDACTED]&client_secret=[REDACTED]",
-		"eyJsecret&client_id=a":                                                "[REDACTED]&client_id=a",
-		"client%zz=1&username=%zz":                                             "[MALFORMED]&username=[MALFORMED]",
-		"":                                                                     "",
+		"client_id=a&refresh_token=x&client_secret=y":                         "client_id=a&refresh_token=[REDACTED]&client_secret=[REDACTED]",
+		"eyJsecret&client_id=a":                                               "[REDACTED]&client_id=a",
+		"client%zz=1&username=%zz":                                            "[MALFORMED]&username=[MALFORMED]",
+		"":                                                                    "",
 	} {
 		if got := api.RedactForm([]byte(in)); got != want {
 			t.Errorf("%q: %q, want %q", in, got, want)
