@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -98,39 +99,50 @@ const (
 
 // ServeHTTP answers a method other than POST on the endpoints with Keycloak's 405 and
 // an unknown path with 404, and hands the rest to the generated router.
+//
+// The two endpoints' paths are recognized here and dispatched straight to the
+// generated.ServerInterface methods (the generated router, reachable through Router,
+// does the same with a ServeMux and a reflective path binding, several times slower).
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		if endpointOf(r.URL.Path) != "" {
-			noCache(w)
-			w.Header().Set("Allow", http.MethodPost)
-			writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"error": "HTTP 405 Method Not Allowed"})
-			return
-		}
-	}
-	if endpointOf(r.URL.Path) == "" {
+	realm, endpoint := endpointOf(r.URL.Path)
+	switch {
+	case endpoint == "":
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "Unable to find matching target resource method"})
-		return
+	case r.Method != http.MethodPost:
+		noCache(w)
+		w.Header()["Allow"] = allowPost
+		writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"error": "HTTP 405 Method Not Allowed"})
+	case endpoint == endpointToken:
+		h.RequestToken(w, r, realm)
+	default:
+		h.Logout(w, r, realm)
 	}
-	h.mux.ServeHTTP(w, r)
 }
 
-// endpointOf tells which endpoint a path is, or "".
-func endpointOf(path string) string {
+// Router is the generated router over this handler (POST routes on a ServeMux), for
+// mounting under another mux; ServeHTTP answers the same requests faster.
+func (h *Handler) Router() http.Handler { return h.mux }
+
+var allowPost = []string{http.MethodPost}
+
+// endpointOf tells which endpoint a path is, and its realm; endpoint is "" for any
+// other path.
+func endpointOf(path string) (realm, endpoint string) {
 	rest, ok := strings.CutPrefix(path, "/realms/")
 	if !ok {
-		return ""
+		return "", ""
 	}
 	i := strings.IndexByte(rest, '/')
 	if i <= 0 {
-		return ""
+		return "", ""
 	}
 	switch rest[i:] {
 	case "/protocol/openid-connect/token":
-		return endpointToken
+		return rest[:i], endpointToken
 	case "/protocol/openid-connect/logout":
-		return endpointLogout
+		return rest[:i], endpointLogout
 	}
-	return ""
+	return "", ""
 }
 
 // RequestToken implements generated.ServerInterface.
@@ -144,7 +156,10 @@ func (h *Handler) Logout(w http.ResponseWriter, r *http.Request, realm generated
 }
 
 func (h *Handler) serve(w http.ResponseWriter, r *http.Request, realm, endpoint string) {
-	start := time.Now()
+	var start time.Time
+	if h.cfg.Logger != nil {
+		start = time.Now()
+	}
 	noCache(w)
 	req, body, kind, status, err := h.handle(w, r, realm, endpoint)
 	if h.cfg.Observe != nil {
@@ -177,7 +192,7 @@ func (h *Handler) handle(w http.ResponseWriter, r *http.Request, realm, endpoint
 	if r.ContentLength > int64(h.cfg.MaxBodyBytes) {
 		return fail(&OAuthError{Status: http.StatusRequestEntityTooLarge, Code: "invalid_request", Description: "Request body too large"})
 	}
-	body, err = io.ReadAll(http.MaxBytesReader(w, r.Body, int64(h.cfg.MaxBodyBytes)))
+	body, err = readRequestBody(w, r, h.cfg.MaxBodyBytes)
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
@@ -241,7 +256,7 @@ func (h *Handler) handle(w http.ResponseWriter, r *http.Request, realm, endpoint
 		if err != nil {
 			return fail(asOAuth(err))
 		}
-		writeJSON(w, http.StatusOK, tr)
+		writeTokenResponse(w, &tr)
 		return req, body, kind, http.StatusOK, nil
 	case validate.KindRefresh:
 		if req.RefreshToken == nil || *req.RefreshToken == "" {
@@ -251,7 +266,7 @@ func (h *Handler) handle(w http.ResponseWriter, r *http.Request, realm, endpoint
 		if err != nil {
 			return fail(asOAuth(err))
 		}
-		writeJSON(w, http.StatusOK, tr)
+		writeTokenResponse(w, &tr)
 		return req, body, kind, http.StatusOK, nil
 	default:
 		// Keycloak would serve its browser logout page without a refresh_token key; a
@@ -294,17 +309,98 @@ func asOAuth(err error) *OAuthError {
 }
 
 func isForm(ct string) bool {
-	if ct == "" {
+	if ct == formContentType {
+		return true
+	}
+	if len(ct) <= len(formContentType) || !strings.EqualFold(ct[:len(formContentType)], formContentType) {
 		return false
 	}
 	mt, _, err := mime.ParseMediaType(ct)
 	return err == nil && mt == formContentType
 }
 
+// readRequestBody reads at most limit bytes, in one allocation when the length is
+// known.
+func readRequestBody(w http.ResponseWriter, r *http.Request, limit int) ([]byte, error) {
+	body := http.MaxBytesReader(w, r.Body, int64(limit))
+	if n := r.ContentLength; n > 0 && n <= int64(limit) {
+		buf := make([]byte, n, n+1)
+		if _, err := io.ReadFull(body, buf); err != nil {
+			return nil, err
+		}
+		// Anything past the announced length is an error the server reports; a read
+		// here makes MaxBytesReader enforce the limit on a lying client.
+		if k, _ := body.Read(buf[n : n+1]); k > 0 {
+			return nil, errors.New("body longer than Content-Length")
+		}
+		return buf, nil
+	}
+	return io.ReadAll(body)
+}
+
+// Header values, shared: net/http never modifies them.
+var (
+	noStore     = []string{"no-store"}
+	noCacheVals = []string{"no-cache"}
+	jsonType    = []string{"application/json"}
+)
+
 func noCache(w http.ResponseWriter) {
 	h := w.Header()
-	h.Set("Cache-Control", "no-store")
-	h.Set("Pragma", "no-cache")
+	h["Cache-Control"] = noStore
+	h["Pragma"] = noCacheVals
+}
+
+// writeTokenResponse writes Keycloak's AccessTokenResponse without reflection, in
+// Keycloak's field order.
+func writeTokenResponse(w http.ResponseWriter, t *generated.TokenResponse) {
+	buf := make([]byte, 0, 256+tokenLen(t))
+	buf = append(buf, '{')
+	str := func(name string, v *string) {
+		if v != nil {
+			if len(buf) > 1 {
+				buf = append(buf, ',')
+			}
+			buf = append(buf, '"')
+			buf = append(buf, name...)
+			buf = append(buf, '"', ':')
+			buf = appendJSONString(buf, *v)
+		}
+	}
+	num := func(name string, v *int64) {
+		if v != nil {
+			if len(buf) > 1 {
+				buf = append(buf, ',')
+			}
+			buf = append(buf, '"')
+			buf = append(buf, name...)
+			buf = append(buf, '"', ':')
+			buf = strconv.AppendInt(buf, *v, 10)
+		}
+	}
+	str("access_token", t.AccessToken)
+	num("expires_in", t.ExpiresIn)
+	num("refresh_expires_in", t.RefreshExpiresIn)
+	str("refresh_token", t.RefreshToken)
+	str("token_type", t.TokenType)
+	str("id_token", t.IDToken)
+	num("not-before-policy", t.NotBeforePolicy)
+	str("session_state", t.SessionState)
+	str("scope", t.Scope)
+	buf = append(buf, '}')
+	w.Header()["Content-Type"] = jsonType
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(buf)
+}
+
+func tokenLen(t *generated.TokenResponse) int {
+	n := 0
+	for _, p := range []*string{t.AccessToken, t.RefreshToken, t.IDToken, t.SessionState, t.Scope, t.TokenType} {
+		if p != nil {
+			n += len(*p)
+		}
+	}
+	return n
 }
 
 func writeJSONError(w http.ResponseWriter, e *OAuthError) {
@@ -320,7 +416,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	if err != nil {
 		status, data = http.StatusInternalServerError, []byte(`{"error":"unknown_error"}`)
 	}
-	w.Header().Set("Content-Type", "application/json")
+	w.Header()["Content-Type"] = jsonType
 	w.WriteHeader(status)
 	_, _ = w.Write(data)
 }

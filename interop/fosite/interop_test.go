@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -82,6 +83,26 @@ func wantExchanges(t *testing.T, srv *fositeinterop.Server, from int, want ...st
 	if got := exchanges(srv, from); !slices.Equal(got, want) {
 		t.Fatalf("exchanges from #%d = %q, want %q", from, got, want)
 	}
+}
+
+// lastHint is what fosite added to the standard description of the last error it
+// answered: its hint, which says why. (The client's Error.Description is cut short
+// before it.)
+func lastHint(srv *fositeinterop.Server) string {
+	ex := srv.Exchanges()
+	e := ex[len(ex)-1]
+	for _, std := range []*fosite.RFC6749Error{fosite.ErrInvalidGrant, fosite.ErrInvalidClient, fosite.ErrInvalidRequest} {
+		if e.Error == std.ErrorField {
+			return strings.TrimSpace(strings.TrimPrefix(e.Description, std.DescriptionField))
+		}
+	}
+	return e.Description
+}
+
+// logRefusal logs what fosite answered, without any secret.
+func logRefusal(t *testing.T, what string, ae *api.Error, srv *fositeinterop.Server) {
+	t.Helper()
+	t.Logf("%s: %d %s (%s)", what, ae.StatusCode, ae.Code, lastHint(srv))
 }
 
 func token(t *testing.T, s *api.Session) string {
@@ -191,7 +212,10 @@ func TestLoginRefused(t *testing.T) {
 	s, _ := newSession(t, srv, func(c *api.SessionConfig) { c.Password = wrong })
 	_, err := s.Token(ctx)
 	ae := oauthError(t, err, 400, api.ErrInvalidGrant, wrong)
-	t.Logf("wrong password: %d %s: %s", ae.StatusCode, ae.Code, ae.Description)
+	logRefusal(t, "wrong password", ae, srv)
+	if h := lastHint(srv); h != "Unable to authenticate the provided username and password credentials." {
+		t.Errorf("hint %q", h)
+	}
 	// The failure is remembered: the next Token waits out the backoff, sending nothing.
 	_, err = s.Token(ctx)
 	var be *api.BackoffError
@@ -207,7 +231,7 @@ func TestLoginRefused(t *testing.T) {
 	s, _ = newSession(t, srv, func(c *api.SessionConfig) { c.ClientID = "other_client" })
 	_, err = s.Token(ctx)
 	ae = oauthError(t, err, 401, api.ErrInvalidClient)
-	t.Logf("unknown client: %d %s: %s", ae.StatusCode, ae.Code, ae.Description)
+	logRefusal(t, "unknown client", ae, srv)
 	wantExchanges(t, srv, 1, "token password 400 invalid_grant", "token password 401 invalid_client")
 }
 
@@ -260,6 +284,36 @@ func TestRefresh(t *testing.T) {
 	wantExchanges(t, f.srv, 2, "token refresh_token 200")
 }
 
+// Callers that find the token in the margin at the same time share one refresh:
+// fosite sees one refresh grant, and nobody gets a rotated-out token.
+func TestConcurrentTokenCallsShareOneRefresh(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+
+	old := token(t, f.sess)
+	f.clock.Set(current(t, f.sess).AccessExpiry.Add(-api.DefaultRefreshMargin))
+	const n = 16
+	var wg sync.WaitGroup
+	got := make([]string, n)
+	errs := make([]error, n)
+	for i := range n {
+		wg.Go(func() { got[i], errs[i] = f.sess.Token(ctx) })
+	}
+	wg.Wait()
+	for i := range n {
+		if errs[i] != nil {
+			t.Fatalf("Token #%d: %v", i, errs[i])
+		}
+		if got[i] == old || got[i] != got[0] {
+			t.Fatalf("Token #%d did not return the one refreshed token", i)
+		}
+	}
+	if !f.srv.Active(ctx, got[0], fosite.AccessToken) {
+		t.Fatal("the shared token is not active")
+	}
+	wantExchanges(t, f.srv, 0, "token password 200", "token refresh_token 200")
+}
+
 // Scenario 3: a rotated-out refresh token is refused, and fosite then revokes the
 // whole family.
 func TestRefreshTokenReuse(t *testing.T) {
@@ -275,9 +329,9 @@ func TestRefreshTokenReuse(t *testing.T) {
 
 	_, err = f.sess.Client().Refresh(ctx, first.RefreshToken())
 	ae := oauthError(t, err, 400, api.ErrInvalidGrant, first.RefreshToken())
-	t.Logf("reused refresh token: %d %s: %s", ae.StatusCode, ae.Code, ae.Description)
-	if !strings.Contains(ae.Description, "already used") {
-		t.Errorf("description %q does not say the token was already used", ae.Description)
+	logRefusal(t, "reused refresh token", ae, f.srv)
+	if h := lastHint(f.srv); h != "The refresh token was already used." {
+		t.Errorf("hint %q", h)
 	}
 
 	// Reuse detection revoked the tokens the refresh gave.
@@ -286,12 +340,18 @@ func TestRefreshTokenReuse(t *testing.T) {
 	}
 	_, err = f.sess.Client().Refresh(ctx, second.RefreshToken())
 	ae = oauthError(t, err, 400, api.ErrInvalidGrant, second.RefreshToken())
-	t.Logf("refresh token revoked by reuse detection: %d %s: %s", ae.StatusCode, ae.Code, ae.Description)
+	logRefusal(t, "refresh token revoked by reuse detection", ae, f.srv)
+	if h := lastHint(f.srv); h != "The refresh token was already used." {
+		t.Errorf("hint %q", h)
+	}
 
 	// fosite deleted the reused token's record: a second reuse is an unknown token.
 	_, err = f.sess.Client().Refresh(ctx, first.RefreshToken())
 	ae = oauthError(t, err, 400, api.ErrInvalidGrant)
-	t.Logf("reused refresh token, second time: %d %s: %s", ae.StatusCode, ae.Code, ae.Description)
+	logRefusal(t, "reused refresh token, second time", ae, f.srv)
+	if h := lastHint(f.srv); h != "The refresh token is malformed or not valid." {
+		t.Errorf("hint %q", h)
+	}
 	wantExchanges(t, f.srv, 0, "token password 200", "token refresh_token 200",
 		"token refresh_token 400 invalid_grant", "token refresh_token 400 invalid_grant", "token refresh_token 400 invalid_grant")
 }
@@ -396,7 +456,10 @@ func TestLogout(t *testing.T) {
 	// so using it is taken for reuse: invalid_grant, "already used".
 	_, err := f.sess.Client().Refresh(ctx, cur.RefreshToken())
 	ae := oauthError(t, err, 400, api.ErrInvalidGrant, cur.RefreshToken())
-	t.Logf("refresh after logout: %d %s: %s", ae.StatusCode, ae.Code, ae.Description)
+	logRefusal(t, "refresh after logout", ae, f.srv)
+	if h := lastHint(f.srv); h != "The refresh token was already used." {
+		t.Errorf("hint %q", h)
+	}
 
 	// RFC 7009: revoking a token that is no longer valid succeeds.
 	if err := f.sess.Client().Logout(ctx, cur.RefreshToken()); err != nil {
@@ -406,6 +469,19 @@ func TestLogout(t *testing.T) {
 		t.Fatalf("logout with an unknown refresh token: %v", err)
 	}
 	wantExchanges(t, f.srv, 2, "token refresh_token 400 invalid_grant", "logout 204", "logout 204")
+
+	// The requests carry exactly the fields IQM's Python client sends.
+	want := map[string][]string{
+		"token password":      {"client_id", "grant_type", "password", "username"},
+		"token refresh_token": {"client_id", "grant_type", "refresh_token"},
+		"logout":              {"client_id", "refresh_token"},
+	}
+	for _, e := range f.srv.Exchanges() {
+		key := strings.TrimSpace(e.Endpoint + " " + e.GrantType)
+		if !slices.Equal(e.Fields, want[key]) {
+			t.Errorf("%s sent fields %q, want %q", key, e.Fields, want[key])
+		}
+	}
 
 	// Login starts over.
 	if _, err := f.sess.Login(ctx); err != nil {

@@ -10,9 +10,11 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -52,6 +54,8 @@ type Exchange struct {
 	Endpoint string
 	// GrantType is the grant_type of a token request.
 	GrantType string
+	// Fields are the names (not the values) of the form fields sent, sorted.
+	Fields []string
 	// Status is the HTTP status of the answer.
 	Status int
 	// Error and Description are the OAuth 2.0 error and error_description of an
@@ -219,12 +223,14 @@ func (s *Server) record(endpoint string, h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		defer s.mu.Unlock()
+		_ = r.ParseForm() // on error the handler answers invalid_request
+		fields := slices.Sorted(maps.Keys(r.PostForm))
 		rec := &recorder{ResponseWriter: w}
 		h(rec, r)
 		if rec.status == 0 {
 			rec.status = http.StatusOK
 		}
-		e := Exchange{Endpoint: endpoint, Status: rec.status}
+		e := Exchange{Endpoint: endpoint, Status: rec.status, Fields: fields}
 		if endpoint == "token" {
 			e.GrantType = r.PostForm.Get("grant_type")
 		}
