@@ -327,7 +327,7 @@ func errorResponse(op string, resp *http.Response, data []byte, secrets []string
 	if err := json.Unmarshal(data, &body); err == nil && body.Error != "" {
 		e.Code = body.Error
 		if body.ErrorDescription != nil {
-			e.Description = excerpt([]byte(*body.ErrorDescription), secrets)
+			e.Description = clean([]byte(*body.ErrorDescription), secrets, maxDescription)
 		}
 		e.Code = excerpt([]byte(e.Code), secrets)
 		return e

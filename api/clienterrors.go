@@ -103,11 +103,19 @@ func (e *Error) Is(target error) bool {
 	return e.Code != "" && oauthCodes[e.Code] == target
 }
 
-const maxExcerpt = 160
+// How much of a server's text an error keeps: a non-OAuth body is only a clue (an HTML
+// page), an error_description is the server's whole explanation.
+const (
+	maxExcerpt     = 160
+	maxDescription = 1024
+)
 
 // excerpt cleans a body for an error message: secrets replaced, control characters
 // and invalid UTF-8 dropped, shortened to maxExcerpt bytes.
-func excerpt(body []byte, secrets []string) string {
+func excerpt(body []byte, secrets []string) string { return clean(body, secrets, maxExcerpt) }
+
+// clean is excerpt with a given limit.
+func clean(body []byte, secrets []string, limit int) string {
 	s := string(body) // whole, so that no secret is cut in two before it is replaced
 	for _, sec := range secrets {
 		if len(sec) < 4 {
@@ -119,7 +127,7 @@ func excerpt(body []byte, secrets []string) string {
 	}
 	var b strings.Builder
 	for _, r := range s {
-		if b.Len() >= maxExcerpt {
+		if b.Len() >= limit {
 			b.WriteString("...")
 			break
 		}

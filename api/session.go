@@ -318,6 +318,7 @@ func (s *Session) run(f *flight, gen uint64) {
 		s.store(t)
 		s.loggedOut, s.failure, s.backoff = false, nil, 0
 	case f.op == opAuto:
+		s.dropDeadRefreshToken(err)
 		s.failure = err
 		if s.backoff == 0 {
 			s.backoff = s.backoff0
@@ -325,6 +326,8 @@ func (s *Session) run(f *flight, gen uint64) {
 			s.backoff = min(2*s.backoff, MaxBackoff)
 		}
 		s.retryAt = s.clock.Now().Add(s.backoff)
+	default:
+		s.dropDeadRefreshToken(err)
 	}
 	if s.flight == f {
 		s.flight = nil
@@ -382,6 +385,23 @@ func (s *Session) readFile() (Tokens, error) {
 		return Tokens{}, &TokensFileError{Path: s.file, Problem: "its access token has expired", Err: ErrTokenExpired}
 	}
 	return f.Tokens, nil
+}
+
+// dropDeadRefreshToken forgets a refresh token the server refused with invalid_grant
+// when there is no password to fall back to: invalid_grant is final, so resending the
+// token after every backoff would only fail again. The session then needs Login (or
+// new tokens). Called with s.mu held.
+func (s *Session) dropDeadRefreshToken(err error) {
+	st := s.state.Load()
+	if s.password != "" || st == nil || !st.tokens.HasRefreshToken() || !errors.Is(err, ErrInvalidGrant) {
+		return
+	}
+	t := st.tokens
+	t.secrets = &tokenSecrets{access: t.AccessToken()}
+	t.RefreshExpiry, t.RefreshNeverExpires = time.Time{}, false
+	ns := &tokenState{tokens: t, access: t.AccessToken()}
+	ns.fresh.Store(st.fresh.Load())
+	s.swap(ns)
 }
 
 // store installs t and arms the timer that marks the access token stale when it

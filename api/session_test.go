@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
@@ -338,5 +339,49 @@ func TestCallerContext(t *testing.T) {
 	}
 	if n := len(f.srv.Requests()); n != 1 {
 		t.Errorf("%d requests", n)
+	}
+}
+
+// TestDeadRefreshTokenIsDropped: without a password, a refresh token refused with
+// invalid_grant is not sent again; the session then needs new credentials.
+func TestDeadRefreshTokenIsDropped(t *testing.T) {
+	ctx := context.Background()
+	clock := authtest.NewClock(t0)
+	srv := authtest.Start(t, authtest.WithClock(clock), authtest.WithUser(canaryUser, canaryPassword))
+	c, _ := api.NewClient(api.ClientConfig{ServerURL: srv.URL, Clock: clock})
+	tk, err := c.Login(ctx, canaryUser, canaryPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Logout(ctx, tk.RefreshToken())
+	s, _ := api.NewSession(api.SessionConfig{ServerURL: srv.URL, Tokens: &tk, Clock: clock})
+	defer s.Close()
+	srv.ResetRequests()
+	clock.Advance(250 * time.Second)
+	if _, err := s.Token(ctx); !errors.Is(err, api.ErrInvalidGrant) {
+		t.Fatalf("first: %v", err)
+	}
+	for range 5 {
+		clock.Advance(time.Minute)
+		if _, err := s.Token(ctx); !errors.Is(err, api.ErrNoCredentials) {
+			t.Fatalf("later: %v", err)
+		}
+	}
+	if n := len(srv.Requests()); n != 1 {
+		t.Errorf("%d requests, want 1", n)
+	}
+}
+
+func TestLongDescriptionKept(t *testing.T) {
+	long := strings.Repeat("The request could not be authorized. ", 12) + "Hint: the end."
+	srv, _ := faultServer(t, func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(400)
+		json.NewEncoder(w).Encode(map[string]string{"error": "invalid_grant", "error_description": long})
+	})
+	c := newClient(t, srv.URL)
+	_, err := c.Login(context.Background(), "u", "p")
+	var ae *api.Error
+	if !errors.As(err, &ae) || ae.Description != long {
+		t.Errorf("description %q", ae.Description)
 	}
 }
