@@ -26,21 +26,23 @@ func EncodeJSON(r generated.AuthRequest) ([]byte, error) {
 	}
 	dst := make([]byte, 0, n)
 	dst = append(dst, '{')
-	first := true
 	for i := range v {
-		if !ok[i] {
-			continue
+		if ok[i] {
+			dst = appendJSONString(appendJSONKey(dst, fieldNames[i]), v[i])
 		}
-		if !first {
-			dst = append(dst, ',')
-		}
-		first = false
-		dst = append(dst, '"')
-		dst = append(dst, fieldNames[i]...)
-		dst = append(dst, '"', ':')
-		dst = appendJSONString(dst, v[i])
 	}
 	return append(dst, '}'), nil
+}
+
+// appendJSONKey writes `"name":` into an object being written into dst, after a comma
+// unless it is the first member (dst ends with '{').
+func appendJSONKey(dst []byte, name string) []byte {
+	if dst[len(dst)-1] != '{' {
+		dst = append(dst, ',')
+	}
+	dst = append(dst, '"')
+	dst = append(dst, name...)
+	return append(dst, '"', ':')
 }
 
 const lowerHex = "0123456789abcdef"

@@ -358,24 +358,12 @@ func writeTokenResponse(w http.ResponseWriter, t *generated.TokenResponse) {
 	buf = append(buf, '{')
 	str := func(name string, v *string) {
 		if v != nil {
-			if len(buf) > 1 {
-				buf = append(buf, ',')
-			}
-			buf = append(buf, '"')
-			buf = append(buf, name...)
-			buf = append(buf, '"', ':')
-			buf = appendJSONString(buf, *v)
+			buf = appendJSONString(appendJSONKey(buf, name), *v)
 		}
 	}
 	num := func(name string, v *int64) {
 		if v != nil {
-			if len(buf) > 1 {
-				buf = append(buf, ',')
-			}
-			buf = append(buf, '"')
-			buf = append(buf, name...)
-			buf = append(buf, '"', ':')
-			buf = strconv.AppendInt(buf, *v, 10)
+			buf = strconv.AppendInt(appendJSONKey(buf, name), *v, 10)
 		}
 	}
 	str("access_token", t.AccessToken)

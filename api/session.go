@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/iqm-finland/authschema/internal/redact"
 )
 
 // Session errors.
@@ -506,5 +508,5 @@ func (s *Session) String() string {
 
 // Format keeps the password and tokens out of every fmt verb.
 func (s *Session) Format(f fmt.State, verb rune) {
-	formatRedacted(f, verb, s.String(), "api."+s.String())
+	redact.Format(f, verb, s.String(), "api."+s.String())
 }

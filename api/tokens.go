@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/iqm-finland/authschema/generated"
+	"github.com/iqm-finland/authschema/internal/redact"
 )
 
 // Tokens are what a successful login or refresh gives: the access and refresh tokens
@@ -116,7 +117,7 @@ func redactedOrNone(s string) string {
 func (t Tokens) GoString() string { return "api." + t.String() }
 
 // Format keeps the tokens out of every fmt verb.
-func (t Tokens) Format(s fmt.State, verb rune) { formatRedacted(s, verb, t.String(), t.GoString()) }
+func (t Tokens) Format(s fmt.State, verb rune) { redact.Format(s, verb, t.String(), t.GoString()) }
 
 // LogValue keeps the tokens out of log/slog output.
 func (t Tokens) LogValue() slog.Value {
@@ -133,21 +134,6 @@ func (t Tokens) LogValue() slog.Value {
 		attrs = append(attrs, slog.Time("refresh_expiry", t.RefreshExpiry))
 	}
 	return slog.GroupValue(attrs...)
-}
-
-// formatRedacted implements fmt.Formatter from a redacted view: %#v prints the
-// Go-syntax view, every other verb formats the view as a string.
-func formatRedacted(s fmt.State, verb rune, str, goStr string) {
-	if verb == 'v' && s.Flag('#') {
-		_, _ = s.Write([]byte(goStr))
-		return
-	}
-	switch verb {
-	case 'v', 's', 'q', 'x', 'X':
-		_, _ = fmt.Fprintf(s, fmt.FormatString(s, verb), str)
-	default:
-		_, _ = s.Write([]byte(str))
-	}
 }
 
 // tokensFromResponse maps the wire response to Tokens; sent is when the request was

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/iqm-finland/authschema/internal/redact"
 )
 
 // ErrMalformedTokensFile is wrapped by the error for a tokens file that is not valid.
@@ -45,7 +47,7 @@ func (f TokensFile) String() string {
 func (f TokensFile) GoString() string { return "api." + f.String() }
 
 // Format keeps the tokens out of every fmt verb.
-func (f TokensFile) Format(s fmt.State, verb rune) { formatRedacted(s, verb, f.String(), f.GoString()) }
+func (f TokensFile) Format(s fmt.State, verb rune) { redact.Format(s, verb, f.String(), f.GoString()) }
 
 // LogValue keeps the tokens out of log/slog output.
 func (f TokensFile) LogValue() slog.Value {

@@ -17,6 +17,8 @@ import (
 	"github.com/iqm-finland/authschema/api"
 	"github.com/iqm-finland/authschema/generated"
 	"github.com/iqm-finland/authschema/validate"
+
+	"github.com/iqm-finland/authschema/internal/redact"
 )
 
 // Defaults of a new server.
@@ -342,7 +344,7 @@ func (r Request) String() string {
 
 // Format keeps the raw body out of every fmt verb.
 func (r Request) Format(f fmt.State, verb rune) {
-	_, _ = fmt.Fprintf(f, fmt.FormatString(f, 's'), r.String())
+	redact.Format(f, verb, r.String(), "authtest."+r.String())
 }
 
 // Requests returns what the server received, oldest first.
@@ -544,6 +546,4 @@ func (s *Server) VerifyAccessToken(token string) (string, error) {
 func (s *Server) String() string { return fmt.Sprintf("authtest.Server{URL:%q}", s.URL) }
 
 // Format keeps passwords and tokens out of every fmt verb.
-func (s *Server) Format(f fmt.State, verb rune) {
-	_, _ = fmt.Fprintf(f, fmt.FormatString(f, 's'), s.String())
-}
+func (s *Server) Format(f fmt.State, verb rune) { redact.Format(f, verb, s.String(), s.String()) }

@@ -7,14 +7,15 @@ package generated
 
 import (
 	"fmt"
-	"io"
 	"log/slog"
 	"strconv"
 	"strings"
+
+	"github.com/iqm-finland/authschema/internal/redact"
 )
 
 // Redacted stands in for a secret in every printed or logged form.
-const Redacted = "[REDACTED]"
+const Redacted = redact.Marker
 
 // field is one field of a printed view.
 type field struct {
@@ -81,22 +82,6 @@ func view(typeName string, goSyntax bool, fields ...field) string {
 	return b.String()
 }
 
-// format implements fmt.Formatter for every verb: %#v prints the Go-syntax view,
-// every other verb formats the String view as a string would be.
-func format(s fmt.State, verb rune, str, goStr string) {
-	if verb == 'v' && s.Flag('#') {
-		_, _ = io.WriteString(s, goStr)
-		return
-	}
-	switch verb {
-	case 'v', 's', 'q', 'x', 'X':
-		_, _ = fmt.Fprintf(s, fmt.FormatString(s, verb), str)
-	default:
-		// Verbs that do not apply to strings print the view as %v would.
-		_, _ = io.WriteString(s, str)
-	}
-}
-
 func logValue(fields ...field) slog.Value {
 	attrs := make([]slog.Attr, 0, len(fields))
 	for _, f := range fields {
@@ -128,7 +113,7 @@ func (r AuthRequest) String() string { return view("AuthRequest", false, r.field
 func (r AuthRequest) GoString() string { return view("AuthRequest", true, r.fields()...) }
 
 // Format keeps secrets out of every fmt verb.
-func (r AuthRequest) Format(s fmt.State, verb rune) { format(s, verb, r.String(), r.GoString()) }
+func (r AuthRequest) Format(s fmt.State, verb rune) { redact.Format(s, verb, r.String(), r.GoString()) }
 
 // LogValue keeps secrets out of log/slog output.
 func (r AuthRequest) LogValue() slog.Value { return logValue(r.fields()...) }
@@ -154,7 +139,7 @@ func (t TokenResponse) String() string { return view("TokenResponse", false, t.f
 func (t TokenResponse) GoString() string { return view("TokenResponse", true, t.fields()...) }
 
 // Format keeps secrets out of every fmt verb.
-func (t TokenResponse) Format(s fmt.State, verb rune) { format(s, verb, t.String(), t.GoString()) }
+func (t TokenResponse) Format(s fmt.State, verb rune) { redact.Format(s, verb, t.String(), t.GoString()) }
 
 // LogValue keeps secrets out of log/slog output.
 func (t TokenResponse) LogValue() slog.Value { return logValue(t.fields()...) }
@@ -203,7 +188,7 @@ func (r RequestTokenResponse) GoString() string {
 
 // Format keeps secrets out of every fmt verb.
 func (r RequestTokenResponse) Format(s fmt.State, verb rune) {
-	format(s, verb, r.String(), r.GoString())
+	redact.Format(s, verb, r.String(), r.GoString())
 }
 
 // LogValue keeps secrets out of log/slog output.
