@@ -139,7 +139,9 @@ func (t TokenResponse) String() string { return view("TokenResponse", false, t.f
 func (t TokenResponse) GoString() string { return view("TokenResponse", true, t.fields()...) }
 
 // Format keeps secrets out of every fmt verb.
-func (t TokenResponse) Format(s fmt.State, verb rune) { redact.Format(s, verb, t.String(), t.GoString()) }
+func (t TokenResponse) Format(s fmt.State, verb rune) {
+	redact.Format(s, verb, t.String(), t.GoString())
+}
 
 // LogValue keeps secrets out of log/slog output.
 func (t TokenResponse) LogValue() slog.Value { return logValue(t.fields()...) }
