@@ -50,14 +50,6 @@ func newFixture(t *testing.T, srvOpts []authtest.Option, mod func(*api.SessionCo
 	return f
 }
 
-func (f *fixture) kinds() []string {
-	var k []string
-	for _, r := range f.srv.Requests() {
-		k = append(k, r.Kind.String()+":"+http.StatusText(r.Status))
-	}
-	return k
-}
-
 func mustToken(t *testing.T, s *api.Session) string {
 	t.Helper()
 	tok, err := s.Token(context.Background())
