@@ -190,25 +190,25 @@ func (c *Client) LogoutURL() string {
 }
 
 // Login requests tokens with the password grant.
-func (c *Client) Login(ctx context.Context, username, password string) (Tokens, error) {
+func (c *Client) Login(ctx context.Context, username, password string) (*Tokens, error) {
 	return c.RequestToken(ctx, NewPasswordRequest(c.clientID, username, password))
 }
 
 // Refresh requests tokens with the refresh_token grant.
-func (c *Client) Refresh(ctx context.Context, refreshToken string) (Tokens, error) {
+func (c *Client) Refresh(ctx context.Context, refreshToken string) (*Tokens, error) {
 	return c.RequestToken(ctx, NewRefreshRequest(c.clientID, refreshToken))
 }
 
 // RequestToken validates r as a password or refresh request, posts it to the token
 // endpoint and maps the answer. An invalid request is refused locally and nothing is
 // sent. Errors from the server are *Error.
-func (c *Client) RequestToken(ctx context.Context, r generated.AuthRequest) (Tokens, error) {
+func (c *Client) RequestToken(ctx context.Context, r generated.AuthRequest) (*Tokens, error) {
 	kind, err := validate.Request(r)
 	if err == nil && kind == validate.KindLogout {
 		err = validate.Check(validate.KindPassword, r)
 	}
 	if err != nil {
-		return Tokens{}, fmt.Errorf("token request not sent: %w", err)
+		return nil, fmt.Errorf("token request not sent: %w", err)
 	}
 	body, _ := EncodeForm(r) // valid, so it encodes
 	ctx, cancel := c.withTimeout(ctx)
@@ -216,28 +216,29 @@ func (c *Client) RequestToken(ctx context.Context, r generated.AuthRequest) (Tok
 	sent := c.clock.Now()
 	resp, err := c.gen.RequestTokenWithBody(ctx, c.realm, formContentType, bytes.NewReader(body))
 	if err != nil {
-		return Tokens{}, fmt.Errorf("token request to %s: %w", c.TokenURL(), err)
+		return nil, fmt.Errorf("token request to %s: %w", c.TokenURL(), err)
 	}
 	data, err := readBody(resp, "token")
 	if err != nil {
-		return Tokens{}, err
+		return nil, err
 	}
 	if resp.StatusCode != http.StatusOK {
-		return Tokens{}, errorResponse("token", resp, data, secretsOf(r))
+		return nil, errorResponse("token", resp, data, secretsOf(r))
 	}
 	var tr generated.TokenResponse
 	if err := json.Unmarshal(data, &tr); err != nil {
-		return Tokens{}, &Error{Op: "token", StatusCode: resp.StatusCode, Err: ErrBadResponse,
+		return nil, &Error{Op: "token", StatusCode: resp.StatusCode, Err: ErrBadResponse,
 			Detail: fmt.Sprintf("body is not a JSON token response (%s, %d bytes)", contentType(resp), len(data))}
 	}
 	if e := oauthError(data); e != "" {
-		return Tokens{}, &Error{Op: "token", StatusCode: resp.StatusCode, Err: ErrBadResponse, Code: "",
+		return nil, &Error{Op: "token", StatusCode: resp.StatusCode, Err: ErrBadResponse, Code: "",
 			Detail: fmt.Sprintf("200 answer carries error %q", e)}
 	}
 	if tr.AccessToken == nil || *tr.AccessToken == "" {
-		return Tokens{}, &Error{Op: "token", StatusCode: resp.StatusCode, Err: ErrBadResponse, Detail: "no access_token in the answer"}
+		return nil, &Error{Op: "token", StatusCode: resp.StatusCode, Err: ErrBadResponse, Detail: "no access_token in the answer"}
 	}
-	return tokensFromResponse(&tr, sent), nil
+	t := tokensFromResponse(&tr, sent)
+	return &t, nil
 }
 
 // Logout ends the session of refreshToken: 204 or 200 is success.

@@ -57,7 +57,7 @@ func TestKeycloakAnswers(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return tk
+		return *tk
 	}
 	live := login()
 	ended := login()
@@ -70,7 +70,7 @@ func TestKeycloakAnswers(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv.DisableUser("cortex", "dave", true)
-	rt := func(tk api.Tokens) string {
+	rt := func(tk interface{ RefreshToken() string }) string {
 		return "refresh_token=" + strings.ReplaceAll(tk.RefreshToken(), "=", "%3D")
 	}
 

@@ -356,9 +356,9 @@ func (s *Session) fetch(ctx context.Context, o op) (Tokens, error) {
 		if !cur.HasRefreshToken() {
 			return Tokens{}, fmt.Errorf("refresh: %w", ErrNoRefreshToken)
 		}
-		return s.client.Refresh(ctx, cur.RefreshToken())
+		return deref(s.client.Refresh(ctx, cur.RefreshToken()))
 	case cur.RefreshValidFor(now, s.margin):
-		t, err := s.client.Refresh(ctx, cur.RefreshToken())
+		t, err := deref(s.client.Refresh(ctx, cur.RefreshToken()))
 		if errors.Is(err, ErrInvalidGrant) && s.password != "" {
 			return s.login(ctx)
 		}
@@ -375,7 +375,14 @@ func (s *Session) login(ctx context.Context) (Tokens, error) {
 	if s.password == "" {
 		return Tokens{}, ErrNoCredentials
 	}
-	return s.client.Login(ctx, s.username, s.password)
+	return deref(s.client.Login(ctx, s.username, s.password))
+}
+
+func deref(t *Tokens, err error) (Tokens, error) {
+	if err != nil {
+		return Tokens{}, err
+	}
+	return *t, nil
 }
 
 func (s *Session) readFile() (Tokens, error) {

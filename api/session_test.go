@@ -170,7 +170,7 @@ func TestRefreshInvalidGrantFallsBackToPassword(t *testing.T) {
 		t.Fatal(err)
 	}
 	s, err := api.NewSession(api.SessionConfig{ServerURL: srv.URL, Username: canaryUser, Password: canaryPassword,
-		Tokens: &first, Clock: clock})
+		Tokens: first, Clock: clock})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,7 +186,7 @@ func TestRefreshInvalidGrantFallsBackToPassword(t *testing.T) {
 		t.Fatalf("requests %v", reqs)
 	}
 	// Without a password there is nothing to fall back to.
-	s2, _ := api.NewSession(api.SessionConfig{ServerURL: srv.URL, Tokens: &first, Clock: clock})
+	s2, _ := api.NewSession(api.SessionConfig{ServerURL: srv.URL, Tokens: first, Clock: clock})
 	defer s2.Close()
 	if _, err := s2.Token(ctx); !errors.Is(err, api.ErrInvalidGrant) {
 		t.Fatalf("without password: %v", err)
@@ -346,7 +346,7 @@ func TestDeadRefreshTokenIsDropped(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.Logout(ctx, tk.RefreshToken())
-	s, _ := api.NewSession(api.SessionConfig{ServerURL: srv.URL, Tokens: &tk, Clock: clock})
+	s, _ := api.NewSession(api.SessionConfig{ServerURL: srv.URL, Tokens: tk, Clock: clock})
 	defer s.Close()
 	srv.ResetRequests()
 	clock.Advance(250 * time.Second)

@@ -43,6 +43,7 @@ type config struct {
 	clock      api.Clock
 	rotation   bool
 	lenient    bool
+	disabled   []string // users of the first realm
 	logger     *slog.Logger
 }
 
@@ -81,6 +82,15 @@ func WithClient(clientID string) Option {
 	return func(c *config) {
 		r := c.defaultRealm()
 		r.Clients = append(r.Clients, clientID)
+	}
+}
+
+// WithDisabledUser adds a disabled user to the first realm: a login with the right
+// password gets 400 invalid_grant "Account disabled". DisableUser changes it later.
+func WithDisabledUser(username, password string) Option {
+	return func(c *config) {
+		c.defaultRealm().Users[username] = password
+		c.disabled = append(c.disabled, username)
 	}
 }
 
@@ -168,6 +178,9 @@ func NewServer(opts ...Option) (*Server, error) {
 			rs.users[u] = p
 		}
 		s.realms[r.Name] = rs
+	}
+	for _, u := range cfg.disabled {
+		s.realms[cfg.realms[0].Name].disabled[u] = true
 	}
 	s.handler = api.NewHandler(s, api.HandlerConfig{Lenient: cfg.lenient, Logger: cfg.logger, Observe: s.observe})
 	ln, err := net.Listen("tcp", cfg.addr)

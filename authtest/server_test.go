@@ -110,6 +110,18 @@ func TestRotationAndDisabledUsers(t *testing.T) {
 	}
 }
 
+func TestDisabledUserOption(t *testing.T) {
+	srv := authtest.Start(t, authtest.WithDisabledUser("eve", "pw"))
+	c, _ := api.NewClient(api.ClientConfig{ServerURL: srv.URL})
+	if _, err := c.Login(context.Background(), "eve", "pw"); err == nil || !strings.Contains(err.Error(), "Account disabled") {
+		t.Errorf("disabled user: %v", err)
+	}
+	srv.DisableUser("cortex", "eve", false)
+	if _, err := c.Login(context.Background(), "eve", "pw"); err != nil {
+		t.Errorf("enabled again: %v", err)
+	}
+}
+
 func TestFaultInjection(t *testing.T) {
 	srv := authtest.Start(t, authtest.WithUser("alice", "pw"))
 	c, _ := api.NewClient(api.ClientConfig{ServerURL: srv.URL})

@@ -82,13 +82,13 @@ func (c *cli) login(args []string) int {
 		return c.fail("login", err)
 	}
 	f := api.TokensFile{AuthServerURL: client.ServerURL(), Realm: client.Realm(), ClientID: client.ClientID(),
-		RefreshStatus: "SUCCESS", Tokens: tokens}
+		RefreshStatus: "SUCCESS", Tokens: *tokens}
 	if err := api.WriteTokensFile(path, f); err != nil {
 		return c.fail("login", err)
 	}
 	fmt.Fprintf(c.stdout, "logged in as %s at %s (realm %s, client %s)\n", *username, client.ServerURL(), client.Realm(), client.ClientID())
 	fmt.Fprintf(c.stdout, "tokens written to %s\n", path)
-	c.printExpiry(tokens, time.Now())
+	c.printExpiry(*tokens, time.Now())
 	return exitOK
 }
 
