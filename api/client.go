@@ -225,19 +225,23 @@ func (c *Client) RequestToken(ctx context.Context, r generated.AuthRequest) (*To
 	if resp.StatusCode != http.StatusOK {
 		return nil, errorResponse("token", resp, data, secretsOf(r))
 	}
-	var tr generated.TokenResponse
+	// One decode reads the token response and an error member a 200 should not have.
+	var tr struct {
+		generated.TokenResponse
+		Error *string `json:"error"`
+	}
 	if err := json.Unmarshal(data, &tr); err != nil {
 		return nil, &Error{Op: "token", StatusCode: resp.StatusCode, Err: ErrBadResponse,
 			Detail: fmt.Sprintf("body is not a JSON token response (%s, %d bytes)", contentType(resp), len(data))}
 	}
-	if e := oauthError(data); e != "" {
-		return nil, &Error{Op: "token", StatusCode: resp.StatusCode, Err: ErrBadResponse, Code: "",
-			Detail: fmt.Sprintf("200 answer carries error %q", e)}
+	if tr.Error != nil {
+		return nil, &Error{Op: "token", StatusCode: resp.StatusCode, Err: ErrBadResponse,
+			Detail: fmt.Sprintf("200 answer carries error %q", clean([]byte(*tr.Error), secretsOf(r), maxExcerpt))}
 	}
 	if tr.AccessToken == nil || *tr.AccessToken == "" {
 		return nil, &Error{Op: "token", StatusCode: resp.StatusCode, Err: ErrBadResponse, Detail: "no access_token in the answer"}
 	}
-	t := tokensFromResponse(&tr, sent)
+	t := tokensFromResponse(&tr.TokenResponse, sent)
 	return &t, nil
 }
 
@@ -304,17 +308,6 @@ func contentType(resp *http.Response) string {
 		return "Content-Type " + ct
 	}
 	return "no Content-Type"
-}
-
-// oauthError returns the error member of a JSON object body, if it has one.
-func oauthError(data []byte) string {
-	var e struct {
-		Error *string `json:"error"`
-	}
-	if json.Unmarshal(data, &e) != nil || e.Error == nil {
-		return ""
-	}
-	return *e.Error
 }
 
 // errorResponse maps a non-success answer to an *Error.
