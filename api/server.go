@@ -62,10 +62,10 @@ type HandlerConfig struct {
 	// Logger receives one record per request, with secrets redacted; nil logs nothing.
 	Logger *slog.Logger
 	// Observe, if set, is told about every request that reached an endpoint: the raw
-	// body (it holds secrets: see RedactForm), what was decoded of it, and the answer's
-	// status. The test server records requests with it. body is only valid during the
+	// body (it holds secrets: see RedactForm), what was decoded of it, its kind as the
+	// handler classified it, and the answer's status. The test server records requests with it. body is only valid during the
 	// call.
-	Observe func(realm, endpoint string, body []byte, req generated.AuthRequest, status int)
+	Observe func(realm, endpoint string, body []byte, req generated.AuthRequest, kind validate.Kind, status int)
 }
 
 // Handler serves the token and logout endpoints of Keycloak's OpenID Connect protocol
@@ -163,7 +163,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, realm, endpoint 
 	noCache(w)
 	req, body, kind, status, err := h.handle(w, r, realm, endpoint)
 	if h.cfg.Observe != nil {
-		h.cfg.Observe(realm, endpoint, body, req, status)
+		h.cfg.Observe(realm, endpoint, body, req, kind, status)
 	}
 	if h.cfg.Logger != nil {
 		attrs := []slog.Attr{slog.String("realm", realm), slog.String("endpoint", endpoint),

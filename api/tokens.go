@@ -170,33 +170,35 @@ func tokensFromResponse(r *generated.TokenResponse, sent time.Time) Tokens {
 	return t
 }
 
-// JWTExpiry reads the exp claim of a JWT, decoding its payload as base64url (padding
-// tolerated) without checking the signature, as the Python client does. ok is false
-// when the token is not a JWT or has no numeric exp.
-func JWTExpiry(token string) (exp time.Time, ok bool) {
-	first := strings.IndexByte(token, '.')
-	if first < 0 {
-		return time.Time{}, false
+// JWTClaims decodes the payload of a JWT into claims (as encoding/json does, with
+// numbers kept as json.Number in interface values), reading it as base64url with
+// padding tolerated and without checking the signature. It reports whether token was a
+// JWT with a JSON payload.
+func JWTClaims(token string, claims any) bool {
+	parts := strings.SplitN(token, ".", 3)
+	if len(parts) != 3 {
+		return false
 	}
-	rest := token[first+1:]
-	second := strings.IndexByte(rest, '.')
-	if second < 0 {
-		return time.Time{}, false
-	}
-	payload := strings.TrimRight(rest[:second], "=")
+	payload := strings.TrimRight(parts[1], "=")
 	if len(payload) > 64<<10 {
-		return time.Time{}, false
+		return false
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(payload)
 	if err != nil {
-		return time.Time{}, false
-	}
-	var claims struct {
-		Exp json.Number `json:"exp"`
+		return false
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
-	if err := dec.Decode(&claims); err != nil || claims.Exp == "" {
+	return dec.Decode(claims) == nil
+}
+
+// JWTExpiry reads the exp claim of a JWT (see JWTClaims), as the Python client does.
+// ok is false when the token is not a JWT or has no numeric exp.
+func JWTExpiry(token string) (exp time.Time, ok bool) {
+	var claims struct {
+		Exp json.Number `json:"exp"`
+	}
+	if !JWTClaims(token, &claims) || claims.Exp == "" {
 		return time.Time{}, false
 	}
 	f, err := claims.Exp.Float64()

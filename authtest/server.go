@@ -380,12 +380,8 @@ func (s *Server) record(r Request) {
 	s.mu.Unlock()
 }
 
-func (s *Server) observe(realm, endpoint string, body []byte, req generated.AuthRequest, status int) {
+func (s *Server) observe(realm, endpoint string, body []byte, req generated.AuthRequest, kind validate.Kind, status int) {
 	raw := string(body)
-	kind := validate.Classify(req)
-	if endpoint == "logout" {
-		kind = validate.KindLogout
-	}
 	s.record(Request{Realm: realm, Endpoint: endpoint, Path: "/realms/" + realm + "/protocol/openid-connect/" + endpoint,
 		Kind: kind, Request: cloneRequest(req), Status: status, RedactedBody: api.RedactForm(body), body: &raw})
 }

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -240,19 +238,11 @@ func (c *cli) status(args []string) int {
 
 // jwtUser reads preferred_username (else sub) from a JWT, unverified, for display.
 func jwtUser(token string) string {
-	parts := strings.Split(token, ".")
-	if len(parts) != 3 {
-		return ""
-	}
-	raw, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
-	if err != nil {
-		return ""
-	}
 	var claims struct {
 		PreferredUsername string `json:"preferred_username"`
 		Sub               string `json:"sub"`
 	}
-	if json.Unmarshal(raw, &claims) != nil {
+	if !api.JWTClaims(token, &claims) {
 		return ""
 	}
 	if claims.PreferredUsername != "" {
