@@ -256,6 +256,9 @@ func (h *Handler) handle(w http.ResponseWriter, r *http.Request, realm, endpoint
 		if err != nil {
 			return fail(asOAuth(err))
 		}
+		if tr.AccessToken == nil || *tr.AccessToken == "" {
+			return fail(serverError())
+		}
 		writeTokenResponse(w, &tr)
 		return req, body, kind, http.StatusOK, nil
 	case validate.KindRefresh:
@@ -265,6 +268,9 @@ func (h *Handler) handle(w http.ResponseWriter, r *http.Request, realm, endpoint
 		tr, err := h.backend.Refresh(ctx, realm, req.ClientID, *req.RefreshToken)
 		if err != nil {
 			return fail(asOAuth(err))
+		}
+		if tr.AccessToken == nil || *tr.AccessToken == "" {
+			return fail(serverError())
 		}
 		writeTokenResponse(w, &tr)
 		return req, body, kind, http.StatusOK, nil
@@ -300,20 +306,35 @@ func foreignField(kind validate.Kind, req generated.AuthRequest) *OAuthError {
 	return nil
 }
 
+// asOAuth maps a Backend's error to the answer: an *OAuthError with an error status
+// (400-599) as it is, anything else (another error, a typed nil, a status that is not
+// an error's) as 500 server_error.
 func asOAuth(err error) *OAuthError {
 	var oe *OAuthError
-	if errors.As(err, &oe) {
+	if errors.As(err, &oe) && oe != nil && oe.Status >= 400 && oe.Status <= 599 {
+		if oe.Code == "" {
+			return &OAuthError{Status: oe.Status, Code: "invalid_request", Description: oe.Description}
+		}
 		return oe
 	}
-	return &OAuthError{Status: http.StatusInternalServerError, Code: "unknown_error", Description: "Internal server error"}
+	return serverError()
 }
 
+func serverError() *OAuthError {
+	return &OAuthError{Status: http.StatusInternalServerError, Code: "server_error", Description: "Internal server error"}
+}
+
+// isForm tells whether a Content-Type is a form, matching the media type without
+// regard to case, with or without parameters (which must parse).
 func isForm(ct string) bool {
 	if ct == formContentType {
 		return true
 	}
-	if len(ct) <= len(formContentType) || !strings.EqualFold(ct[:len(formContentType)], formContentType) {
+	if len(ct) < len(formContentType) || !strings.EqualFold(ct[:len(formContentType)], formContentType) {
 		return false
+	}
+	if len(ct) == len(formContentType) {
+		return true
 	}
 	mt, _, err := mime.ParseMediaType(ct)
 	return err == nil && mt == formContentType
@@ -402,7 +423,7 @@ func writeJSONError(w http.ResponseWriter, e *OAuthError) {
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	data, err := json.Marshal(v)
 	if err != nil {
-		status, data = http.StatusInternalServerError, []byte(`{"error":"unknown_error"}`)
+		status, data = http.StatusInternalServerError, []byte(`{"error":"server_error"}`)
 	}
 	w.Header()["Content-Type"] = jsonType
 	w.WriteHeader(status)
