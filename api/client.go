@@ -314,7 +314,7 @@ func contentType(resp *http.Response) string {
 func errorResponse(op string, resp *http.Response, data []byte, secrets []string) error {
 	e := &Error{Op: op, StatusCode: resp.StatusCode}
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
-		e.Err, e.Location = ErrRedirect, resp.Header.Get("Location")
+		e.Err, e.Location = ErrRedirect, locationHint(resp.Header.Get("Location"), secrets)
 		return e
 	}
 	var body generated.OAuth2Error
