@@ -3,7 +3,6 @@ package api
 import (
 	"errors"
 	"strconv"
-	"unicode/utf8"
 )
 
 // Sentinels of the strict decoders; every *DecodeError wraps one of them.
@@ -22,8 +21,9 @@ var (
 // DecodeError is why a body could not be decoded. It names the offending key, never
 // a value.
 type DecodeError struct {
-	// Field is the wire name of a known field ("client_id"), the offending key quoted
-	// and shortened (`"client_secret"`), or "body" when no key applies.
+	// Field is the wire name of a known field ("client_id"), an unknown key quoted
+	// (`"scope"`: only a key that looks like a parameter name, in a body without a
+	// secret field), or "body" when no key applies or the key is not shown.
 	Field string
 	// Err is one of ErrDuplicateField, ErrUnknownField, ErrMalformed and ErrTooLarge.
 	Err error
@@ -46,18 +46,32 @@ func (e *DecodeError) Unwrap() error { return e.Err }
 // maxKeyShown bounds how much of an unknown key an error message quotes.
 const maxKeyShown = 32
 
-// quoteKey quotes an offending key for an error message, shortened to maxKeyShown
-// bytes (on a rune boundary when the key is valid UTF-8).
-func quoteKey(key []byte) string {
-	if len(key) <= maxKeyShown {
-		return strconv.Quote(string(key))
+// hiddenKey stands for an unknown key whose name an error does not show.
+const hiddenKey = "an unknown parameter"
+
+// unknownKeyError is the error for a key that is not an AuthRequest field. The key is
+// quoted only when it looks like a parameter name and the body carries no secret
+// field: a stray '&' in a password or refresh token makes the rest of it look like a
+// key ("password=ab&cdefgh=1"), and quoting that would show part of the secret.
+func unknownKeyError(key []byte, secretInBody bool) *DecodeError {
+	if !secretInBody && looksLikeName(key) {
+		return &DecodeError{Field: quoteKey(key), Err: ErrUnknownField}
 	}
-	n := maxKeyShown
-	for n > 0 && !utf8.RuneStart(key[n]) {
-		n--
-	}
-	if n == 0 {
-		n = maxKeyShown
-	}
-	return strconv.Quote(string(key[:n])) + "..."
+	return &DecodeError{Field: "body", Err: ErrUnknownField, Detail: hiddenKey + " (its name is not shown: it may be part of a secret)"}
 }
+
+// looksLikeName tells whether key is 1 to maxKeyShown bytes of [a-z_].
+func looksLikeName(key []byte) bool {
+	if len(key) == 0 || len(key) > maxKeyShown {
+		return false
+	}
+	for _, c := range key {
+		if (c < 'a' || c > 'z') && c != '_' {
+			return false
+		}
+	}
+	return true
+}
+
+// quoteKey quotes a key that looksLikeName for an error message.
+func quoteKey(key []byte) string { return strconv.Quote(string(key)) }

@@ -207,7 +207,7 @@ func (d Decoder) Form(body []byte) (generated.AuthRequest, error) { return d.for
 // Decoding then keeps the first value of a repeated field and skips unknown keys.
 type formExtras struct {
 	duplicate string // wire name
-	unknown   string // quoted, shortened key
+	unknown   string // quoted key, or hiddenKey
 }
 
 func (d Decoder) form(body []byte, extras *formExtras) (generated.AuthRequest, error) {
@@ -228,12 +228,16 @@ func (d Decoder) form(body []byte, extras *formExtras) (generated.AuthRequest, e
 		if !hasEq {
 			return generated.AuthRequest{}, &DecodeError{Field: "body", Err: ErrMalformed, Detail: "parameter without '='"}
 		}
-		idx, err := formKey(rawKey)
+		idx, err := formKey(rawKey, body)
 		switch {
 		case err == nil:
 		case extras != nil && errors.Is(err, ErrUnknownField):
 			if extras.unknown == "" {
-				extras.unknown = err.(*DecodeError).Field
+				if de := err.(*DecodeError); de.Field == "body" {
+					extras.unknown = hiddenKey
+				} else {
+					extras.unknown = de.Field
+				}
 			}
 			idx = -1
 		default:
@@ -285,8 +289,9 @@ func cutByte(s []byte, sep byte) (before, after []byte, found bool) {
 	return s, nil, false
 }
 
-// formKey decodes a form key and finds its field.
-func formKey(raw []byte) (int, error) {
+// formKey decodes a form key and finds its field. body is the whole form, for the
+// error of an unknown key (see unknownKeyError).
+func formKey(raw, body []byte) (int, error) {
 	key := raw
 	if bytes.IndexByte(raw, '%') >= 0 || bytes.IndexByte(raw, '+') >= 0 {
 		var scratch [16]byte
@@ -300,9 +305,25 @@ func formKey(raw []byte) (int, error) {
 		if !utf8.Valid(key) {
 			return -1, &DecodeError{Field: "body", Err: ErrMalformed, Detail: "invalid UTF-8 in a key"}
 		}
-		return -1, &DecodeError{Field: quoteKey(key), Err: ErrUnknownField}
+		return -1, unknownKeyError(key, formHasSecret(body))
 	}
 	return idx, nil
+}
+
+// formHasSecret tells whether a form body has a password or refresh_token key.
+func formHasSecret(body []byte) bool {
+	for rest := body; len(rest) > 0; {
+		seg, tail, _ := cutByte(rest, '&')
+		rawKey, _, _ := cutByte(seg, '=')
+		var scratch [16]byte
+		if key, ok := unescapeForm(scratch[:0], rawKey); ok {
+			if i := fieldIndex(key); i == idxPassword || i == idxRefreshToken {
+				return true
+			}
+		}
+		rest = tail
+	}
+	return false
 }
 
 // unescapeForm appends the form-decoded s to dst.

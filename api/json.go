@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"fmt"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -133,7 +134,8 @@ func (d Decoder) JSON(body []byte) (generated.AuthRequest, error) {
 			key := p.buf[keyStart:]
 			idx := fieldIndex(key)
 			if idx < 0 {
-				return generated.AuthRequest{}, &DecodeError{Field: quoteKey(key), Err: ErrUnknownField}
+				secret := bytes.Contains(body, []byte(`"password"`)) || bytes.Contains(body, []byte(`"refresh_token"`))
+				return generated.AuthRequest{}, unknownKeyError(key, secret)
 			}
 			p.buf = p.buf[:keyStart]
 			if seen[idx] {

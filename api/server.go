@@ -237,7 +237,11 @@ func (h *Handler) handle(w http.ResponseWriter, r *http.Request, realm, endpoint
 	}
 	if !h.cfg.Lenient {
 		if extras.unknown != "" {
-			return fail(&OAuthError{Status: http.StatusBadRequest, Code: "invalid_request", Description: "Unknown parameter: " + extras.unknown})
+			desc := "Unknown parameter: " + extras.unknown
+			if extras.unknown == hiddenKey {
+				desc = "Unknown parameter (its name is not shown: it may be part of a secret)"
+			}
+			return fail(&OAuthError{Status: http.StatusBadRequest, Code: "invalid_request", Description: desc})
 		}
 		if e := foreignField(kind, req); e != nil {
 			return fail(e)
@@ -432,11 +436,14 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 // RedactForm renders a form body for logs: client_id, grant_type and username keep
 // their values; every other value (password, refresh_token, and any unknown key's) is
-// [REDACTED]. A malformed body gives a placeholder. It never panics.
+// [REDACTED]. An unknown key's name is shown only when it looks like a parameter name
+// and the body has no password or refresh_token (a stray '&' in a secret makes its
+// rest look like a key). A malformed body gives a placeholder. It never panics.
 func RedactForm(body []byte) string {
 	if len(body) == 0 {
 		return ""
 	}
+	secret := formHasSecret(body)
 	var b strings.Builder
 	for rest := body; ; {
 		seg, tail, more := cutByte(rest, '&')
@@ -446,17 +453,18 @@ func RedactForm(body []byte) string {
 		if b.Len() > 0 {
 			b.WriteByte('&')
 		}
+		known := ok && fieldIndex(name) >= 0
 		switch {
 		case !ok || !utf8.Valid(name):
 			b.WriteString("[MALFORMED]")
-		case !hasEq && fieldIndex(name) < 0:
-			// A lone word may be a token sent without its key.
+		case !known && (!hasEq || secret || !looksLikeName(name)):
+			// A lone word may be a token sent without its key; a key may be part of one.
 			b.WriteString(generated.Redacted)
-		default:
-			if len(name) > maxKeyShown {
-				name = append(name[:maxKeyShown:maxKeyShown], "..."...)
+			if hasEq {
+				b.WriteString("=" + generated.Redacted)
 			}
-			b.WriteString(string(appendEscaped(nil, string(name))))
+		default:
+			b.WriteString(string(name))
 			if hasEq {
 				b.WriteByte('=')
 				switch string(name) {

@@ -91,7 +91,8 @@ func TestKeycloakAnswers(t *testing.T) {
 		{"unknown client", tokenPath, form, "client_id=nope&grant_type=password&username=alice&password=pw", answer{401, "invalid_client", "Invalid client or Invalid client credentials"}},
 		{"client before duplicate", tokenPath, form, "client_id=nope&grant_type=password&username=a&username=b", answer{401, "invalid_client", "-"}},
 		{"duplicated", tokenPath, form, "client_id=iqm_client&grant_type=password&username=alice&username=bob&password=pw", answer{400, "invalid_request", "duplicated parameter"}},
-		{"unknown key", tokenPath, form, "client_id=iqm_client&grant_type=password&username=alice&password=pw&scope=openid", answer{400, "invalid_request", `Unknown parameter: "scope"`}},
+		{"unknown key", tokenPath, form, "client_id=iqm_client&grant_type=password&username=alice&scope=openid", answer{400, "invalid_request", `Unknown parameter: "scope"`}},
+		{"unknown key beside a secret", tokenPath, form, "client_id=iqm_client&grant_type=password&username=alice&password=pw&scope=openid", answer{400, "invalid_request", "Unknown parameter (its name is not shown"}},
 		{"foreign field", tokenPath, form, "client_id=iqm_client&grant_type=refresh_token&username=alice&" + rt(live), answer{400, "invalid_request", "Parameter not allowed in a refresh request: username"}},
 		{"missing username", tokenPath, form, "client_id=iqm_client&grant_type=password&password=pw", answer{401, "invalid_request", "Missing parameter: username"}},
 		{"wrong password", tokenPath, form, "client_id=iqm_client&grant_type=password&username=alice&password=nope", answer{401, "invalid_grant", "Invalid user credentials"}},
@@ -211,7 +212,8 @@ func TestHandlerLogsRedacted(t *testing.T) {
 func TestRedactForm(t *testing.T) {
 	for in, want := range map[string]string{
 		"client_id=iqm_client&grant_type=password&username=alice&password=pw": "client_id=iqm_client&grant_type=password&username=alice&password=[REDACTED]",
-		"client_id=a&refresh_token=x&client_secret=y":                         "client_id=a&refresh_token=[REDACTED]&client_secret=[REDACTED]",
+		"client_id=a&refresh_token=x&client_secret=y":                         "client_id=a&refresh_token=[REDACTED]&[REDACTED]=[REDACTED]",
+		"client_id=a&scope=openid&Zx-9=1":                                     "client_id=a&scope=[REDACTED]&[REDACTED]=[REDACTED]",
 		"eyJsecret&client_id=a":                                               "[REDACTED]&client_id=a",
 		"client%zz=1&username=%zz":                                            "[MALFORMED]&username=[MALFORMED]",
 		"":                                                                    "",
