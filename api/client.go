@@ -218,7 +218,7 @@ func (c *Client) RequestToken(ctx context.Context, r generated.AuthRequest) (*To
 	if err != nil {
 		return nil, fmt.Errorf("token request to %s: %w", c.TokenURL(), err)
 	}
-	data, err := readBody(resp, "token")
+	data, err := readBody(ctx, resp, "token")
 	if err != nil {
 		return nil, err
 	}
@@ -258,7 +258,7 @@ func (c *Client) Logout(ctx context.Context, refreshToken string) error {
 	if err != nil {
 		return fmt.Errorf("logout request to %s: %w", c.LogoutURL(), err)
 	}
-	data, err := readBody(resp, "logout")
+	data, err := readBody(ctx, resp, "logout")
 	if err != nil {
 		return err
 	}
@@ -288,12 +288,16 @@ func secretsOf(r generated.AuthRequest) []string {
 	return s
 }
 
-// readBody reads at most MaxResponseBytes and closes the body.
-func readBody(resp *http.Response, op string) ([]byte, error) {
+// readBody reads at most MaxResponseBytes and closes the body. A read that fails
+// because ctx ended keeps the context's error as the cause.
+func readBody(ctx context.Context, resp *http.Response, op string) ([]byte, error) {
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes+1))
 	if err != nil {
-		return nil, &Error{Op: op, StatusCode: resp.StatusCode, Err: ErrBadResponse,
+		if ctxErr := context.Cause(ctx); ctxErr != nil && !errors.Is(err, ctxErr) {
+			err = ctxErr
+		}
+		return nil, &Error{Op: op, StatusCode: resp.StatusCode, Err: ErrBadResponse, Cause: err,
 			Detail: fmt.Sprintf("reading the body: %v", err)}
 	}
 	if len(data) > MaxResponseBytes {

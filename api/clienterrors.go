@@ -70,6 +70,9 @@ type Error struct {
 	Excerpt string
 	// Err is ErrRedirect, ErrBadResponse, ErrResponseTooLarge, or nil.
 	Err error
+	// Cause is why a body could not be read (a network error, or the context's error
+	// when its deadline passed or it was cancelled), or nil.
+	Cause error
 }
 
 func (e *Error) Error() string {
@@ -105,8 +108,17 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
-// Unwrap returns the sentinel, if any.
-func (e *Error) Unwrap() error { return e.Err }
+// Unwrap returns the sentinel and the cause, if any, so that errors.Is sees both
+// (ErrBadResponse and context.DeadlineExceeded, say).
+func (e *Error) Unwrap() []error {
+	var errs []error
+	for _, err := range []error{e.Err, e.Cause} {
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errs
+}
 
 // Is matches the OAuth 2.0 code sentinels.
 func (e *Error) Is(target error) bool {
