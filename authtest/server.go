@@ -45,6 +45,38 @@ type config struct {
 	lenient    bool
 	disabled   []string // users of the first realm
 	logger     *slog.Logger
+	timeouts   Timeouts
+}
+
+// Timeouts bound how long the server waits for a client, so that a client trickling
+// a body or holding idle connections cannot keep them open for long.
+type Timeouts struct {
+	// Read bounds reading a whole request, headers and body (default 10 s).
+	Read time.Duration
+	// Write bounds the time from the end of the request's headers to the end of the
+	// answer (default 60 s; it must exceed any latency set with SetLatency).
+	Write time.Duration
+	// Idle bounds how long a keep-alive connection waits for its next request
+	// (default 60 s).
+	Idle time.Duration
+}
+
+// DefaultTimeouts are the timeouts of a new server.
+var DefaultTimeouts = Timeouts{Read: 10 * time.Second, Write: 60 * time.Second, Idle: 60 * time.Second}
+
+// WithTimeouts sets the server's timeouts; a zero field keeps its default.
+func WithTimeouts(t Timeouts) Option {
+	return func(c *config) {
+		if t.Read > 0 {
+			c.timeouts.Read = t.Read
+		}
+		if t.Write > 0 {
+			c.timeouts.Write = t.Write
+		}
+		if t.Idle > 0 {
+			c.timeouts.Idle = t.Idle
+		}
+	}
 }
 
 // Option configures NewServer.
@@ -158,7 +190,8 @@ type fault struct {
 // NewServer starts a server on a loopback listener. Close it when done, or use Start
 // in tests.
 func NewServer(opts ...Option) (*Server, error) {
-	cfg := config{addr: "127.0.0.1:0", accessTTL: DefaultAccessTTL, refreshTTL: DefaultRefreshTTL, clock: api.SystemClock}
+	cfg := config{addr: "127.0.0.1:0", accessTTL: DefaultAccessTTL, refreshTTL: DefaultRefreshTTL, clock: api.SystemClock,
+		timeouts: DefaultTimeouts}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -189,7 +222,8 @@ func NewServer(opts ...Option) (*Server, error) {
 	}
 	s.listener = ln
 	s.URL = "http://" + ln.Addr().String()
-	s.http = &http.Server{Handler: http.HandlerFunc(s.serveHTTP), ReadHeaderTimeout: 10 * time.Second}
+	s.http = &http.Server{Handler: http.HandlerFunc(s.serveHTTP), ReadHeaderTimeout: min(10*time.Second, cfg.timeouts.Read),
+		ReadTimeout: cfg.timeouts.Read, WriteTimeout: cfg.timeouts.Write, IdleTimeout: cfg.timeouts.Idle}
 	go func() {
 		defer close(s.done)
 		_ = s.http.Serve(ln)
