@@ -48,7 +48,7 @@ const (
 func TestKeycloakAnswers(t *testing.T) {
 	clock := authtest.NewClock(t0)
 	srv := authtest.Start(t, authtest.WithClock(clock), authtest.WithUser("alice", "pw"), authtest.WithUser("dave", "pw"),
-		authtest.WithRealm(authtest.Realm{Name: "other", Clients: []string{"iqm_client"}, Users: map[string]string{"alice": "pw"}}))
+		authtest.WithRealm(authtest.Realm{Name: "other", Clients: []string{"iqm_client"}}), authtest.WithRealmUser("other", "alice", "pw"))
 	h := srv.Handler()
 	c, _ := api.NewClient(api.ClientConfig{ServerURL: srv.URL, Clock: clock})
 	ctx := context.Background()

@@ -3,22 +3,23 @@ package authtest
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 
 	"github.com/iqm-finland/authschema/api"
 	"github.com/iqm-finland/authschema/generated"
-	"github.com/iqm-finland/authschema/validate"
-
 	"github.com/iqm-finland/authschema/internal/redact"
+	"github.com/iqm-finland/authschema/validate"
 )
 
 // Defaults of a new server.
@@ -26,26 +27,42 @@ const (
 	DefaultAccessTTL  = 300 * time.Second
 	DefaultRefreshTTL = 1800 * time.Second
 	DefaultScope      = "profile email"
+	// DefaultRecordLimit is how many requests Requests keeps, the most recent ones.
+	DefaultRecordLimit = 1000
+	// MaxRecordedBody is the largest body a record keeps (Body, Request); a larger one
+	// is only summarised (BodyLen, RedactedBody).
+	MaxRecordedBody = 4 << 10
+	// maxRedactedBody bounds RedactedBody.
+	maxRedactedBody = 1 << 10
 )
 
-// Realm configures one realm: its clients (public, like iqm_client) and users.
+// Realm configures one realm and its public clients (like iqm_client). Its users come
+// from WithUser and WithRealmUser, so that no exported type holds a password.
 type Realm struct {
 	Name    string
 	Clients []string
-	Users   map[string]string // username -> password
+}
+
+type user struct{ name, password string }
+
+type realmConfig struct {
+	name     string
+	clients  []string
+	users    []user
+	disabled []string
 }
 
 type config struct {
-	addr       string
-	realms     []*Realm
-	accessTTL  time.Duration
-	refreshTTL time.Duration
-	clock      api.Clock
-	rotation   bool
-	lenient    bool
-	disabled   []string // users of the first realm
-	logger     *slog.Logger
-	timeouts   Timeouts
+	addr        string
+	realms      []*realmConfig
+	accessTTL   time.Duration
+	refreshTTL  time.Duration
+	clock       api.Clock
+	rotation    bool
+	lenient     bool
+	logger      *slog.Logger
+	timeouts    Timeouts
+	recordLimit int
 }
 
 // Timeouts bound how long the server waits for a client, so that a client trickling
@@ -64,27 +81,23 @@ type Timeouts struct {
 // DefaultTimeouts are the timeouts of a new server.
 var DefaultTimeouts = Timeouts{Read: 10 * time.Second, Write: 60 * time.Second, Idle: 60 * time.Second}
 
-// WithTimeouts sets the server's timeouts; a zero field keeps its default.
-func WithTimeouts(t Timeouts) Option {
-	return func(c *config) {
-		if t.Read > 0 {
-			c.timeouts.Read = t.Read
-		}
-		if t.Write > 0 {
-			c.timeouts.Write = t.Write
-		}
-		if t.Idle > 0 {
-			c.timeouts.Idle = t.Idle
-		}
-	}
-}
-
 // Option configures NewServer.
 type Option func(*config)
 
-func (c *config) defaultRealm() *Realm {
+func (c *config) realm(name string) *realmConfig {
+	for _, r := range c.realms {
+		if r.name == name {
+			return r
+		}
+	}
+	r := &realmConfig{name: name}
+	c.realms = append(c.realms, r)
+	return r
+}
+
+func (c *config) defaultRealm() *realmConfig {
 	if len(c.realms) == 0 {
-		c.realms = append(c.realms, &Realm{Name: api.DefaultRealm, Clients: []string{api.DefaultClientID}, Users: map[string]string{}})
+		c.realms = append(c.realms, &realmConfig{name: api.DefaultRealm, clients: []string{api.DefaultClientID}})
 	}
 	return c.realms[0]
 }
@@ -92,28 +105,37 @@ func (c *config) defaultRealm() *Realm {
 // WithAddr sets the listen address; the default is 127.0.0.1:0 (a free loopback port).
 func WithAddr(addr string) Option { return func(c *config) { c.addr = addr } }
 
-// WithRealm adds a realm. Without one, the server has realm "cortex" with client
-// "iqm_client".
+// WithRealm adds a realm (or sets the clients of one added before). Without one, the
+// server has realm "cortex" with client "iqm_client".
 func WithRealm(r Realm) Option {
 	return func(c *config) {
-		cp := &Realm{Name: r.Name, Clients: append([]string(nil), r.Clients...), Users: map[string]string{}}
-		for u, p := range r.Users {
-			cp.Users[u] = p
-		}
-		c.realms = append(c.realms, cp)
+		rc := c.realm(r.Name)
+		rc.clients = append(rc.clients, r.Clients...)
 	}
 }
 
 // WithUser adds a user to the first realm.
 func WithUser(username, password string) Option {
-	return func(c *config) { c.defaultRealm().Users[username] = password }
+	return func(c *config) {
+		r := c.defaultRealm()
+		r.users = append(r.users, user{username, password})
+	}
+}
+
+// WithRealmUser adds a user to a realm, adding the realm when there is none of that
+// name.
+func WithRealmUser(realm, username, password string) Option {
+	return func(c *config) {
+		r := c.realm(realm)
+		r.users = append(r.users, user{username, password})
+	}
 }
 
 // WithClient adds a public client to the first realm.
 func WithClient(clientID string) Option {
 	return func(c *config) {
 		r := c.defaultRealm()
-		r.Clients = append(r.Clients, clientID)
+		r.clients = append(r.clients, clientID)
 	}
 }
 
@@ -121,8 +143,9 @@ func WithClient(clientID string) Option {
 // password gets 400 invalid_grant "Account disabled". DisableUser changes it later.
 func WithDisabledUser(username, password string) Option {
 	return func(c *config) {
-		c.defaultRealm().Users[username] = password
-		c.disabled = append(c.disabled, username)
+		r := c.defaultRealm()
+		r.users = append(r.users, user{username, password})
+		r.disabled = append(r.disabled, username)
 	}
 }
 
@@ -147,13 +170,38 @@ func WithLenient() Option { return func(c *config) { c.lenient = true } }
 // WithLogger logs each request (redacted).
 func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
 
+// WithTimeouts sets the server's timeouts; a zero field keeps its default.
+func WithTimeouts(t Timeouts) Option {
+	return func(c *config) {
+		if t.Read > 0 {
+			c.timeouts.Read = t.Read
+		}
+		if t.Write > 0 {
+			c.timeouts.Write = t.Write
+		}
+		if t.Idle > 0 {
+			c.timeouts.Idle = t.Idle
+		}
+	}
+}
+
+// WithRecordLimit sets how many requests Requests keeps (default DefaultRecordLimit;
+// the oldest are dropped first).
+func WithRecordLimit(n int) Option {
+	return func(c *config) {
+		if n > 0 {
+			c.recordLimit = n
+		}
+	}
+}
+
 // Server is a running test auth server.
 type Server struct {
 	// URL is the auth server base URL, http://127.0.0.1:PORT.
 	URL string
 
 	cfg      config
-	key      []byte
+	key      *[32]byte `redact:"secret"` // signs the JWTs
 	handler  *api.Handler
 	listener net.Listener
 	http     *http.Server
@@ -164,7 +212,8 @@ type Server struct {
 	mu       sync.Mutex
 	realms   map[string]*realmState
 	sessions map[string]*session
-	requests []Request
+	pruneAt  int      // sessions are swept for expired ones when there are this many
+	records  *records // a ring of the most recent requests
 	faults   []fault
 	latency  time.Duration
 	seq      uint64
@@ -172,14 +221,14 @@ type Server struct {
 
 type realmState struct {
 	clients  map[string]bool
-	users    map[string]string
+	users    map[string][sha256.Size]byte // password hashes, compared in constant time
 	disabled map[string]bool
 }
 
 type session struct {
 	realm, user, client string
-	active              bool
-	refreshJTI          string // the one refresh token still usable, under rotation
+	expires             time.Time // of the last refresh token issued; zero: never
+	refreshJTI          string    // the one refresh token still usable, under rotation
 }
 
 type fault struct {
@@ -187,33 +236,58 @@ type fault struct {
 	body   string
 }
 
+// records is a bounded ring of requests.
+type records struct {
+	ring  []Request
+	start int // index of the oldest
+	n     int
+}
+
+func (r *records) add(req Request) {
+	if r.n < len(r.ring) {
+		r.ring[(r.start+r.n)%len(r.ring)] = req
+		r.n++
+		return
+	}
+	r.ring[r.start] = req
+	r.start = (r.start + 1) % len(r.ring)
+}
+
+func (r *records) all() []Request {
+	out := make([]Request, 0, r.n)
+	for i := range r.n {
+		out = append(out, r.ring[(r.start+i)%len(r.ring)])
+	}
+	return out
+}
+
 // NewServer starts a server on a loopback listener. Close it when done, or use Start
 // in tests.
 func NewServer(opts ...Option) (*Server, error) {
 	cfg := config{addr: "127.0.0.1:0", accessTTL: DefaultAccessTTL, refreshTTL: DefaultRefreshTTL, clock: api.SystemClock,
-		timeouts: DefaultTimeouts}
+		timeouts: DefaultTimeouts, recordLimit: DefaultRecordLimit}
 	for _, o := range opts {
 		o(&cfg)
 	}
 	cfg.defaultRealm()
-	s := &Server{cfg: cfg, realms: map[string]*realmState{}, sessions: map[string]*session{},
-		done: make(chan struct{}), quit: make(chan struct{})}
-	s.key = make([]byte, 32)
-	if _, err := rand.Read(s.key); err != nil {
+	s := &Server{cfg: cfg, realms: map[string]*realmState{}, sessions: map[string]*session{}, pruneAt: 64,
+		records: &records{ring: make([]Request, cfg.recordLimit)}, done: make(chan struct{}), quit: make(chan struct{}),
+		key: new([32]byte)}
+	if _, err := rand.Read(s.key[:]); err != nil {
 		return nil, err
 	}
 	for _, r := range cfg.realms {
-		rs := &realmState{clients: map[string]bool{}, users: map[string]string{}, disabled: map[string]bool{}}
-		for _, c := range r.Clients {
+		rs := &realmState{clients: map[string]bool{}, users: map[string][sha256.Size]byte{}, disabled: map[string]bool{}}
+		for _, c := range r.clients {
 			rs.clients[c] = true
 		}
-		for u, p := range r.Users {
-			rs.users[u] = p
+		for _, u := range r.users {
+			rs.users[u.name] = sha256.Sum256([]byte(u.password))
 		}
-		s.realms[r.Name] = rs
-	}
-	for _, u := range cfg.disabled {
-		s.realms[cfg.realms[0].Name].disabled[u] = true
+		for _, u := range r.disabled {
+			rs.disabled[u] = true
+		}
+		s.realms[r.name] = rs
 	}
 	s.handler = api.NewHandler(s, api.HandlerConfig{Lenient: cfg.lenient, Logger: cfg.logger, Observe: s.observe})
 	ln, err := net.Listen("tcp", cfg.addr)
@@ -222,8 +296,9 @@ func NewServer(opts ...Option) (*Server, error) {
 	}
 	s.listener = ln
 	s.URL = "http://" + ln.Addr().String()
-	s.http = &http.Server{Handler: http.HandlerFunc(s.serveHTTP), ReadHeaderTimeout: min(10*time.Second, cfg.timeouts.Read),
-		ReadTimeout: cfg.timeouts.Read, WriteTimeout: cfg.timeouts.Write, IdleTimeout: cfg.timeouts.Idle}
+	t := cfg.timeouts
+	s.http = &http.Server{Handler: http.HandlerFunc(s.serveHTTP), ReadHeaderTimeout: min(10*time.Second, t.Read),
+		ReadTimeout: t.Read, WriteTimeout: t.Write, IdleTimeout: t.Idle}
 	go func() {
 		defer close(s.done)
 		_ = s.http.Serve(ln)
@@ -231,8 +306,16 @@ func NewServer(opts ...Option) (*Server, error) {
 	return s, nil
 }
 
+// TB is the part of testing.TB that Start uses (so that this package does not import
+// testing, and programs that run a server do not link it).
+type TB interface {
+	Helper()
+	Fatalf(format string, args ...any)
+	Cleanup(func())
+}
+
 // Start starts a server for a test and closes it when the test ends.
-func Start(t testing.TB, opts ...Option) *Server {
+func Start(t TB, opts ...Option) *Server {
 	t.Helper()
 	s, err := NewServer(opts...)
 	if err != nil {
@@ -327,7 +410,7 @@ func (s *Server) AddUser(realm, username, password string) error {
 	if !ok {
 		return fmt.Errorf("authtest: no realm %q", realm)
 	}
-	rs.users[username] = password
+	rs.users[username] = sha256.Sum256([]byte(password))
 	return nil
 }
 
@@ -341,17 +424,23 @@ func (s *Server) DisableUser(realm, username string, disabled bool) {
 	}
 }
 
-// ActiveSessions counts the sessions not logged out.
+// ActiveSessions counts the sessions neither logged out nor expired.
 func (s *Server) ActiveSessions() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	n := 0
-	for _, ss := range s.sessions {
-		if ss.active {
-			n++
+	s.pruneSessions()
+	return len(s.sessions)
+}
+
+// pruneSessions forgets sessions whose refresh token has expired (with s.mu held).
+func (s *Server) pruneSessions() {
+	now := s.cfg.clock.Now()
+	for id, ss := range s.sessions {
+		if !ss.expires.IsZero() && !now.Before(ss.expires) {
+			delete(s.sessions, id)
 		}
 	}
-	return n
+	s.pruneAt = max(64, 2*len(s.sessions))
 }
 
 // Request is one request the server received. Printing it shows no secret:
@@ -361,17 +450,21 @@ type Request struct {
 	Endpoint string // "token" or "logout"; "" for an injected fault
 	Path     string
 	Kind     validate.Kind
-	Request  generated.AuthRequest
-	Status   int
+	// Request is the decoded request; zero when the body was over MaxRecordedBody.
+	Request generated.AuthRequest
+	Status  int
 	// Injected marks an answer that FailNext made up.
 	Injected bool
 	// RedactedBody is the body with every value but client_id, grant_type and
-	// username replaced by [REDACTED].
+	// username replaced by [REDACTED], shortened to 1 KiB.
 	RedactedBody string
-	body         *string
+	// BodyLen is the length of the body as received.
+	BodyLen int
+	body    *string `redact:"secret"`
 }
 
-// Body returns the raw body as received, secrets included.
+// Body returns the raw body as received, secrets included; "" when it was over
+// MaxRecordedBody.
 func (r Request) Body() string {
 	if r.body == nil {
 		return ""
@@ -394,30 +487,41 @@ func (r Request) Format(f fmt.State, verb rune) {
 	redact.Format(f, verb, r.String(), "authtest."+r.String())
 }
 
-// Requests returns what the server received, oldest first.
+// Requests returns what the server received, oldest first: the most recent ones, up
+// to the record limit.
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]Request(nil), s.requests...)
+	return s.records.all()
 }
 
 // ResetRequests forgets the recorded requests.
 func (s *Server) ResetRequests() {
 	s.mu.Lock()
-	s.requests = nil
+	s.records = &records{ring: make([]Request, s.cfg.recordLimit)}
 	s.mu.Unlock()
 }
 
 func (s *Server) record(r Request) {
 	s.mu.Lock()
-	s.requests = append(s.requests, r)
+	s.records.add(r)
 	s.mu.Unlock()
 }
 
 func (s *Server) observe(realm, endpoint string, body []byte, req generated.AuthRequest, kind validate.Kind, status int) {
-	raw := string(body)
-	s.record(Request{Realm: realm, Endpoint: endpoint, Path: "/realms/" + realm + "/protocol/openid-connect/" + endpoint,
-		Kind: kind, Request: cloneRequest(req), Status: status, RedactedBody: api.RedactForm(body), body: &raw})
+	r := Request{Realm: realm, Endpoint: endpoint, Path: "/realms/" + realm + "/protocol/openid-connect/" + endpoint,
+		Kind: kind, Status: status, BodyLen: len(body)}
+	if len(body) <= MaxRecordedBody {
+		raw := string(body)
+		r.body, r.Request = &raw, cloneRequest(req)
+		r.RedactedBody = api.RedactForm(body)
+	} else {
+		r.RedactedBody = api.RedactForm(body[:MaxRecordedBody])
+	}
+	if len(r.RedactedBody) > maxRedactedBody || len(body) > MaxRecordedBody {
+		r.RedactedBody = r.RedactedBody[:min(len(r.RedactedBody), maxRedactedBody)] + "... (" + strconv.Itoa(len(body)) + " bytes)"
+	}
+	s.record(r)
 }
 
 func cloneRequest(r generated.AuthRequest) generated.AuthRequest {
@@ -463,20 +567,31 @@ func (s *Server) CheckClient(_ context.Context, realm, clientID string) error {
 	return nil
 }
 
+// unknownUser is compared against when the user does not exist, so that the time
+// taken does not tell whether a username is known.
+var unknownUser = sha256.Sum256([]byte("authtest: no such user"))
+
 // Password implements api.Backend.
 func (s *Server) Password(_ context.Context, realm, clientID, username, password string) (generated.TokenResponse, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	rs := s.realms[realm]
-	want, ok := rs.users[username]
-	if !ok || password == "" || want != password {
+	want, known := rs.users[username]
+	if !known {
+		want = unknownUser
+	}
+	got := sha256.Sum256([]byte(password))
+	if subtle.ConstantTimeCompare(want[:], got[:]) != 1 || !known || password == "" {
 		return generated.TokenResponse{}, oauthErr(http.StatusUnauthorized, "invalid_grant", "Invalid user credentials")
 	}
 	if rs.disabled[username] {
 		return generated.TokenResponse{}, oauthErr(http.StatusBadRequest, "invalid_grant", "Account disabled")
 	}
+	if len(s.sessions) >= s.pruneAt {
+		s.pruneSessions()
+	}
 	sid := s.newID()
-	ss := &session{realm: realm, user: username, client: clientID, active: true}
+	ss := &session{realm: realm, user: username, client: clientID}
 	s.sessions[sid] = ss
 	return s.issue(sid, ss), nil
 }
@@ -493,7 +608,7 @@ func (s *Server) Refresh(_ context.Context, realm, clientID, refreshToken string
 		return generated.TokenResponse{}, oauthErr(http.StatusBadRequest, "invalid_grant", "Token is not active")
 	}
 	ss := s.sessions[c.Sid]
-	if ss == nil || !ss.active {
+	if ss == nil {
 		return generated.TokenResponse{}, oauthErr(http.StatusBadRequest, "invalid_grant", "Session not active")
 	}
 	if s.realms[realm].disabled[ss.user] {
@@ -514,14 +629,12 @@ func (s *Server) Logout(_ context.Context, realm, clientID, refreshToken string)
 		return err
 	}
 	// Expired refresh tokens are accepted, and an ended session is still 204.
-	if ss := s.sessions[c.Sid]; ss != nil {
-		ss.active = false
-	}
+	delete(s.sessions, c.Sid)
 	return nil
 }
 
 func (s *Server) checkRefreshToken(realm, clientID, token string) (claims, error) {
-	c, err := verify(s.key, token)
+	c, err := verify(s.key[:], token)
 	if err != nil || c.Typ != "Refresh" {
 		return claims{}, oauthErr(http.StatusBadRequest, "invalid_grant", "Invalid refresh token")
 	}
@@ -553,11 +666,13 @@ func (s *Server) issue(sid string, ss *session) generated.TokenResponse {
 	access.Typ, access.Jti, access.Exp = "Bearer", s.newID(), now.Add(s.cfg.accessTTL).Unix()
 	refresh := base
 	refresh.Typ, refresh.Jti = "Refresh", s.newID()
+	ss.expires = time.Time{}
 	if s.cfg.refreshTTL > 0 {
 		refresh.Exp = now.Add(s.cfg.refreshTTL).Unix()
+		ss.expires = time.Unix(refresh.Exp, 0)
 	}
 	ss.refreshJTI = refresh.Jti
-	at, rt := sign(s.key, access), sign(s.key, refresh)
+	at, rt := sign(s.key[:], access), sign(s.key[:], refresh)
 	expiresIn, refreshExpiresIn := int64(s.cfg.accessTTL/time.Second), int64(s.cfg.refreshTTL/time.Second)
 	tokenType, scope, nbp, state := "Bearer", DefaultScope, int64(0), sid
 	return generated.TokenResponse{AccessToken: &at, RefreshToken: &rt, ExpiresIn: &expiresIn,
@@ -570,7 +685,7 @@ var ErrNoSuchToken = errors.New("authtest: not a token of this server")
 // VerifyAccessToken checks that token is an access token this server signed, not
 // expired by its clock, of a session still active; it returns the username.
 func (s *Server) VerifyAccessToken(token string) (string, error) {
-	c, err := verify(s.key, token)
+	c, err := verify(s.key[:], token)
 	if err != nil || c.Typ != "Bearer" {
 		return "", ErrNoSuchToken
 	}
@@ -579,7 +694,7 @@ func (s *Server) VerifyAccessToken(token string) (string, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if ss := s.sessions[c.Sid]; ss == nil || !ss.active {
+	if ss := s.sessions[c.Sid]; ss == nil {
 		return "", errors.New("authtest: session not active")
 	}
 	return c.Sub, nil
@@ -590,3 +705,6 @@ func (s *Server) String() string { return fmt.Sprintf("authtest.Server{URL:%q}",
 
 // Format keeps passwords and tokens out of every fmt verb.
 func (s *Server) Format(f fmt.State, verb rune) { redact.Format(f, verb, s.String(), s.String()) }
+
+// LogValue keeps passwords and tokens out of log/slog output.
+func (s *Server) LogValue() slog.Value { return slog.GroupValue(slog.String("url", s.URL)) }

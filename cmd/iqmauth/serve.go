@@ -90,7 +90,7 @@ func (c *cli) serve(args []string) int {
 	if len(clients) == 0 {
 		clients = multiFlag{api.DefaultClientID}
 	}
-	opts := []authtest.Option{authtest.WithAddr(*addr), authtest.WithRealm(authtest.Realm{Name: *realm, Clients: clients, Users: users.users}),
+	opts := []authtest.Option{authtest.WithAddr(*addr), authtest.WithRealm(authtest.Realm{Name: *realm, Clients: clients}),
 		authtest.WithTimeouts(authtest.Timeouts{Read: *readTimeout, Write: *writeTimeout, Idle: *idleTimeout}),
 		authtest.WithAccessTTL(*accessTTL), authtest.WithRefreshTTL(*refreshTTL),
 		authtest.WithLogger(slog.New(slog.NewTextHandler(c.stderr, nil)))}
@@ -99,6 +99,9 @@ func (c *cli) serve(args []string) int {
 	}
 	if *lenient {
 		opts = append(opts, authtest.WithLenient())
+	}
+	for name, pw := range users.users {
+		opts = append(opts, authtest.WithRealmUser(*realm, name, pw))
 	}
 	srv, err := authtest.NewServer(opts...)
 	if err != nil {
