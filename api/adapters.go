@@ -2,7 +2,11 @@ package api
 
 import (
 	"context"
+	"fmt"
+	"log/slog"
 	"net/http"
+
+	"github.com/iqm-finland/authschema/internal/redact"
 
 	"golang.org/x/oauth2"
 )
@@ -31,6 +35,22 @@ type Transport struct {
 	// Base sends the requests; nil means http.DefaultTransport.
 	Base http.RoundTripper
 }
+
+// String describes the transport without any token.
+func (t Transport) String() string {
+	if t.Session == nil {
+		return "Transport{session:<nil>}"
+	}
+	return "Transport{session:" + t.Session.String() + "}"
+}
+
+// Format keeps the tokens out of every fmt verb.
+func (t Transport) Format(f fmt.State, verb rune) {
+	redact.Format(f, verb, t.String(), "api."+t.String())
+}
+
+// LogValue keeps the tokens out of log/slog output.
+func (t Transport) LogValue() slog.Value { return slog.StringValue(t.String()) }
 
 // Transport returns a Transport over base.
 func (s *Session) Transport(base http.RoundTripper) *Transport {

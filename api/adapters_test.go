@@ -94,8 +94,8 @@ func TestNoGoroutineLeft(t *testing.T) {
 		defer srv.Close()
 		tr := &http.Transport{}
 		defer tr.CloseIdleConnections()
-		s, err := api.NewSession(api.SessionConfig{ServerURL: srv.URL, Username: canaryUser, Password: canaryPassword,
-			HTTPClient: &http.Client{Transport: tr}})
+		c := newClient(t, srv.URL, func(c *api.ClientConfig) { c.HTTPClient = &http.Client{Transport: tr} })
+		s, err := api.NewSession(api.NewGrants(c, canaryUser, canaryPassword), api.SessionOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -135,10 +135,10 @@ func TestSecretsNeverPrintedAPI(t *testing.T) {
 	reqs := f.srv.Requests()
 	f.srv.FailNext(1, 400, `{"error":"invalid_grant","error_description":"Invalid refresh token"}`)
 	logoutErr := f.sess.Logout(ctx)
-	_, loginErr := f.sess.Client().Login(ctx, canaryUser, "wrong-"+canaryPassword)
+	_, loginErr := f.client.Login(ctx, canaryUser, "wrong-"+canaryPassword)
 	values := map[string]any{
 		"Tokens": tk, "*Tokens": &tk, "TokensFile": file, "*TokensFile": &file,
-		"Session": f.sess, "Client": f.sess.Client(), "authtest.Server": f.srv,
+		"Session": f.sess, "Client": f.client, "Grants": f.sess.Source(), "authtest.Server": f.srv,
 		"authtest.Request": reqs[0], "[]authtest.Request": reqs,
 		"logout error": logoutErr, "login error": loginErr,
 		"AuthRequest": api.NewPasswordRequest("iqm_client", canaryUser, canaryPassword),

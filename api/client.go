@@ -18,7 +18,7 @@ import (
 )
 
 // DefaultTimeout bounds each request, as the Python client's default
-// (IQM_CLIENT_REQUESTS_TIMEOUT overrides it there and in ConfigFromEnv).
+// (IQM_CLIENT_REQUESTS_TIMEOUT overrides it there and in SourceFromEnv).
 const DefaultTimeout = 60 * time.Second
 
 // ErrConfig is wrapped by every configuration error (*ConfigError).
@@ -178,6 +178,9 @@ func (c *Client) Realm() string { return c.realm }
 
 // ClientID is the client id sent with every request.
 func (c *Client) ClientID() string { return c.clientID }
+
+// Timeout is the bound on each request (negative: none).
+func (c *Client) Timeout() time.Duration { return c.timeout }
 
 // TokenURL is the token endpoint.
 func (c *Client) TokenURL() string {

@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/iqm-finland/authschema/generated"
+	"github.com/iqm-finland/authschema/internal/redact"
 )
 
 // The RFC 6749 error codes an auth server answers with. errors.Is(err, ErrInvalidGrant)
@@ -141,7 +142,7 @@ func excerpt(body []byte, secrets []string) string { return clean(body, secrets,
 // split an echoed secret with characters that cleaning would remove; the whole body
 // is scrubbed before it is shortened, so that no secret is cut in two first.
 func clean(body []byte, secrets []string, limit int) string {
-	s := scrub(normalize(string(body)), secrets)
+	s := scrub(redact.Printable(string(body)), secrets)
 	if len(s) > limit {
 		n := limit
 		for n > 0 && !utf8.RuneStart(s[n]) {
@@ -150,31 +151,6 @@ func clean(body []byte, secrets []string, limit int) string {
 		s = s[:n] + "..."
 	}
 	return strings.TrimSpace(s)
-}
-
-// normalize drops invalid UTF-8, control characters and bidirectional controls from
-// text meant for a terminal or a log line; newlines and tabs become one space.
-func normalize(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r == utf8.RuneError:
-		case r == '\n' || r == '\r' || r == '\t':
-			if b.Len() > 0 && !strings.HasSuffix(b.String(), " ") {
-				b.WriteByte(' ')
-			}
-		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || isBidiControl(r):
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
-
-// isBidiControl tells the Unicode bidirectional controls, which can make a terminal
-// show text in another order than it is.
-func isBidiControl(r rune) bool {
-	return (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) || r == 0x200e || r == 0x200f || r == 0x061c
 }
 
 // minRun is the shortest run of a secret's characters that scrub removes: a server
@@ -194,7 +170,7 @@ func scrub(text string, secrets []string) string {
 			continue
 		}
 		for _, f := range secretForms(sec) {
-			if f = normalize(f); f == "" {
+			if f = redact.Printable(f); f == "" {
 				continue
 			}
 			if len(f) < minRun {

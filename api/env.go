@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// Environment variables the Python client reads, and ConfigFromEnv with it.
+// Environment variables the Python client reads, and SourceFromEnv with it.
 const (
 	EnvAuthServer      = "IQM_AUTH_SERVER"
 	EnvAuthUsername    = "IQM_AUTH_USERNAME"
@@ -17,40 +17,59 @@ const (
 	EnvRequestsTimeout = "IQM_CLIENT_REQUESTS_TIMEOUT"
 )
 
-// ConfigFromEnv fills a SessionConfig from the environment (getenv is os.Getenv or a
-// test's map lookup), on top of base. NewSession then reports the same configuration
-// errors as the Python client: a server URL without username or password, a tokens
-// file together with credentials.
-func ConfigFromEnv(getenv func(string) string, base SessionConfig) (SessionConfig, error) {
-	cfg := base
-	set := func(dst *string, name string) {
-		if v := getenv(name); v != "" {
-			*dst = v
-		}
-	}
-	set(&cfg.ServerURL, EnvAuthServer)
-	set(&cfg.Username, EnvAuthUsername)
-	set(&cfg.Password, EnvAuthPassword)
-	set(&cfg.TokensFile, EnvTokensFile)
-	set(&cfg.Token, EnvToken)
-	cfg.TokensFile = expandHome(cfg.TokensFile)
-	if v := getenv(EnvRequestsTimeout); v != "" {
-		d, err := parseSeconds(v)
-		if err != nil {
-			return SessionConfig{}, &ConfigError{Setting: EnvRequestsTimeout, Problem: "must be a positive number of seconds", Err: ErrConfig}
-		}
-		cfg.Timeout = d
-	}
-	return cfg, nil
-}
-
-// NewSessionFromEnv is NewSession(ConfigFromEnv(os.Getenv, SessionConfig{})).
-func NewSessionFromEnv() (*Session, error) {
-	cfg, err := ConfigFromEnv(os.Getenv, SessionConfig{})
+// SourceFromEnv picks the source of tokens the environment configures (getenv is
+// os.Getenv, or a test's map lookup), with the Python client's rules: IQM_TOKEN (a
+// plain token, StaticToken), IQM_TOKENS_FILE (a file another program keeps fresh,
+// FileSource), or IQM_AUTH_SERVER with IQM_AUTH_USERNAME and IQM_AUTH_PASSWORD
+// (Grants). A server URL without username or password, or a tokens file or token
+// together with credentials, is a *ConfigError. cfg configures the client of Grants;
+// IQM_AUTH_SERVER and IQM_CLIENT_REQUESTS_TIMEOUT, when set, override its ServerURL
+// and Timeout.
+func SourceFromEnv(getenv func(string) string, cfg ClientConfig) (Source, error) {
+	server, user, password := getenv(EnvAuthServer), getenv(EnvAuthUsername), getenv(EnvAuthPassword)
+	file, token := expandHome(getenv(EnvTokensFile)), getenv(EnvToken)
+	creds := user != "" || password != ""
+	timeout, err := TimeoutFromEnv(getenv)
 	if err != nil {
 		return nil, err
 	}
-	return NewSession(cfg)
+	if server != "" {
+		cfg.ServerURL = server
+	}
+	switch {
+	case token != "" && (creds || file != ""):
+		return nil, &ConfigError{Setting: EnvToken, Problem: "cannot be combined with credentials or a tokens file", Err: ErrConfig}
+	case file != "" && creds:
+		return nil, &ConfigError{Setting: EnvTokensFile, Problem: "cannot be combined with credentials", Err: ErrConfig}
+	case token != "":
+		return StaticToken(token), nil
+	case file != "":
+		return NewFileSource(file)
+	case cfg.ServerURL != "" && (user == "" || password == ""):
+		return nil, &ConfigError{Setting: "credentials", Problem: "auth server URL is set but no username or password", Err: ErrConfig}
+	case cfg.ServerURL == "" && creds:
+		return nil, &ConfigError{Setting: EnvAuthServer, Problem: "is required with credentials", Err: ErrConfig}
+	case cfg.ServerURL == "":
+		return nil, &ConfigError{Setting: "auth", Problem: "no server URL with credentials, tokens file or token configured", Err: ErrConfig}
+	}
+	if getenv(EnvRequestsTimeout) != "" || cfg.Timeout == 0 {
+		cfg.Timeout = timeout
+	}
+	c, err := NewClient(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return NewGrants(c, user, password), nil
+}
+
+// NewSessionFromEnv is a Session on SourceFromEnv(os.Getenv, ClientConfig{}) with the
+// default options.
+func NewSessionFromEnv() (*Session, error) {
+	src, err := SourceFromEnv(os.Getenv, ClientConfig{})
+	if err != nil {
+		return nil, err
+	}
+	return NewSession(src, SessionOptions{})
 }
 
 // TimeoutFromEnv reads IQM_CLIENT_REQUESTS_TIMEOUT (seconds), or DefaultTimeout.

@@ -3,6 +3,8 @@ package api
 import (
 	"strings"
 	"testing"
+
+	"github.com/iqm-finland/authschema/internal/redact"
 )
 
 // FuzzScrub: whatever the secret and whatever surrounds an echo of it, in any of the
@@ -26,7 +28,7 @@ func FuzzScrub(f *testing.F) {
 		out := clean([]byte(before+echo+after), []string{secret}, 1<<20)
 		for _, piece := range strings.Split(out, "[REDACTED]") {
 			for _, form := range forms {
-				form = normalize(form)
+				form = redact.Printable(form)
 				if len(form) < minRun {
 					if len(form) > 0 && strings.Contains(piece, form) {
 						t.Fatalf("secret %q shows whole (%q) in %q", secret, form, out)

@@ -4,7 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
+	"log/slog"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,74 +17,304 @@ import (
 var (
 	// ErrLoggedOut: the session was logged out; Login starts a new one.
 	ErrLoggedOut = errors.New("session is logged out")
-	// ErrExternalSession: a session from a tokens file or a plain token is managed
-	// elsewhere and cannot log in, refresh or log out.
+	// ErrExternalSession: the session's source is managed elsewhere (a tokens file, a
+	// plain token): it cannot log in, refresh or log out.
 	ErrExternalSession = errors.New("unable to close or renew an externally managed auth session")
 	// ErrClosed: the session was closed.
 	ErrClosed = errors.New("session is closed")
-	// ErrNoCredentials: the tokens need a password login, and the session has no
-	// password.
+	// ErrNoCredentials: the tokens need a password login, and there is no password.
 	ErrNoCredentials = errors.New("no username and password to log in with")
 	// ErrTokenExpired: the token from a tokens file has expired.
 	ErrTokenExpired = errors.New("token has expired")
+	// ErrNoRefreshToken: a refresh was asked for, and there is no refresh token.
+	ErrNoRefreshToken = errors.New("no refresh token")
 )
 
 // Defaults of the session.
 const (
-	// DefaultRefreshMargin: a token with less than this left is renewed first.
+	// DefaultRefreshMargin: a token with less than this left is renewed first (at most
+	// half its lifetime: see SessionOptions.RefreshMargin).
 	DefaultRefreshMargin = 60 * time.Second
 	// DefaultBackoff is the first wait after a failed renewal; it doubles up to MaxBackoff.
 	DefaultBackoff = time.Second
 	// MaxBackoff caps the wait after repeated failures.
 	MaxBackoff = 30 * time.Second
-	// fileRecheck: how long a tokens-file token within the margin is used before the
-	// file is read again.
-	fileRecheck = time.Second
 )
 
-// SessionConfig configures a Session. Exactly one source of tokens is set: Username
-// and Password (with ServerURL), Tokens (with ServerURL; Username and Password
-// optional, for a password login when the refresh token is gone), TokensFile, or
-// Token.
-type SessionConfig struct {
-	// ServerURL, Realm, ClientID, HTTPClient, UserAgent, Timeout and AllowInsecureHTTP
-	// configure the Client, as in ClientConfig.
-	ServerURL, Realm, ClientID string
-	HTTPClient                 *http.Client
-	UserAgent                  string
-	Timeout                    time.Duration
-	AllowInsecureHTTP          bool
+// A Source gets tokens for a Session: Grants (the password and refresh grants),
+// FileSource (a tokens file that another program keeps fresh), StaticToken, or one of
+// your own. The Session calls Renew when it has no tokens or its access token is within
+// the margin; it never calls a Source from two goroutines at once.
+//
+// A Source may also have the methods Login(ctx) (Tokens, error), Refresh(ctx, Renewal)
+// (Tokens, error) and Logout(ctx, Tokens) error; Session's methods of those names use
+// them, and answer ErrExternalSession for a Source without them.
+type Source interface {
+	Renew(ctx context.Context, r Renewal) (Tokens, error)
+}
 
-	// Username and Password log in with the password grant (IQM_AUTH_USERNAME,
-	// IQM_AUTH_PASSWORD).
-	Username, Password string
-	// Tokens are tokens this process owns already (say, written by iqmauth login): they
-	// are refreshed and can be logged out like those of a password login.
+// Renewal is what a Source is told when it is asked to renew.
+type Renewal struct {
+	// Current are the tokens the session holds (zero when it holds none).
+	Current Tokens
+	// Now is the session clock's time.
+	Now time.Time
+	// Margin is the session's refresh margin: renewed tokens should last longer.
+	Margin time.Duration
+}
+
+// String describes the renewal without the tokens.
+func (r Renewal) String() string {
+	return fmt.Sprintf("Renewal{current:%v now:%s margin:%v}", r.Current, r.Now.UTC().Format(time.RFC3339), r.Margin)
+}
+
+// Format keeps the tokens out of every fmt verb.
+func (r Renewal) Format(f fmt.State, verb rune) {
+	redact.Format(f, verb, r.String(), "api."+r.String())
+}
+
+// LogValue keeps the tokens out of log/slog output.
+func (r Renewal) LogValue() slog.Value {
+	return slog.GroupValue(slog.Any("current", r.Current.LogValue()), slog.Time("now", r.Now), slog.Duration("margin", r.Margin))
+}
+
+type loginSource interface {
+	Login(ctx context.Context) (Tokens, error)
+}
+
+type refreshSource interface {
+	Refresh(ctx context.Context, r Renewal) (Tokens, error)
+}
+
+type logoutSource interface {
+	Logout(ctx context.Context, cur Tokens) error
+}
+
+// deadRefreshTokens is implemented by a Source that cannot log in again, so that a
+// refresh token the server refused with invalid_grant is best forgotten.
+type deadRefreshTokens interface {
+	forgetsDeadRefreshToken() bool
+}
+
+// effectiveMargin is the refresh margin for a token of the given lifetime: the
+// configured margin, but at most half the lifetime, so that a token whose lifetime is
+// at or below the margin (a Keycloak access lifespan of 60 s with the default margin)
+// is still reused for a while instead of renewed on every call.
+func effectiveMargin(margin, lifetime time.Duration) time.Duration {
+	if lifetime > 0 && lifetime/2 < margin {
+		return lifetime / 2
+	}
+	return margin
+}
+
+// lifetime is how long a token lasts from when it was obtained (or from now, for
+// tokens of unknown origin).
+func lifetime(expiry, obtained, now time.Time) time.Duration {
+	if obtained.IsZero() || obtained.After(now) {
+		obtained = now
+	}
+	return expiry.Sub(obtained)
+}
+
+var (
+	maxUnixNano = time.Unix(0, math.MaxInt64)
+	minUnixNano = time.Unix(0, math.MinInt64)
+)
+
+// unixNano is t.UnixNano, saturated for times beyond what it can represent.
+func unixNano(t time.Time) int64 {
+	switch {
+	case t.After(maxUnixNano):
+		return math.MaxInt64
+	case t.Before(minUnixNano):
+		return math.MinInt64
+	}
+	return t.UnixNano()
+}
+
+// Grants gets tokens as the Python client does: with the refresh_token grant while
+// the refresh token has more than the margin left, else with the password grant; a
+// refresh refused with invalid_grant falls back to the password grant once. Without a
+// password it only refreshes (tokens given in SessionOptions.Tokens).
+type Grants struct {
+	client   *Client
+	username string
+	password *string // behind a pointer: fmt's %p prints a string field raw
+}
+
+// NewGrants makes a Grants source. password may be "" for a session that only
+// refreshes the tokens it was given.
+func NewGrants(c *Client, username, password string) *Grants {
+	return &Grants{client: c, username: username, password: &password}
+}
+
+// Client is the client the source sends its requests with.
+func (g *Grants) Client() *Client { return g.client }
+
+// Renew implements Source.
+func (g *Grants) Renew(ctx context.Context, r Renewal) (Tokens, error) {
+	cur := r.Current
+	margin := effectiveMargin(r.Margin, lifetime(cur.RefreshExpiry, cur.ObtainedAt, r.Now))
+	if !cur.RefreshValidFor(r.Now, margin) {
+		return g.Login(ctx)
+	}
+	t, err := deref(g.client.Refresh(ctx, cur.RefreshToken()))
+	if errors.Is(err, ErrInvalidGrant) && *g.password != "" {
+		return g.Login(ctx)
+	}
+	return t, err
+}
+
+// Login logs in with the password grant.
+func (g *Grants) Login(ctx context.Context) (Tokens, error) {
+	if *g.password == "" {
+		return Tokens{}, ErrNoCredentials
+	}
+	return deref(g.client.Login(ctx, g.username, *g.password))
+}
+
+// Refresh uses the refresh_token grant with the current refresh token.
+func (g *Grants) Refresh(ctx context.Context, r Renewal) (Tokens, error) {
+	if !r.Current.HasRefreshToken() {
+		return Tokens{}, fmt.Errorf("refresh: %w", ErrNoRefreshToken)
+	}
+	return deref(g.client.Refresh(ctx, r.Current.RefreshToken()))
+}
+
+// Logout ends the session of cur's refresh token at the server; with no refresh
+// token it sends nothing.
+func (g *Grants) Logout(ctx context.Context, cur Tokens) error {
+	if !cur.HasRefreshToken() {
+		return nil
+	}
+	return g.client.Logout(ctx, cur.RefreshToken())
+}
+
+func (g *Grants) forgetsDeadRefreshToken() bool { return *g.password == "" }
+
+// String describes the source without its password.
+func (g Grants) String() string {
+	server, realm, clientID := g.target()
+	return fmt.Sprintf("Grants{server:%q realm:%q client_id:%q username:%q password:%s}",
+		server, realm, clientID, g.username, secretOrNone(g.password))
+}
+
+func (g Grants) target() (server, realm, clientID string) {
+	if g.client == nil {
+		return "", "", ""
+	}
+	return g.client.ServerURL(), g.client.Realm(), g.client.ClientID()
+}
+
+// secretOrNone is how a secret held behind a pointer prints: [REDACTED], or <none>.
+func secretOrNone(p *string) string {
+	if p == nil {
+		return redactedOrNone("")
+	}
+	return redactedOrNone(*p)
+}
+
+// Format keeps the password out of every fmt verb.
+func (g Grants) Format(f fmt.State, verb rune) {
+	redact.Format(f, verb, g.String(), "api."+g.String())
+}
+
+// LogValue keeps the password out of log/slog output.
+func (g Grants) LogValue() slog.Value {
+	server, realm, clientID := g.target()
+	return slog.GroupValue(slog.String("server", server), slog.String("realm", realm),
+		slog.String("client_id", clientID), slog.String("username", g.username),
+		slog.String("password", secretOrNone(g.password)))
+}
+
+func deref(t *Tokens, err error) (Tokens, error) {
+	if err != nil {
+		return Tokens{}, err
+	}
+	return *t, nil
+}
+
+// FileSource reads a tokens file that another program keeps fresh (IQM_TOKENS_FILE,
+// the Cortex CLI's token manager): it is read again when its token is within the
+// margin. It cannot log in, refresh at the server or log out.
+type FileSource struct {
+	path string
+}
+
+// NewFileSource checks that path is a readable tokens file and makes a source of it.
+func NewFileSource(path string) (*FileSource, error) {
+	if _, err := ReadTokensFile(path); err != nil {
+		return nil, err
+	}
+	return &FileSource{path: path}, nil
+}
+
+// Renew reads the file again; a token in it that has expired is ErrTokenExpired.
+func (f *FileSource) Renew(_ context.Context, r Renewal) (Tokens, error) {
+	tf, err := ReadTokensFile(f.path)
+	if err != nil {
+		return Tokens{}, err
+	}
+	if !tf.Tokens.AccessValidFor(r.Now, 0) {
+		return Tokens{}, &TokensFileError{Path: f.path, Problem: "its access token has expired", Err: ErrTokenExpired}
+	}
+	t := tf.Tokens
+	t.ObtainedAt = r.Now
+	return t, nil
+}
+
+// Refresh reads the file again.
+func (f *FileSource) Refresh(ctx context.Context, r Renewal) (Tokens, error) { return f.Renew(ctx, r) }
+
+// String names the file.
+func (f *FileSource) String() string { return fmt.Sprintf("FileSource{path:%q}", f.path) }
+
+// staticSource is a plain bearer token used as it is.
+type staticSource struct{ token *string }
+
+// StaticToken is a source of a plain bearer token (IQM_TOKEN), used as it is: it
+// never expires from the session's point of view and cannot be renewed.
+func StaticToken(token string) Source { return staticSource{&token} }
+
+func (s staticSource) Renew(context.Context, Renewal) (Tokens, error) {
+	return Tokens{secrets: &tokenSecrets{access: *s.token}, TokenType: "Bearer"}, nil
+}
+
+func (staticSource) String() string { return "StaticToken{[REDACTED]}" }
+
+// SessionOptions configures a Session; the zero value gives the defaults.
+type SessionOptions struct {
+	// Tokens are tokens to start with, which the session then owns: they are renewed,
+	// and logged out, like those of a login (say, tokens that iqmauth login wrote).
 	Tokens *Tokens
-	// TokensFile is a tokens file that another program keeps fresh (IQM_TOKENS_FILE); it
-	// is read again when its token is within the margin.
-	TokensFile string
-	// Token is a bearer token used as it is (IQM_TOKEN).
-	Token string
-
-	// RefreshMargin defaults to DefaultRefreshMargin.
+	// RefreshMargin: an access token with less than this left is renewed first;
+	// 0 means DefaultRefreshMargin. For a token whose lifetime is less than twice the
+	// margin, half its lifetime is used instead.
 	RefreshMargin time.Duration
 	// Backoff is the first wait after a failed renewal; 0 means DefaultBackoff.
 	Backoff time.Duration
 	// Clock defaults to SystemClock.
 	Clock Clock
-	// OnTokens, if set, runs after every successful login or refresh, before the
-	// callers waiting for it return, so that a service can persist rotated tokens.
+	// OnTokens, if set, runs after every successful renewal, login or refresh, before
+	// the callers waiting for it return, so that a service can persist rotated tokens.
 	OnTokens func(Tokens)
 }
 
-type sessionMode int
+// String describes the options without the tokens.
+func (o SessionOptions) String() string {
+	return fmt.Sprintf("SessionOptions{tokens:%s refresh_margin:%v backoff:%v}", redactedOrNone(o.Tokens.accessOrEmpty()), o.RefreshMargin, o.Backoff)
+}
 
-const (
-	modePassword sessionMode = iota // credentials and/or owned tokens
-	modeFile
-	modeStatic
-)
+// Format keeps the tokens out of every fmt verb.
+func (o SessionOptions) Format(f fmt.State, verb rune) {
+	redact.Format(f, verb, o.String(), "api."+o.String())
+}
+
+// LogValue keeps the tokens out of log/slog output.
+func (o SessionOptions) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("tokens", redactedOrNone(o.Tokens.accessOrEmpty())),
+		slog.Duration("refresh_margin", o.RefreshMargin), slog.Duration("backoff", o.Backoff))
+}
 
 type op int
 
@@ -93,19 +324,15 @@ const (
 	opLogin
 )
 
-// Session keeps an access token fresh, as the Python client does: it reuses the
-// access token while it has more than the margin left, otherwise uses the refresh
-// grant while the refresh token has more than the margin left, otherwise the password
-// grant. It is safe for any number of goroutines. Close it when done.
+// Session keeps an access token fresh: it reuses the access token while it has more
+// than the margin left (by the wall clock, so also after the machine was suspended),
+// and otherwise asks its Source for new tokens. It is safe for any number of
+// goroutines. Close it when done.
 type Session struct {
-	mode     sessionMode
-	client   *Client
+	src      Source
 	clock    Clock
 	margin   time.Duration
 	backoff0 time.Duration
-	username string
-	password string
-	file     string
 	onTokens func(Tokens)
 
 	state atomic.Pointer[tokenState] // read without a lock on the hot path
@@ -123,13 +350,12 @@ type Session struct {
 	wg        sync.WaitGroup
 }
 
-// tokenState is an immutable set of tokens plus a flag that a timer clears when the
-// access token enters the margin, so that Token needs neither a lock nor the time.
+// tokenState is an immutable set of tokens and the wall-clock time until which its
+// access token is handed out without a renewal.
 type tokenState struct {
-	tokens Tokens
-	access string
-	fresh  atomic.Bool
-	stop   func() bool
+	tokens     Tokens
+	access     string
+	freshUntil int64 // Unix nanoseconds, wall clock
 }
 
 type flight struct {
@@ -139,12 +365,13 @@ type flight struct {
 	err    error
 }
 
-// NewSession checks the configuration and builds a Session. It sends nothing: the
-// first Token logs in (call Login to do it eagerly). A TokensFile is read here, so a
-// missing or corrupt file is reported at once.
-func NewSession(cfg SessionConfig) (*Session, error) {
-	s := &Session{clock: cfg.Clock, margin: cfg.RefreshMargin, backoff0: cfg.Backoff,
-		username: cfg.Username, password: cfg.Password, file: cfg.TokensFile, onTokens: cfg.OnTokens}
+// NewSession builds a Session on src. It sends nothing: the first Token asks src
+// (call Login to log in eagerly).
+func NewSession(src Source, opts SessionOptions) (*Session, error) {
+	if src == nil {
+		return nil, &ConfigError{Setting: "source", Problem: "is required", Err: ErrConfig}
+	}
+	s := &Session{src: src, clock: opts.Clock, margin: opts.RefreshMargin, backoff0: opts.Backoff, onTokens: opts.OnTokens}
 	if s.clock == nil {
 		s.clock = SystemClock
 	}
@@ -157,67 +384,24 @@ func NewSession(cfg SessionConfig) (*Session, error) {
 	if s.backoff0 <= 0 {
 		s.backoff0 = DefaultBackoff
 	}
-	creds := cfg.Username != "" || cfg.Password != ""
-	switch {
-	case cfg.Token != "" && (creds || cfg.TokensFile != "" || cfg.Tokens != nil):
-		return nil, &ConfigError{Setting: "token", Problem: "cannot be combined with credentials, tokens or a tokens file", Err: ErrConfig}
-	case cfg.TokensFile != "" && (creds || cfg.Tokens != nil):
-		return nil, &ConfigError{Setting: "tokens file", Problem: "cannot be combined with credentials or tokens", Err: ErrConfig}
-	case cfg.Token != "":
-		s.mode = modeStatic
-	case cfg.TokensFile != "":
-		s.mode = modeFile
-	case cfg.ServerURL != "" && cfg.Tokens == nil && (cfg.Username == "" || cfg.Password == ""):
-		return nil, &ConfigError{Setting: "credentials", Problem: "auth server URL is set but no username or password", Err: ErrConfig}
-	case cfg.ServerURL == "" && (creds || cfg.Tokens != nil):
-		return nil, &ConfigError{Setting: "server URL", Problem: "is required with credentials or tokens", Err: ErrConfig}
-	case cfg.ServerURL == "":
-		return nil, &ConfigError{Setting: "auth", Problem: "no server URL with credentials, tokens file or token configured", Err: ErrConfig}
-	case creds && (cfg.Username == "" || cfg.Password == ""):
-		return nil, &ConfigError{Setting: "credentials", Problem: "username and password go together", Err: ErrConfig}
-	default:
-		s.mode = modePassword
-	}
-	if s.mode == modePassword {
-		c, err := NewClient(ClientConfig{ServerURL: cfg.ServerURL, Realm: cfg.Realm, ClientID: cfg.ClientID,
-			HTTPClient: cfg.HTTPClient, UserAgent: cfg.UserAgent, Timeout: cfg.Timeout,
-			AllowInsecureHTTP: cfg.AllowInsecureHTTP, Clock: s.clock})
-		if err != nil {
-			return nil, err
-		}
-		s.client = c
-	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-	switch s.mode {
-	case modeStatic:
-		s.store(Tokens{secrets: &tokenSecrets{access: cfg.Token}, TokenType: "Bearer"})
-	case modeFile:
-		t, err := s.readFile()
-		if err != nil {
-			s.cancel()
-			return nil, err
-		}
-		s.store(t)
-	default:
-		if cfg.Tokens != nil && cfg.Tokens.AccessToken() != "" {
-			s.store(*cfg.Tokens)
-		}
+	if opts.Tokens != nil && opts.Tokens.AccessToken() != "" {
+		s.store(*opts.Tokens)
 	}
 	return s, nil
 }
 
-// Client is the client the session logs in with (nil for a tokens-file or plain-token
-// session).
-func (s *Session) Client() *Client { return s.client }
+// Source is the session's source of tokens.
+func (s *Session) Source() Source { return s.src }
 
 // Token returns an access token with more than the refresh margin left, renewing it
-// first when needed. While the token is fresh it takes no lock and allocates nothing.
-// When it must be renewed, concurrent callers share one request and its result; after
-// a failed renewal, calls return that failure without a request until a backoff
-// (1 s, doubling up to 30 s) has passed. A refresh refused with invalid_grant falls
-// back to the password grant once.
+// first when needed. While the token is fresh it takes no lock and allocates nothing;
+// it reads the wall clock, so that a token is never handed out past its expiry (less
+// the margin), also after a suspend. When it must be renewed, concurrent callers share
+// one request and its result; after a failed renewal, calls return that failure
+// without a request until a backoff (1 s, doubling up to 30 s) has passed.
 func (s *Session) Token(ctx context.Context) (string, error) {
-	if st := s.state.Load(); st != nil && st.fresh.Load() {
+	if st := s.state.Load(); st != nil && s.clock.Now().UnixNano() < st.freshUntil {
 		return st.access, nil
 	}
 	t, err := s.do(ctx, opAuto)
@@ -226,7 +410,7 @@ func (s *Session) Token(ctx context.Context) (string, error) {
 
 // Tokens returns the current tokens, renewing them first like Token.
 func (s *Session) Tokens(ctx context.Context) (Tokens, error) {
-	if st := s.state.Load(); st != nil && st.fresh.Load() {
+	if st := s.state.Load(); st != nil && s.clock.Now().UnixNano() < st.freshUntil {
 		return st.tokens, nil
 	}
 	return s.do(ctx, opAuto)
@@ -241,16 +425,23 @@ func (s *Session) Current() (t Tokens, ok bool) {
 	return Tokens{}, false
 }
 
-// Refresh renews the tokens with the refresh grant now (for a tokens-file session:
-// reads the file again).
+// Refresh renews the tokens now with the source's Refresh (the refresh grant; a
+// FileSource reads its file again).
 func (s *Session) Refresh(ctx context.Context) (Tokens, error) { return s.do(ctx, opRefresh) }
 
-// Login logs in with the password grant now, also after Logout.
+// Login logs in with the source's Login (the password grant) now, also after Logout.
 func (s *Session) Login(ctx context.Context) (Tokens, error) { return s.do(ctx, opLogin) }
 
 func (s *Session) do(ctx context.Context, o op) (Tokens, error) {
-	if s.mode == modeStatic && o != opAuto || s.mode == modeFile && o == opLogin {
-		return Tokens{}, ErrExternalSession
+	switch o {
+	case opLogin:
+		if _, ok := s.src.(loginSource); !ok {
+			return Tokens{}, ErrExternalSession
+		}
+	case opRefresh:
+		if _, ok := s.src.(refreshSource); !ok {
+			return Tokens{}, ErrExternalSession
+		}
 	}
 	for {
 		s.mu.Lock()
@@ -259,7 +450,7 @@ func (s *Session) do(ctx context.Context, o op) (Tokens, error) {
 			return Tokens{}, ErrClosed
 		}
 		if o == opAuto {
-			if st := s.state.Load(); st != nil && st.fresh.Load() {
+			if st := s.state.Load(); st != nil && s.clock.Now().UnixNano() < st.freshUntil {
 				s.mu.Unlock()
 				return st.tokens, nil
 			}
@@ -335,120 +526,63 @@ func (s *Session) run(f *flight, gen uint64) {
 		s.flight = nil
 	}
 	s.mu.Unlock()
-	if err == nil && s.onTokens != nil && s.mode == modePassword {
+	if err == nil && s.onTokens != nil {
 		s.onTokens(t)
 	}
 	f.tokens, f.err = t, err
 	close(f.done)
 }
 
-// fetch gets new tokens for o.
+// fetch asks the source for new tokens for o.
 func (s *Session) fetch(ctx context.Context, o op) (Tokens, error) {
-	if s.mode == modeFile {
-		return s.readFile()
-	}
 	cur, _ := s.Current()
-	now := s.clock.Now()
-	switch {
-	case o == opLogin:
-		return s.login(ctx)
-	case o == opRefresh:
-		if !cur.HasRefreshToken() {
-			return Tokens{}, fmt.Errorf("refresh: %w", ErrNoRefreshToken)
-		}
-		return deref(s.client.Refresh(ctx, cur.RefreshToken()))
-	case cur.RefreshValidFor(now, s.margin):
-		t, err := deref(s.client.Refresh(ctx, cur.RefreshToken()))
-		if errors.Is(err, ErrInvalidGrant) && s.password != "" {
-			return s.login(ctx)
-		}
-		return t, err
+	switch o {
+	case opLogin:
+		return s.src.(loginSource).Login(ctx)
+	case opRefresh:
+		return s.src.(refreshSource).Refresh(ctx, Renewal{Current: cur, Now: s.clock.Now(), Margin: s.margin})
 	default:
-		return s.login(ctx)
+		return s.src.Renew(ctx, Renewal{Current: cur, Now: s.clock.Now(), Margin: s.margin})
 	}
-}
-
-// ErrNoRefreshToken: a refresh was asked for, and there is no refresh token.
-var ErrNoRefreshToken = errors.New("no refresh token")
-
-func (s *Session) login(ctx context.Context) (Tokens, error) {
-	if s.password == "" {
-		return Tokens{}, ErrNoCredentials
-	}
-	return deref(s.client.Login(ctx, s.username, s.password))
-}
-
-func deref(t *Tokens, err error) (Tokens, error) {
-	if err != nil {
-		return Tokens{}, err
-	}
-	return *t, nil
-}
-
-func (s *Session) readFile() (Tokens, error) {
-	f, err := ReadTokensFile(s.file)
-	if err != nil {
-		return Tokens{}, err
-	}
-	if !f.Tokens.AccessValidFor(s.clock.Now(), 0) {
-		return Tokens{}, &TokensFileError{Path: s.file, Problem: "its access token has expired", Err: ErrTokenExpired}
-	}
-	return f.Tokens, nil
 }
 
 // dropDeadRefreshToken forgets a refresh token the server refused with invalid_grant
-// when there is no password to fall back to: invalid_grant is final, so resending the
-// token after every backoff would only fail again. The session then needs Login (or
-// new tokens). Called with s.mu held.
+// when the source cannot log in again: invalid_grant is final, so resending the token
+// after every backoff would only fail again. Called with s.mu held.
 func (s *Session) dropDeadRefreshToken(err error) {
+	d, ok := s.src.(deadRefreshTokens)
 	st := s.state.Load()
-	if s.password != "" || st == nil || !st.tokens.HasRefreshToken() || !errors.Is(err, ErrInvalidGrant) {
+	if !ok || !d.forgetsDeadRefreshToken() || st == nil || !st.tokens.HasRefreshToken() || !errors.Is(err, ErrInvalidGrant) {
 		return
 	}
 	t := st.tokens
 	t.secrets = &tokenSecrets{access: t.AccessToken()}
 	t.RefreshExpiry, t.RefreshNeverExpires = time.Time{}, false
-	ns := &tokenState{tokens: t, access: t.AccessToken()}
-	ns.fresh.Store(st.fresh.Load())
-	s.swap(ns)
+	s.state.Store(&tokenState{tokens: t, access: t.AccessToken(), freshUntil: st.freshUntil})
 }
 
-// store installs t and arms the timer that marks the access token stale when it
-// enters the margin. Called with s.mu held (or before the session is shared).
+// store installs t, handed out until its access token enters the margin. Called with
+// s.mu held (or before the session is shared).
 func (s *Session) store(t Tokens) {
-	st := &tokenState{tokens: t, access: t.AccessToken()}
-	now := s.clock.Now()
+	st := &tokenState{tokens: t, access: t.AccessToken(), freshUntil: math.MaxInt64}
 	switch {
-	case t.AccessExpiry.IsZero():
-		st.fresh.Store(true)
-	default:
-		d := t.AccessExpiry.Sub(now) - s.margin
-		if d <= 0 && s.mode == modeFile && t.AccessExpiry.After(now) {
-			// Use a tokens-file token within the margin for a moment before reading
-			// the file again, as long as it has not expired.
-			d = min(fileRecheck, t.AccessExpiry.Sub(now))
-		}
-		if d > 0 {
-			st.fresh.Store(true)
-			st.stop = s.clock.AfterFunc(d, func() { st.fresh.Store(false) })
-		}
+	case st.access == "":
+		st.freshUntil = math.MinInt64
+	case !t.AccessExpiry.IsZero():
+		now := s.clock.Now()
+		m := effectiveMargin(s.margin, lifetime(t.AccessExpiry, t.ObtainedAt, now))
+		st.freshUntil = unixNano(t.AccessExpiry.Add(-m))
 	}
-	s.swap(st)
+	s.state.Store(st)
 }
 
-func (s *Session) swap(st *tokenState) {
-	if old := s.state.Swap(st); old != nil && old.stop != nil {
-		old.stop()
-	}
-}
-
-// Logout ends the session at the server with the refresh token and forgets the
-// tokens; on failure it keeps them and returns the error. With no refresh token it
-// sends nothing and just forgets the access token. Afterwards Token returns
-// ErrLoggedOut until Login. Sessions from a tokens file or a plain token cannot be
-// logged out (ErrExternalSession).
+// Logout ends the session at the server with the source's Logout and forgets the
+// tokens; on failure it keeps them and returns the error. Afterwards Token returns
+// ErrLoggedOut until Login. A source without Logout (a tokens file, a plain token)
+// gives ErrExternalSession.
 func (s *Session) Logout(ctx context.Context) error {
-	if s.mode != modePassword {
+	lo, ok := s.src.(logoutSource)
+	if !ok {
 		return ErrExternalSession
 	}
 	s.mu.Lock()
@@ -458,13 +592,11 @@ func (s *Session) Logout(ctx context.Context) error {
 	}
 	cur, _ := s.Current()
 	s.mu.Unlock()
-	if cur.HasRefreshToken() {
-		if err := s.client.Logout(ctx, cur.RefreshToken()); err != nil {
-			return err
-		}
+	if err := lo.Logout(ctx, cur); err != nil {
+		return err
 	}
 	s.mu.Lock()
-	s.swap(nil)
+	s.state.Store(nil)
 	s.loggedOut = true
 	s.failure = nil
 	s.gen++
@@ -482,7 +614,7 @@ func (s *Session) Close() error {
 	}
 	s.closed = true
 	s.gen++
-	s.swap(nil)
+	s.state.Store(nil)
 	s.cancel()
 	s.mu.Unlock()
 	s.wg.Wait()
@@ -503,17 +635,23 @@ func (e *BackoffError) Error() string {
 // Unwrap returns the failure.
 func (e *BackoffError) Unwrap() error { return e.Err }
 
-// String describes the session without its password or tokens.
-func (s *Session) String() string {
-	mode := map[sessionMode]string{modePassword: "password", modeFile: "tokens-file", modeStatic: "token"}[s.mode]
-	server := ""
-	if s.client != nil {
-		server = s.client.base
+// String describes the session without its password or tokens: the source's own
+// String (those of this package redact), else only its type.
+func (s *Session) String() string { return "Session{source:" + describeSource(s.src) + "}" }
+
+func describeSource(src Source) string {
+	if str, ok := src.(fmt.Stringer); ok {
+		return str.String()
 	}
-	return fmt.Sprintf("Session{mode:%s server:%q user:%q}", mode, server, s.username)
+	return fmt.Sprintf("%T", src)
 }
 
 // Format keeps the password and tokens out of every fmt verb.
 func (s *Session) Format(f fmt.State, verb rune) {
 	redact.Format(f, verb, s.String(), "api."+s.String())
+}
+
+// LogValue keeps the password and tokens out of log/slog output.
+func (s *Session) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("source", describeSource(s.src)))
 }

@@ -17,7 +17,11 @@ import (
 func BenchmarkToken(b *testing.B) {
 	// A session with a real expiry, as after a login.
 	srv := authtest.Start(b, authtest.WithUser("alice", "pw"), authtest.WithAccessTTL(time.Hour))
-	live, err := api.NewSession(api.SessionConfig{ServerURL: srv.URL, Username: "alice", Password: "pw"})
+	c, err := api.NewClient(api.ClientConfig{ServerURL: srv.URL})
+	if err != nil {
+		b.Fatal(err)
+	}
+	live, err := api.NewSession(api.NewGrants(c, "alice", "pw"), api.SessionOptions{})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -24,24 +24,28 @@ const (
 var t0 = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
 
 type fixture struct {
-	srv   *authtest.Server
-	clock *authtest.Clock
-	sess  *api.Session
-	hooks []api.Tokens
-	mu    sync.Mutex
+	srv    *authtest.Server
+	clock  *authtest.Clock
+	client *api.Client
+	sess   *api.Session
+	hooks  []api.Tokens
+	mu     sync.Mutex
 }
 
-func newFixture(t *testing.T, srvOpts []authtest.Option, mod func(*api.SessionConfig)) *fixture {
+// newFixture starts a test server on a fake clock and a session logging in to it with
+// the password grant.
+func newFixture(t *testing.T, srvOpts []authtest.Option, mod func(*api.SessionOptions)) *fixture {
 	t.Helper()
 	f := &fixture{clock: authtest.NewClock(t0)}
 	opts := append([]authtest.Option{authtest.WithClock(f.clock), authtest.WithUser(canaryUser, canaryPassword)}, srvOpts...)
 	f.srv = authtest.Start(t, opts...)
-	cfg := api.SessionConfig{ServerURL: f.srv.URL, Username: canaryUser, Password: canaryPassword, Clock: f.clock,
+	f.client = newClient(t, f.srv.URL, func(c *api.ClientConfig) { c.Clock = f.clock })
+	so := api.SessionOptions{Clock: f.clock,
 		OnTokens: func(tk api.Tokens) { f.mu.Lock(); f.hooks = append(f.hooks, tk); f.mu.Unlock() }}
 	if mod != nil {
-		mod(&cfg)
+		mod(&so)
 	}
-	s, err := api.NewSession(cfg)
+	s, err := api.NewSession(api.NewGrants(f.client, canaryUser, canaryPassword), so)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,12 +141,12 @@ func TestLifeCycle(t *testing.T) {
 		t.Errorf("%d active sessions", f.srv.ActiveSessions())
 	}
 	// The old refresh token is dead at the server.
-	if _, err := f.sess.Client().Refresh(ctx, last.RefreshToken()); !errors.Is(err, api.ErrInvalidGrant) ||
+	if _, err := f.client.Refresh(ctx, last.RefreshToken()); !errors.Is(err, api.ErrInvalidGrant) ||
 		!strings.Contains(err.Error(), "Session not active") {
 		t.Errorf("refresh after logout: %v", err)
 	}
 	// A second logout of the same token is still 204.
-	if err := f.sess.Client().Logout(ctx, last.RefreshToken()); err != nil {
+	if err := f.client.Logout(ctx, last.RefreshToken()); err != nil {
 		t.Errorf("second logout: %v", err)
 	}
 	if _, err := f.sess.Login(ctx); err != nil {
@@ -169,8 +173,7 @@ func TestRefreshInvalidGrantFallsBackToPassword(t *testing.T) {
 	if _, err := c.Refresh(ctx, first.RefreshToken()); err != nil {
 		t.Fatal(err)
 	}
-	s, err := api.NewSession(api.SessionConfig{ServerURL: srv.URL, Username: canaryUser, Password: canaryPassword,
-		Tokens: first, Clock: clock})
+	s, err := api.NewSession(api.NewGrants(c, canaryUser, canaryPassword), api.SessionOptions{Tokens: first, Clock: clock})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,7 +189,7 @@ func TestRefreshInvalidGrantFallsBackToPassword(t *testing.T) {
 		t.Fatalf("requests %v", reqs)
 	}
 	// Without a password there is nothing to fall back to.
-	s2, _ := api.NewSession(api.SessionConfig{ServerURL: srv.URL, Tokens: first, Clock: clock})
+	s2, _ := api.NewSession(api.NewGrants(c, "", ""), api.SessionOptions{Tokens: first, Clock: clock})
 	defer s2.Close()
 	if _, err := s2.Token(ctx); !errors.Is(err, api.ErrInvalidGrant) {
 		t.Fatalf("without password: %v", err)
@@ -276,7 +279,7 @@ func TestLogoutRules(t *testing.T) {
 		}
 	})
 	t.Run("no refresh token sends nothing", func(t *testing.T) {
-		f := newFixture(t, nil, func(c *api.SessionConfig) {
+		f := newFixture(t, nil, func(c *api.SessionOptions) {
 			tk := api.NewTokens("not-a-jwt", "")
 			c.Tokens = &tk
 		})
@@ -291,7 +294,7 @@ func TestLogoutRules(t *testing.T) {
 		}
 	})
 	t.Run("external sessions", func(t *testing.T) {
-		s, err := api.NewSession(api.SessionConfig{Token: "plain-token"})
+		s, err := api.NewSession(api.StaticToken("plain-token"), api.SessionOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -346,7 +349,7 @@ func TestDeadRefreshTokenIsDropped(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.Logout(ctx, tk.RefreshToken())
-	s, _ := api.NewSession(api.SessionConfig{ServerURL: srv.URL, Tokens: tk, Clock: clock})
+	s, _ := api.NewSession(api.NewGrants(c, "", ""), api.SessionOptions{Tokens: tk, Clock: clock})
 	defer s.Close()
 	srv.ResetRequests()
 	clock.Advance(250 * time.Second)

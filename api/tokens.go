@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"math"
 	"strings"
 	"time"
 
@@ -67,6 +68,14 @@ func (t Tokens) RefreshToken() string {
 		return ""
 	}
 	return t.secrets.refresh
+}
+
+// accessOrEmpty is the access token of t, or "" when t is nil.
+func (t *Tokens) accessOrEmpty() string {
+	if t == nil {
+		return ""
+	}
+	return t.AccessToken()
 }
 
 // HasRefreshToken tells whether there is a refresh token.
@@ -153,7 +162,7 @@ func tokensFromResponse(r *generated.TokenResponse, sent time.Time) Tokens {
 		t.Scope = *r.Scope
 	}
 	if r.ExpiresIn != nil && *r.ExpiresIn > 0 {
-		t.AccessExpiry = sent.Add(time.Duration(*r.ExpiresIn) * time.Second)
+		t.AccessExpiry = sent.Add(seconds(*r.ExpiresIn))
 	} else {
 		t.AccessExpiry, _ = JWTExpiry(t.secrets.access)
 	}
@@ -162,12 +171,21 @@ func tokensFromResponse(r *generated.TokenResponse, sent time.Time) Tokens {
 		case r.RefreshExpiresIn != nil && *r.RefreshExpiresIn == 0:
 			t.RefreshNeverExpires = true
 		case r.RefreshExpiresIn != nil && *r.RefreshExpiresIn > 0:
-			t.RefreshExpiry = sent.Add(time.Duration(*r.RefreshExpiresIn) * time.Second)
+			t.RefreshExpiry = sent.Add(seconds(*r.RefreshExpiresIn))
 		default:
 			t.RefreshExpiry, _ = JWTExpiry(t.secrets.refresh)
 		}
 	}
 	return t
+}
+
+// seconds converts a lifetime in seconds to a Duration, saturating at the longest
+// Duration (about 292 years) instead of overflowing.
+func seconds(n int64) time.Duration {
+	if n > int64(math.MaxInt64/time.Second) {
+		return math.MaxInt64
+	}
+	return time.Duration(n) * time.Second
 }
 
 // JWTClaims decodes the payload of a JWT into claims (as encoding/json does, with

@@ -20,7 +20,7 @@ func TestTokensFileRoundTrip(t *testing.T) {
 	exp := t0.Add(time.Hour).Unix()
 	in := api.TokensFile{AuthServerURL: "https://auth.example", Realm: "cortex", ClientID: "iqm_client",
 		RefreshStatus: "SUCCESS", Timestamp: t0, Tokens: api.NewTokens(jwtWithExp(exp), jwtWithExp(exp+600))}
-	if err := api.WriteTokensFile(path, in); err != nil {
+	if err := api.WriteTokensFile(context.Background(), path, in); err != nil {
 		t.Fatal(err)
 	}
 	st, err := os.Stat(path)
@@ -28,8 +28,8 @@ func TestTokensFileRoundTrip(t *testing.T) {
 		t.Fatalf("mode %v, %v", st.Mode(), err)
 	}
 	entries, _ := os.ReadDir(filepath.Dir(path))
-	if len(entries) != 1 {
-		t.Errorf("temporary files left: %v", entries)
+	if len(entries) != 2 || entries[0].Name() != "tokens.json" || entries[1].Name() != "tokens.json.lock" {
+		t.Errorf("want the file and its lock file, found %v", entries)
 	}
 	out, err := api.ReadTokensFile(path)
 	if err != nil {
@@ -37,12 +37,12 @@ func TestTokensFileRoundTrip(t *testing.T) {
 	}
 	if out.AuthServerURL != in.AuthServerURL || out.Realm != "cortex" || out.ClientID != "iqm_client" ||
 		out.Tokens.AccessToken() != in.Tokens.AccessToken() || out.Tokens.RefreshToken() != in.Tokens.RefreshToken() ||
-		out.Tokens.AccessExpiry.Unix() != exp || !out.Timestamp.Equal(t0) || out.PID != os.Getpid() || out.RefreshStatus != "SUCCESS" {
+		out.Tokens.AccessExpiry.Unix() != exp || !out.Timestamp.Equal(t0) || out.PID != 0 || out.RefreshStatus != "SUCCESS" {
 		t.Errorf("read back %v", out)
 	}
 	// Overwrite in place: still one file.
 	in.RefreshStatus = "FAILED"
-	if err := api.WriteTokensFile(path, in); err != nil {
+	if err := api.WriteTokensFile(context.Background(), path, in); err != nil {
 		t.Fatal(err)
 	}
 	if out, _ := api.ReadTokensFile(path); out.RefreshStatus != "FAILED" {
@@ -87,7 +87,7 @@ func TestTokensFileErrors(t *testing.T) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
-	if err := api.WriteTokensFile(filepath.Join(dir, "x.json"), api.TokensFile{}); !errors.Is(err, api.ErrMalformedTokensFile) {
+	if err := api.WriteTokensFile(context.Background(), filepath.Join(dir, "x.json"), api.TokensFile{}); !errors.Is(err, api.ErrMalformedTokensFile) {
 		t.Errorf("write without token: %v", err)
 	}
 }
@@ -99,13 +99,17 @@ func TestTokensFileSession(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "tokens.json")
 	write := func(exp time.Time) string {
 		tok := jwtWithExp(exp.Unix())
-		if err := api.WriteTokensFile(path, api.TokensFile{Tokens: api.NewTokens(tok, "")}); err != nil {
+		if err := api.WriteTokensFile(context.Background(), path, api.TokensFile{Tokens: api.NewTokens(tok, "")}); err != nil {
 			t.Fatal(err)
 		}
 		return tok
 	}
 	first := write(t0.Add(120 * time.Second))
-	s, err := api.NewSession(api.SessionConfig{TokensFile: path, Clock: clock})
+	src, err := api.NewFileSource(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := api.NewSession(src, api.SessionOptions{Clock: clock})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,12 +135,12 @@ func TestTokensFileSession(t *testing.T) {
 	if _, err := s.Token(ctx); !errors.Is(err, api.ErrTokenExpired) || !strings.Contains(err.Error(), path) {
 		t.Errorf("expired: %v", err)
 	}
-	if _, err := api.NewSession(api.SessionConfig{TokensFile: filepath.Join(t.TempDir(), "none.json")}); !errors.Is(err, fs.ErrNotExist) {
+	if _, err := api.NewFileSource(filepath.Join(t.TempDir(), "none.json")); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("missing file: %v", err)
 	}
 }
 
-func TestConfigFromEnv(t *testing.T) {
+func TestSourceFromEnv(t *testing.T) {
 	env := func(kv ...string) func(string) string {
 		m := map[string]string{}
 		for i := 0; i < len(kv); i += 2 {
@@ -159,10 +163,10 @@ func TestConfigFromEnv(t *testing.T) {
 		{"bad timeout", env("IQM_TOKEN", "CANARY", "IQM_CLIENT_REQUESTS_TIMEOUT", "soon"), "positive number"},
 		{"remote http", env("IQM_AUTH_SERVER", "http://auth.example", "IQM_AUTH_USERNAME", "u", "IQM_AUTH_PASSWORD", "CANARY"), "plain http"},
 	} {
-		cfg, err := api.ConfigFromEnv(tt.env, api.SessionConfig{})
+		src, err := api.SourceFromEnv(tt.env, api.ClientConfig{})
 		var s *api.Session
 		if err == nil {
-			s, err = api.NewSession(cfg)
+			s, err = api.NewSession(src, api.SessionOptions{})
 		}
 		switch {
 		case tt.err == "" && err != nil:
@@ -180,8 +184,14 @@ func TestConfigFromEnv(t *testing.T) {
 			s.Close()
 		}
 	}
-	cfg, _ := api.ConfigFromEnv(env("IQM_CLIENT_REQUESTS_TIMEOUT", "2.5"), api.SessionConfig{})
-	if cfg.Timeout != 2500*time.Millisecond {
-		t.Errorf("timeout %v", cfg.Timeout)
+	src, err := api.SourceFromEnv(env("IQM_CLIENT_REQUESTS_TIMEOUT", "2.5", "IQM_AUTH_SERVER", "http://127.0.0.1:1",
+		"IQM_AUTH_USERNAME", "u", "IQM_AUTH_PASSWORD", "p"), api.ClientConfig{Timeout: time.Hour})
+	if g, ok := src.(*api.Grants); err != nil || !ok || g.Client().Timeout() != 2500*time.Millisecond {
+		t.Errorf("timeout from the environment: %v, %v", src, err)
+	}
+	src, _ = api.SourceFromEnv(env("IQM_AUTH_SERVER", "http://127.0.0.1:1", "IQM_AUTH_USERNAME", "u", "IQM_AUTH_PASSWORD", "p"),
+		api.ClientConfig{Timeout: time.Hour})
+	if g, ok := src.(*api.Grants); !ok || g.Client().Timeout() != time.Hour {
+		t.Errorf("timeout of the given config: %v", src)
 	}
 }

@@ -4,7 +4,8 @@
 // sessions, an injectable clock, fault injection, and a record of what it received.
 //
 //	srv := authtest.Start(t, authtest.WithUser("alice", "secret"))
-//	sess, _ := api.NewSession(api.SessionConfig{ServerURL: srv.URL, Username: "alice", Password: "secret"})
+//	client, _ := api.NewClient(api.ClientConfig{ServerURL: srv.URL})
+//	sess, _ := api.NewSession(api.NewGrants(client, "alice", "secret"), api.SessionOptions{})
 //
 // It answers as Keycloak does (see the api package's Handler): 401 invalid_grant
 // "Invalid user credentials", 400 invalid_grant "Session not active" for a refresh

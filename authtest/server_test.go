@@ -191,7 +191,12 @@ func TestLoad(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			user := fmt.Sprintf("user%03d", i)
-			s, err := api.NewSession(api.SessionConfig{ServerURL: srv.URL, Username: user, Password: fmt.Sprintf("pw-%03d", i), HTTPClient: hc})
+			c, err := api.NewClient(api.ClientConfig{ServerURL: srv.URL, HTTPClient: hc})
+			if err != nil {
+				errs <- err
+				return
+			}
+			s, err := api.NewSession(api.NewGrants(c, user, fmt.Sprintf("pw-%03d", i)), api.SessionOptions{})
 			if err != nil {
 				errs <- err
 				return

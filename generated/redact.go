@@ -196,6 +196,32 @@ func (r RequestTokenResponse) Format(s fmt.State, verb rune) {
 // LogValue keeps secrets out of log/slog output.
 func (r RequestTokenResponse) LogValue() slog.Value { return logValue(r.fields()...) }
 
+func requestObjectView(typeName string, goSyntax bool, realm string, body *AuthRequest) string {
+	b := "<nil>"
+	if body != nil {
+		b = body.String()
+		if goSyntax {
+			b = "&" + body.GoString()
+		}
+	}
+	if goSyntax {
+		return "generated." + typeName + "{Realm:" + strconv.Quote(realm) + ", Body:" + b + "}"
+	}
+	return typeName + "{realm:" + strconv.Quote(realm) + " body:" + b + "}"
+}
+
+// Format keeps secrets out of every fmt verb.
+func (o RequestTokenRequestObject) Format(s fmt.State, verb rune) {
+	redact.Format(s, verb, requestObjectView("RequestTokenRequestObject", false, o.Realm, o.Body),
+		requestObjectView("RequestTokenRequestObject", true, o.Realm, o.Body))
+}
+
+// Format keeps secrets out of every fmt verb.
+func (o LogoutRequestObject) Format(s fmt.State, verb rune) {
+	redact.Format(s, verb, requestObjectView("LogoutRequestObject", false, o.Realm, o.Body),
+		requestObjectView("LogoutRequestObject", true, o.Realm, o.Body))
+}
+
 func requestObject(realm string, body *AuthRequest) slog.Value {
 	attrs := []slog.Attr{slog.String("realm", realm)}
 	if body != nil {

@@ -1,9 +1,12 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -11,14 +14,23 @@ import (
 	"golang.org/x/term"
 
 	"github.com/iqm-finland/authschema/api"
+	"github.com/iqm-finland/authschema/internal/redact"
 )
 
 // fail prints one line for an auth, network or file failure and gives exit 1, or exit
 // 2 for a configuration error.
 func (c *cli) fail(cmd string, err error) int {
-	fmt.Fprintf(c.stderr, "iqmauth %s: %v\n", cmd, err)
-	if errors.Is(err, api.ErrConfig) {
+	hint := ""
+	var fe *api.TokensFileError
+	if errors.As(err, &fe) && errors.Is(err, fs.ErrNotExist) {
+		hint = "; run 'iqmauth login' first"
+	}
+	fmt.Fprintf(c.stderr, "iqmauth %s: %s%s\n", cmd, redact.Printable(err.Error()), hint)
+	switch {
+	case errors.Is(err, api.ErrConfig):
 		return exitUsage
+	case errors.Is(err, context.Canceled) && c.ctx.Err() != nil:
+		return exitInterrupted
 	}
 	return exitFailure
 }
@@ -42,13 +54,14 @@ func (c *cli) tokensPath(flagValue string) (string, error) {
 }
 
 func (c *cli) login(args []string) int {
-	fs := newFlags("login", "[--server URL] [--realm R] [--client-id C] [--username U] [--tokens-file F]", c.stderr)
+	fs := newFlags("login", "[--server URL] [--realm R] [--client-id C] [--username U] [--tokens-file F] [--allow-insecure-http] [--lock-timeout D]", c.stderr)
 	server := fs.String("server", c.getenv(api.EnvAuthServer), "auth server base URL, the part before /realms (default $IQM_AUTH_SERVER)")
 	realm := fs.String("realm", api.DefaultRealm, "realm")
 	clientID := fs.String("client-id", api.DefaultClientID, "client id")
 	username := fs.String("username", c.getenv(api.EnvAuthUsername), "username (default $IQM_AUTH_USERNAME)")
 	file := c.tokensFileFlag(fs)
 	insecure := fs.Bool("allow-insecure-http", false, "allow a plain http:// server that is not loopback (sends the password in clear text)")
+	lockTimeout := fs.Duration("lock-timeout", api.DefaultLockTimeout, "longest wait for the tokens file's lock, which another iqmauth may hold while it renews")
 	if code, stop := parseFlags(fs, args, c.stdout); stop {
 		return code
 	}
@@ -81,7 +94,9 @@ func (c *cli) login(args []string) int {
 	}
 	f := api.TokensFile{AuthServerURL: client.ServerURL(), Realm: client.Realm(), ClientID: client.ClientID(),
 		RefreshStatus: "SUCCESS", Tokens: *tokens}
-	if err := api.WriteTokensFile(path, f); err != nil {
+	ctx, cancel := context.WithTimeout(c.ctx, *lockTimeout)
+	defer cancel()
+	if err := api.WriteTokensFile(ctx, path, f); err != nil {
 		return c.fail("login", err)
 	}
 	fmt.Fprintf(c.stdout, "logged in as %s at %s (realm %s, client %s)\n", *username, client.ServerURL(), client.Realm(), client.ClientID())
@@ -99,8 +114,19 @@ func (c *cli) password() (string, error) {
 	if !ok || !term.IsTerminal(int(f.Fd())) {
 		return "", &api.ConfigError{Setting: "password", Problem: "set IQM_AUTH_PASSWORD, or run in a terminal to be asked for it", Err: api.ErrConfig}
 	}
+	fd := int(f.Fd())
+	if st, err := term.GetState(fd); err == nil {
+		c.termMu.Lock()
+		c.termFD, c.termState = fd, st
+		c.termMu.Unlock()
+		defer func() {
+			c.termMu.Lock()
+			c.termState = nil
+			c.termMu.Unlock()
+		}()
+	}
 	fmt.Fprint(c.stderr, "Password: ")
-	b, err := term.ReadPassword(int(f.Fd()))
+	b, err := term.ReadPassword(fd)
 	fmt.Fprintln(c.stderr)
 	if err != nil {
 		return "", fmt.Errorf("reading the password: %w", err)
@@ -131,44 +157,44 @@ func describeExpiry(at time.Time, never bool, now time.Time) string {
 	}
 }
 
-// fileSession builds a session that owns the tokens of a tokens file and writes
-// renewed tokens back to it; *writeErr tells whether that write failed.
-func (c *cli) fileSession(cmd, path string, margin time.Duration, writeErr *error) (*api.Session, api.TokensFile, int) {
-	f, err := api.ReadTokensFile(path)
-	if err != nil {
-		return nil, f, c.fail(cmd, err)
-	}
-	if f.AuthServerURL == "" {
-		return nil, f, c.fail(cmd, &api.TokensFileError{Path: path, Problem: "has no auth_server_url", Err: api.ErrMalformedTokensFile})
-	}
+// fileFlags adds the flags of the commands that renew or end the session of a tokens
+// file: --allow-insecure-http and --lock-timeout.
+func fileFlags(fs *flag.FlagSet) (insecure *bool, lockTimeout *time.Duration) {
+	insecure = fs.Bool("allow-insecure-http", false, "allow the tokens file's auth_server_url to be a plain http:// server that is not loopback (sends the refresh token, and the password, in clear text)")
+	lockTimeout = fs.Duration("lock-timeout", api.DefaultLockTimeout, "longest wait for the tokens file's lock, which another iqmauth may hold while it renews")
+	return insecure, lockTimeout
+}
+
+// fileGrants makes the source that renews the tokens of a tokens file, shared with
+// other processes: under the file's lock, with its auth_server_url checked.
+func (c *cli) fileGrants(cmd, path string, insecure bool, lockTimeout time.Duration) (*api.FileGrants, int) {
 	timeout, err := api.TimeoutFromEnv(c.getenv)
 	if err != nil {
-		return nil, f, c.fail(cmd, err)
+		return nil, c.fail(cmd, err)
 	}
-	cfg := api.SessionConfig{ServerURL: f.AuthServerURL, Realm: f.Realm, ClientID: f.ClientID, Tokens: &f.Tokens,
-		RefreshMargin: margin, Timeout: timeout, UserAgent: "iqmauth", AllowInsecureHTTP: true}
-	// The password, if the environment has it, lets the session log in again when the
+	// The password, if the environment has it, lets a renewal log in again when the
 	// refresh token is gone.
+	user, password := "", ""
 	if u, p := c.getenv(api.EnvAuthUsername), c.getenv(api.EnvAuthPassword); u != "" && p != "" {
-		cfg.Username, cfg.Password = u, p
+		user, password = u, p
 	}
-	cfg.OnTokens = func(t api.Tokens) {
-		nf := f
-		nf.Tokens, nf.RefreshStatus, nf.Timestamp, nf.PID = t, "SUCCESS", time.Time{}, 0
-		*writeErr = api.WriteTokensFile(path, nf)
-	}
-	s, err := api.NewSession(cfg)
+	cfg := api.ClientConfig{Timeout: timeout, UserAgent: "iqmauth", AllowInsecureHTTP: insecure}
+	lock := api.FileLock{Timeout: lockTimeout, OnWait: func() {
+		fmt.Fprintf(c.stderr, "iqmauth %s: waiting for %s.lock: another process is renewing the tokens\n", cmd, path)
+	}}
+	g, err := api.NewFileGrants(path, cfg, user, password, lock)
 	if err != nil {
-		return nil, f, c.fail(cmd, err)
+		return nil, c.fail(cmd, err)
 	}
-	return s, f, -1
+	return g, -1
 }
 
 func (c *cli) token(args []string) int {
-	fs := newFlags("token", "[--tokens-file F] [--min-valid D] [--force-refresh]", c.stderr)
+	fs := newFlags("token", "[--tokens-file F] [--min-valid D] [--force-refresh] [--allow-insecure-http] [--lock-timeout D]", c.stderr)
 	file := c.tokensFileFlag(fs)
 	minValid := fs.Duration("min-valid", api.DefaultRefreshMargin, "renew the token when it has less than this left")
 	force := fs.Bool("force-refresh", false, "renew the token even if it is still valid")
+	insecure, lockTimeout := fileFlags(fs)
 	if code, stop := parseFlags(fs, args, c.stdout); stop {
 		return code
 	}
@@ -179,28 +205,29 @@ func (c *cli) token(args []string) int {
 	if err != nil {
 		return c.fail("token", err)
 	}
-	var writeErr error
-	s, _, code := c.fileSession("token", path, max(*minValid, time.Nanosecond), &writeErr)
+	src, code := c.fileGrants("token", path, *insecure, *lockTimeout)
 	if code >= 0 {
 		return code
 	}
-	defer s.Close()
-	var tok string
-	if *force {
-		var t api.Tokens
-		if t, err = s.Refresh(c.ctx); err == nil {
-			tok = t.AccessToken()
-		}
-	} else {
-		tok, err = s.Token(c.ctx)
+	f, err := api.ReadTokensFile(path)
+	if err != nil {
+		return c.fail("token", err)
 	}
-	if err == nil {
-		err = writeErr
+	now := time.Now()
+	r := api.Renewal{Current: f.Tokens, Now: now, Margin: *minValid}
+	t := f.Tokens
+	switch {
+	case *force:
+		t, err = src.Refresh(c.ctx, r)
+	case !t.AccessValidFor(now, *minValid):
+		// Renew reads the file again under its lock: when another process renewed the
+		// tokens meanwhile, it takes those.
+		t, err = src.Renew(c.ctx, r)
 	}
 	if err != nil {
 		return c.fail("token", err)
 	}
-	fmt.Fprintln(c.stdout, tok)
+	fmt.Fprintln(c.stdout, t.AccessToken())
 	return exitOK
 }
 
@@ -218,22 +245,45 @@ func (c *cli) status(args []string) int {
 	if err != nil {
 		return c.fail("status", err)
 	}
+	c.warnPermissions(path)
 	orDefault := func(v, d string) string {
-		if v == "" {
+		if v = redact.Printable(v); v == "" {
 			return d + " (default)"
 		}
 		return v
 	}
-	fmt.Fprintf(c.stdout, "tokens file:           %s\n", path)
-	fmt.Fprintf(c.stdout, "server:                %s\n", orDefault(f.AuthServerURL, "unknown"))
+	fmt.Fprintf(c.stdout, "tokens file:           %s\n", redact.Printable(path))
+	fmt.Fprintf(c.stdout, "server:                %s\n", orDefault(displayURL(f.AuthServerURL), "unknown"))
 	fmt.Fprintf(c.stdout, "realm:                 %s\n", orDefault(f.Realm, api.DefaultRealm))
 	fmt.Fprintf(c.stdout, "client:                %s\n", orDefault(f.ClientID, api.DefaultClientID))
 	fmt.Fprintf(c.stdout, "user:                  %s\n", orDefault(jwtUser(f.Tokens.AccessToken()), "unknown"))
-	if f.RefreshStatus != "" {
-		fmt.Fprintf(c.stdout, "refresh status:        %s\n", f.RefreshStatus)
+	if s := redact.Printable(f.RefreshStatus); s != "" {
+		fmt.Fprintf(c.stdout, "refresh status:        %s\n", s)
 	}
 	c.printExpiry(f.Tokens, time.Now())
 	return exitOK
+}
+
+// warnPermissions warns on stderr when others can read the tokens file or replace it.
+func (c *cli) warnPermissions(path string) {
+	for _, p := range api.TokensFilePermissionProblems(path) {
+		fmt.Fprintf(c.stderr, "iqmauth: warning: %s\n", redact.Printable(p))
+	}
+}
+
+// displayURL shows a URL from a tokens file without user information (a password may
+// sit there) and without control characters.
+func displayURL(raw string) string {
+	s := redact.Printable(raw)
+	u, err := url.Parse(s)
+	if err != nil {
+		if strings.Contains(s, "@") {
+			return "(not a valid URL)"
+		}
+		return s
+	}
+	u.User = nil
+	return u.String()
 }
 
 // jwtUser reads preferred_username (else sub) from a JWT, unverified, for display.
@@ -252,8 +302,9 @@ func jwtUser(token string) string {
 }
 
 func (c *cli) logout(args []string) int {
-	fs := newFlags("logout", "[--tokens-file F]", c.stderr)
+	fs := newFlags("logout", "[--tokens-file F] [--allow-insecure-http] [--lock-timeout D]", c.stderr)
 	file := c.tokensFileFlag(fs)
+	insecure, lockTimeout := fileFlags(fs)
 	if code, stop := parseFlags(fs, args, c.stdout); stop {
 		return code
 	}
@@ -261,18 +312,17 @@ func (c *cli) logout(args []string) int {
 	if err != nil {
 		return c.fail("logout", err)
 	}
-	var writeErr error
-	s, f, code := c.fileSession("logout", path, api.DefaultRefreshMargin, &writeErr)
+	src, code := c.fileGrants("logout", path, *insecure, *lockTimeout)
 	if code >= 0 {
 		return code
 	}
-	defer s.Close()
-	if err := s.Logout(c.ctx); err != nil {
+	f, err := api.ReadTokensFile(path)
+	if err != nil {
 		return c.fail("logout", err)
 	}
-	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return c.fail("logout", &api.TokensFileError{Path: path, Problem: "cannot remove: " + err.Error(), Err: err})
+	if err := src.Logout(c.ctx, f.Tokens); err != nil {
+		return c.fail("logout", err)
 	}
-	fmt.Fprintf(c.stdout, "logged out of %s; removed %s\n", f.AuthServerURL, path)
+	fmt.Fprintf(c.stdout, "logged out of %s; removed %s\n", displayURL(f.AuthServerURL), redact.Printable(path))
 	return exitOK
 }

@@ -196,10 +196,7 @@ func TestServeFlags(t *testing.T) {
 // TestServeBinary runs `iqmauth serve` as a process: the first stdout line is the base
 // URL, it answers a login, logs redacted, and stops cleanly on SIGTERM.
 func TestServeBinary(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the command")
-	}
-	bin := buildBinary(t)
+	bin := iqmauthBin
 	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--user", "bob:"+cliPassword)
 	cmd.Env = append(os.Environ(), "IQMAUTH_SERVE_USERS=carol:"+cliPassword+"-2")
 	stdout, _ := cmd.StdoutPipe()
@@ -248,13 +245,4 @@ func TestServeBinary(t *testing.T) {
 	if strings.Contains(logs, cliPassword) || !strings.Contains(logs, "stopped") {
 		t.Errorf("logs:\n%s", logs)
 	}
-}
-
-func buildBinary(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "iqmauth")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	return bin
 }

@@ -22,7 +22,12 @@ func (c *cli) demo(args []string) int {
 	}
 	defer srv.Close()
 	fmt.Fprintf(c.stdout, "test auth server at %s (realm %s, client %s, user demo)\n", srv.URL, api.DefaultRealm, api.DefaultClientID)
-	s, err := api.NewSession(api.SessionConfig{ServerURL: srv.URL, Username: "demo", Password: password})
+	client, err := api.NewClient(api.ClientConfig{ServerURL: srv.URL})
+	if err != nil {
+		fmt.Fprintf(c.stderr, "iqmauth demo: %v\n", err)
+		return exitFailure
+	}
+	s, err := api.NewSession(api.NewGrants(client, "demo", password), api.SessionOptions{})
 	if err != nil {
 		fmt.Fprintf(c.stderr, "iqmauth demo: %v\n", err)
 		return exitFailure

@@ -9,13 +9,37 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
+	"time"
+
+	"golang.org/x/term"
 )
+
+// shutdownGrace is how long a command may take to end after SIGINT or SIGTERM before
+// the process exits anyway (a read of a password or of standard input does not see
+// the signal).
+const shutdownGrace = 2 * time.Second
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	c := &cli{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, ctx: ctx}
-	code := c.run(os.Args[1:])
+	done := make(chan int, 1)
+	go func() { done <- c.run(os.Args[1:]) }()
+	var code int
+	select {
+	case code = <-done:
+	case <-ctx.Done():
+		stop() // a second signal ends the process at once
+		timer := time.NewTimer(shutdownGrace)
+		select {
+		case code = <-done:
+		case <-timer.C:
+			c.restoreTerminal()
+			fmt.Fprintln(os.Stderr, "iqmauth: interrupted")
+			code = exitInterrupted
+		}
+	}
 	stop()
 	os.Exit(code)
 }
@@ -25,6 +49,8 @@ const (
 	exitOK      = 0
 	exitFailure = 1 // invalid input, or an auth or network failure
 	exitUsage   = 2 // usage or configuration error
+	// exitInterrupted: ended by SIGINT or SIGTERM (128 + SIGINT, as shells report it).
+	exitInterrupted = 130
 )
 
 const usage = `usage: iqmauth <command> [flags]
@@ -50,6 +76,21 @@ type cli struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
 	ctx            context.Context
+
+	termMu    sync.Mutex
+	termFD    int
+	termState *term.State // saved while a password is read without echo
+}
+
+// restoreTerminal turns echo back on when the process must end during a password
+// prompt.
+func (c *cli) restoreTerminal() {
+	c.termMu.Lock()
+	defer c.termMu.Unlock()
+	if c.termState != nil {
+		_ = term.Restore(c.termFD, c.termState)
+		c.termState = nil
+	}
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {

@@ -5,6 +5,8 @@ package redact
 import (
 	"fmt"
 	"io"
+	"strings"
+	"unicode/utf8"
 )
 
 // Marker stands in for a secret.
@@ -24,4 +26,29 @@ func Format(s fmt.State, verb rune, str, goStr string) {
 	default:
 		_, _ = io.WriteString(s, str)
 	}
+}
+
+// Printable makes text safe for a terminal or a log line: it drops invalid UTF-8,
+// control characters (C0, DEL, C1, so no escape sequence gets through) and Unicode
+// bidirectional controls (which can make a line show in another order than it is);
+// newlines and tabs become one space, so that no line can be forged.
+func Printable(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == utf8.RuneError:
+		case r == '\n' || r == '\r' || r == '\t':
+			if b.Len() > 0 && !strings.HasSuffix(b.String(), " ") {
+				b.WriteByte(' ')
+			}
+		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || isBidiControl(r):
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func isBidiControl(r rune) bool {
+	return (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) || r == 0x200e || r == 0x200f || r == 0x061c
 }

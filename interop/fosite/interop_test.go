@@ -45,16 +45,26 @@ func newServer(t *testing.T) *fositeinterop.Server {
 	return srv
 }
 
+// setup is what a test may change about a session before it is made.
+type setup struct {
+	clientID, username, password string
+	tokens                       *api.Tokens
+}
+
 // newSession makes a session on srv with a fake clock reading the real time (fosite
-// runs on the real clock); mod adjusts the configuration.
-func newSession(t *testing.T, srv *fositeinterop.Server, mod func(*api.SessionConfig)) (*api.Session, *authtest.Clock) {
+// runs on the real clock); mod adjusts the setup.
+func newSession(t *testing.T, srv *fositeinterop.Server, mod func(*setup)) (*api.Session, *authtest.Clock) {
 	t.Helper()
 	clk := authtest.NewClock(time.Now())
-	cfg := api.SessionConfig{ServerURL: srv.URL, Username: user, Password: canary, Clock: clk}
+	st := setup{username: user, password: canary}
 	if mod != nil {
-		mod(&cfg)
+		mod(&st)
 	}
-	s, err := api.NewSession(cfg)
+	c, err := api.NewClient(api.ClientConfig{ServerURL: srv.URL, ClientID: st.clientID, Clock: clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := api.NewSession(api.NewGrants(c, st.username, st.password), api.SessionOptions{Tokens: st.tokens, Clock: clk})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,7 +219,7 @@ func TestLoginRefused(t *testing.T) {
 	ctx := context.Background()
 
 	const wrong = "WRONG-CANARY-PW"
-	s, _ := newSession(t, srv, func(c *api.SessionConfig) { c.Password = wrong })
+	s, _ := newSession(t, srv, func(c *setup) { c.password = wrong })
 	_, err := s.Token(ctx)
 	ae := oauthError(t, err, 400, api.ErrInvalidGrant, wrong)
 	logRefusal(t, "wrong password", ae, srv)
@@ -224,11 +234,11 @@ func TestLoginRefused(t *testing.T) {
 	}
 	wantExchanges(t, srv, 0, "token password 400 invalid_grant")
 
-	s, _ = newSession(t, srv, func(c *api.SessionConfig) { c.Username = "mallory" })
+	s, _ = newSession(t, srv, func(c *setup) { c.username = "mallory" })
 	_, err = s.Token(ctx)
 	oauthError(t, err, 400, api.ErrInvalidGrant)
 
-	s, _ = newSession(t, srv, func(c *api.SessionConfig) { c.ClientID = "other_client" })
+	s, _ = newSession(t, srv, func(c *setup) { c.clientID = "other_client" })
 	_, err = s.Token(ctx)
 	ae = oauthError(t, err, 401, api.ErrInvalidClient)
 	logRefusal(t, "unknown client", ae, srv)
@@ -327,7 +337,7 @@ func TestRefreshTokenReuse(t *testing.T) {
 		t.Fatalf("Refresh: %v", err)
 	}
 
-	_, err = f.sess.Client().Refresh(ctx, first.RefreshToken())
+	_, err = f.sess.Source().(*api.Grants).Client().Refresh(ctx, first.RefreshToken())
 	ae := oauthError(t, err, 400, api.ErrInvalidGrant, first.RefreshToken())
 	logRefusal(t, "reused refresh token", ae, f.srv)
 	if h := lastHint(f.srv); h != "The refresh token was already used." {
@@ -338,7 +348,7 @@ func TestRefreshTokenReuse(t *testing.T) {
 	if f.srv.Active(ctx, second.AccessToken(), fosite.AccessToken) || f.srv.Active(ctx, second.RefreshToken(), fosite.RefreshToken) {
 		t.Fatal("the newer tokens of the family survived the reuse")
 	}
-	_, err = f.sess.Client().Refresh(ctx, second.RefreshToken())
+	_, err = f.sess.Source().(*api.Grants).Client().Refresh(ctx, second.RefreshToken())
 	ae = oauthError(t, err, 400, api.ErrInvalidGrant, second.RefreshToken())
 	logRefusal(t, "refresh token revoked by reuse detection", ae, f.srv)
 	if h := lastHint(f.srv); h != "The refresh token was already used." {
@@ -346,7 +356,7 @@ func TestRefreshTokenReuse(t *testing.T) {
 	}
 
 	// fosite deleted the reused token's record: a second reuse is an unknown token.
-	_, err = f.sess.Client().Refresh(ctx, first.RefreshToken())
+	_, err = f.sess.Source().(*api.Grants).Client().Refresh(ctx, first.RefreshToken())
 	ae = oauthError(t, err, 400, api.ErrInvalidGrant)
 	logRefusal(t, "reused refresh token, second time", ae, f.srv)
 	if h := lastHint(f.srv); h != "The refresh token is malformed or not valid." {
@@ -372,12 +382,12 @@ func TestSpentRefreshTokenFallsBackToPassword(t *testing.T) {
 	n := len(f.srv.Exchanges())
 
 	// Another session given the spent tokens, and the credentials.
-	other, clk := newSession(t, f.srv, func(c *api.SessionConfig) { c.Tokens = &spent })
+	other, clk := newSession(t, f.srv, func(c *setup) { c.tokens = &spent })
 	if got := token(t, other); got != spent.AccessToken() {
 		t.Fatal("a session given fresh tokens did not use them")
 	}
 	wantExchanges(t, f.srv, n)
-	clk.Set(spent.AccessExpiry.Add(-api.DefaultRefreshMargin)) // the timer marks it stale
+	clk.Set(spent.AccessExpiry.Add(-api.DefaultRefreshMargin)) // within the margin by the wall clock
 	tok := token(t, other)
 	wantExchanges(t, f.srv, n, "token refresh_token 400 invalid_grant", "token password 200")
 	if tok == spent.AccessToken() || !f.srv.Active(ctx, tok, fosite.AccessToken) {
@@ -410,7 +420,11 @@ func TestSpentRefreshTokenWithoutPassword(t *testing.T) {
 	}
 	n := len(f.srv.Exchanges())
 	clk := authtest.NewClock(spent.AccessExpiry) // the access token needs renewal at once
-	s, err := api.NewSession(api.SessionConfig{ServerURL: f.srv.URL, Tokens: &spent, Clock: clk})
+	c, err := api.NewClient(api.ClientConfig{ServerURL: f.srv.URL, Clock: clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := api.NewSession(api.NewGrants(c, "", ""), api.SessionOptions{Tokens: &spent, Clock: clk})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -454,7 +468,7 @@ func TestLogout(t *testing.T) {
 	}
 	// fosite marks a revoked refresh token inactive, as it does a rotated-out one,
 	// so using it is taken for reuse: invalid_grant, "already used".
-	_, err := f.sess.Client().Refresh(ctx, cur.RefreshToken())
+	_, err := f.sess.Source().(*api.Grants).Client().Refresh(ctx, cur.RefreshToken())
 	ae := oauthError(t, err, 400, api.ErrInvalidGrant, cur.RefreshToken())
 	logRefusal(t, "refresh after logout", ae, f.srv)
 	if h := lastHint(f.srv); h != "The refresh token was already used." {
@@ -462,10 +476,10 @@ func TestLogout(t *testing.T) {
 	}
 
 	// RFC 7009: revoking a token that is no longer valid succeeds.
-	if err := f.sess.Client().Logout(ctx, cur.RefreshToken()); err != nil {
+	if err := f.sess.Source().(*api.Grants).Client().Logout(ctx, cur.RefreshToken()); err != nil {
 		t.Fatalf("second logout with the same refresh token: %v", err)
 	}
-	if err := f.sess.Client().Logout(ctx, "ory_rt_not-a-token.x"); err != nil {
+	if err := f.sess.Source().(*api.Grants).Client().Logout(ctx, "ory_rt_not-a-token.x"); err != nil {
 		t.Fatalf("logout with an unknown refresh token: %v", err)
 	}
 	wantExchanges(t, f.srv, 2, "token refresh_token 400 invalid_grant", "logout 204", "logout 204")
