@@ -24,6 +24,6 @@ type Safe struct {
 }
 
 func (Safe) Format(f fmt.State, verb rune) { fmt.Fprint(f, "Safe{[REDACTED]}") }
-func (Safe) LogValue() slog.Value         { return slog.StringValue("[REDACTED]") }
+func (Safe) LogValue() slog.Value          { return slog.StringValue("[REDACTED]") }
 
 type noSecret struct{ Name string }
