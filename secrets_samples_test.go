@@ -2,13 +2,17 @@ package authschema_test
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
-	"github.com/iqm-finland/authschema/api"
+	"github.com/iqm-finland/authschema/api/authclient"
+	"github.com/iqm-finland/authschema/api/receiver"
+	"github.com/iqm-finland/authschema/api/tokens"
+	"github.com/iqm-finland/authschema/api/tokensfile"
 	"github.com/iqm-finland/authschema/authtest"
 	"github.com/iqm-finland/authschema/generated"
 )
@@ -33,16 +37,15 @@ func secretSamples(t *testing.T) map[string]any {
 		Username: ptr("alice"), Password: ptr(canaryPassword), RefreshToken: ptr(canaryRefresh)}
 	tok := generated.TokenResponse{AccessToken: ptr(canaryAccess), RefreshToken: ptr(canaryRefresh), IDToken: ptr(canaryID),
 		ExpiresIn: ptr(int64(300)), TokenType: ptr("Bearer"), Scope: ptr("openid")}
-	body, _ := json.Marshal(tok)
-	tokens := api.NewTokens(canaryAccess, canaryRefresh)
+	set := tokens.New(canaryAccess, canaryRefresh)
 
 	srv := authtest.Start(t, authtest.WithUser("alice", canaryPassword))
-	client, err := api.NewClient(api.ClientConfig{ServerURL: srv.URL})
+	client, err := authclient.New(authclient.Config{ServerURL: srv.URL})
 	if err != nil {
 		t.Fatal(err)
 	}
-	grants := api.NewGrants(client, "alice", canaryPassword)
-	sess, err := api.NewSession(grants, api.SessionOptions{Tokens: &tokens})
+	grants := authclient.NewGrants(client, "alice", canaryPassword)
+	sess, err := authclient.NewSession(grants, authclient.SessionOptions{Tokens: &set})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,34 +54,39 @@ func secretSamples(t *testing.T) map[string]any {
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), "tokens.json")
-	if err := api.WriteTokensFile(context.Background(), path, api.TokensFile{AuthServerURL: srv.URL, Tokens: tokens}); err != nil {
+	if err := tokensfile.Write(context.Background(), path, tokensfile.File{AuthServerURL: srv.URL, Tokens: set}); err != nil {
 		t.Fatal(err)
 	}
-	fileGrants, err := api.NewFileGrants(path, api.ClientConfig{}, "alice", canaryPassword, api.FileLock{})
+	fileGrants, err := authclient.NewFileGrants(path, authclient.Config{}, "alice", canaryPassword, authclient.FileLock{})
 	if err != nil {
 		t.Fatal(err)
+	}
+	var observed receiver.Observation
+	h := receiver.New(srv, receiver.Config{Observe: func(o receiver.Observation) { observed = o }})
+	body := "client_id=iqm_client&grant_type=password&username=alice&password=" + canaryPassword
+	httpReq := httptest.NewRequest(http.MethodPost, "/realms/cortex/protocol/openid-connect/token", strings.NewReader(body))
+	httpReq.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	h.ServeHTTP(httptest.NewRecorder(), httpReq)
+	if !strings.Contains(string(observed.Body()), canaryPassword) {
+		t.Fatal("no observation")
 	}
 	reqs := srv.Requests()
 	if len(reqs) == 0 {
 		t.Fatal("no request recorded")
 	}
 	return map[string]any{
-		"generated.AuthRequest":                 req,
-		"generated.TokenResponse":               tok,
-		"generated.RequestToken200JSONResponse": generated.RequestToken200JSONResponse(tok),
-		"generated.RequestTokenResponse": generated.RequestTokenResponse{Body: body, JSON200: &tok,
-			HTTPResponse: &http.Response{StatusCode: 200}},
-		"generated.RequestTokenRequestObject": generated.RequestTokenRequestObject{Realm: "cortex", Body: &req},
-		"generated.LogoutRequestObject":       generated.LogoutRequestObject{Realm: "cortex", Body: &req},
-		"api.Tokens":                          tokens,
-		"api.TokensFile":                      api.TokensFile{AuthServerURL: "https://auth.example", Tokens: tokens},
-		"api.SessionOptions":                  api.SessionOptions{Tokens: &tokens, RefreshMargin: time.Minute},
-		"api.Grants":                          grants,
-		"api.FileGrants":                      fileGrants,
-		"api.Renewal":                         api.Renewal{Current: tokens, Now: time.Now(), Margin: time.Minute},
-		"api.Transport":                       sess.Transport(nil),
-		"api.Session":                         sess,
-		"authtest.Server":                     srv,
-		"authtest.Request":                    reqs[0],
+		"generated.AuthRequest":     req,
+		"generated.TokenResponse":   tok,
+		"tokens.Set":                set,
+		"tokensfile.File":           tokensfile.File{AuthServerURL: "https://auth.example", Tokens: set},
+		"authclient.SessionOptions": authclient.SessionOptions{Tokens: &set, RefreshMargin: time.Minute},
+		"authclient.Grants":         grants,
+		"authclient.FileGrants":     fileGrants,
+		"authclient.Renewal":        authclient.Renewal{Current: set, Now: time.Now(), Margin: time.Minute},
+		"authclient.Transport":      authclient.Transport{Session: sess},
+		"authclient.Session":        sess,
+		"authtest.Server":           srv,
+		"authtest.Request":          reqs[0],
+		"receiver.Observation":      observed,
 	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/iqm-finland/authschema/api"
 	"github.com/iqm-finland/authschema/generated"
+	specpkg "github.com/iqm-finland/authschema/generated/spec"
 )
 
 var benchBodies = []struct {
@@ -40,7 +41,7 @@ func BenchmarkDecodeValidate(b *testing.B) {
 			}
 		})
 	}
-	spec, err := generated.GetSpec()
+	spec, err := specpkg.GetSpec()
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -14,58 +14,28 @@ import (
 // DefaultMaxBodyBytes is the decoders' default body limit, 64 KiB.
 const DefaultMaxBodyBytes = 64 << 10
 
-// fieldNames are the wire names of the AuthRequest fields, in the Python model's order,
-// which is also the order the encoders write them in.
-var fieldNames = [5]string{
-	validate.FieldClientID,
-	validate.FieldGrantType,
-	validate.FieldUsername,
-	validate.FieldPassword,
-	validate.FieldRefreshToken,
-}
+// specFields are the AuthRequest properties in openapi.yaml's order, which is the
+// Python model's declaration order and the order the encoders write them in.
+var specFields = generated.AuthRequestFields()
 
-const (
-	idxClientID = iota
-	idxGrantType
-	idxUsername
-	idxPassword
-	idxRefreshToken
-	numFields
-)
+const numFields = len(specFields)
+
+// fieldNames are their wire names.
+var fieldNames = func() (n [numFields]string) {
+	for i, f := range specFields {
+		n[i] = f.Wire
+	}
+	return n
+}()
 
 // fieldIndex finds a wire name among fieldNames, or -1.
 func fieldIndex(key []byte) int {
-	switch string(key) {
-	case "client_id":
-		return idxClientID
-	case "grant_type":
-		return idxGrantType
-	case "username":
-		return idxUsername
-	case "password":
-		return idxPassword
-	case "refresh_token":
-		return idxRefreshToken
+	for i := range fieldNames {
+		if string(key) == fieldNames[i] {
+			return i
+		}
 	}
 	return -1
-}
-
-// values lists the set fields of r in model order; ok[i] tells whether field i is set.
-func values(r *generated.AuthRequest) (v [numFields]string, ok [numFields]bool) {
-	v[idxClientID], ok[idxClientID] = r.ClientID, true
-	if r.GrantType != nil {
-		v[idxGrantType], ok[idxGrantType] = string(*r.GrantType), true
-	}
-	if r.Username != nil {
-		v[idxUsername], ok[idxUsername] = *r.Username, true
-	}
-	if r.Password != nil {
-		v[idxPassword], ok[idxPassword] = *r.Password, true
-	}
-	if r.RefreshToken != nil {
-		v[idxRefreshToken], ok[idxRefreshToken] = *r.RefreshToken, true
-	}
-	return v, ok
 }
 
 // formSafe marks the bytes Python's urllib.parse.quote_plus leaves as they are:
@@ -124,7 +94,7 @@ func EncodeForm(r generated.AuthRequest) ([]byte, error) {
 	if _, err := validate.Request(r); err != nil {
 		return nil, fmt.Errorf("encode form: %w", err)
 	}
-	v, ok := values(&r)
+	v, ok := r.WireValues()
 	n := -1
 	for i := range v {
 		if ok[i] {
@@ -140,7 +110,7 @@ func AppendForm(dst []byte, r generated.AuthRequest) ([]byte, error) {
 	if _, err := validate.Request(r); err != nil {
 		return dst, fmt.Errorf("encode form: %w", err)
 	}
-	v, ok := values(&r)
+	v, ok := r.WireValues()
 	return appendForm(dst, &v, &ok), nil
 }
 
@@ -202,15 +172,29 @@ func (d Decoder) FormRequest(body []byte) (generated.AuthRequest, validate.Kind,
 // memory with body.
 func (d Decoder) Form(body []byte) (generated.AuthRequest, error) { return d.form(body, nil) }
 
-// formExtras records, for a receiver that answers in Keycloak's order, what a strict
-// decode would have refused: the first repeated field and the first unknown key.
-// Decoding then keeps the first value of a repeated field and skips unknown keys.
-type formExtras struct {
-	duplicate string // wire name
-	unknown   string // quoted key, or hiddenKey
+// Leftovers is what LenientForm skipped that the strict decoder would have refused, for
+// a receiver that answers in Keycloak's order of checks.
+type Leftovers struct {
+	// Duplicate is the wire name of the first field given more than once ("" when
+	// none); the first value was kept.
+	Duplicate string
+	// Unknown tells that a key that is not an AuthRequest field was skipped, and
+	// UnknownKey is the first such key quoted, when it may be shown: only when it looks
+	// like a parameter name and the body carries no secret field (see DecodeError).
+	Unknown    bool
+	UnknownKey string
 }
 
-func (d Decoder) form(body []byte, extras *formExtras) (generated.AuthRequest, error) {
+// LenientForm decodes a form body as Form does, except that it skips unknown keys and
+// keeps the first value of a repeated field, and reports both in Leftovers instead of
+// failing. A malformed body or one over the limit is still an error.
+func (d Decoder) LenientForm(body []byte) (generated.AuthRequest, Leftovers, error) {
+	var left Leftovers
+	r, err := d.form(body, &left)
+	return r, left, err
+}
+
+func (d Decoder) form(body []byte, extras *Leftovers) (generated.AuthRequest, error) {
 	if len(body) > d.limit() {
 		return generated.AuthRequest{}, tooLarge(d.limit())
 	}
@@ -232,11 +216,10 @@ func (d Decoder) form(body []byte, extras *formExtras) (generated.AuthRequest, e
 		switch {
 		case err == nil:
 		case extras != nil && errors.Is(err, ErrUnknownField):
-			if extras.unknown == "" {
-				if de := err.(*DecodeError); de.Field == "body" {
-					extras.unknown = hiddenKey
-				} else {
-					extras.unknown = de.Field
+			if !extras.Unknown {
+				extras.Unknown = true
+				if de := err.(*DecodeError); de.Field != "body" {
+					extras.UnknownKey = de.Field
 				}
 			}
 			idx = -1
@@ -247,8 +230,8 @@ func (d Decoder) form(body []byte, extras *formExtras) (generated.AuthRequest, e
 			if extras == nil {
 				return generated.AuthRequest{}, &DecodeError{Field: fieldNames[idx], Err: ErrDuplicateField}
 			}
-			if extras.duplicate == "" {
-				extras.duplicate = fieldNames[idx]
+			if extras.Duplicate == "" {
+				extras.Duplicate = fieldNames[idx]
 			}
 			idx = -1
 		}
@@ -317,7 +300,7 @@ func formHasSecret(body []byte) bool {
 		rawKey, _, _ := cutByte(seg, '=')
 		var scratch [16]byte
 		if key, ok := unescapeForm(scratch[:0], rawKey); ok {
-			if i := fieldIndex(key); i == idxPassword || i == idxRefreshToken {
+			if i := fieldIndex(key); i >= 0 && specFields[i].Secret {
 				return true
 			}
 		}
@@ -365,50 +348,30 @@ func unhex(c byte) int {
 	return -1
 }
 
-// newStorage returns the fields to fill in and an empty buffer with room for n bytes
-// of decoded text (decoding never lengthens). Two small allocations measured faster
-// than one that holds both.
-func newStorage(n int) (*requestFields, []byte) {
+// newStorage returns the strings of the fields to fill in (one allocation for all the
+// pointers the result hands out) and an empty buffer with room for n bytes of decoded
+// text (decoding never lengthens). Two small allocations measured faster than one
+// that holds both.
+func newStorage(n int) (*[numFields]string, []byte) {
 	if n == 0 {
-		return new(requestFields), nil
+		return new([numFields]string), nil
 	}
-	return new(requestFields), make([]byte, 0, n)
+	return new([numFields]string), make([]byte, 0, n)
 }
 
 // build makes the AuthRequest from the decoded bytes, which nothing else references
 // and nobody writes to afterwards: the strings share them.
-func build(f *requestFields, buf []byte, spans *[numFields][2]int, seen *[numFields]bool) generated.AuthRequest {
+func build(f *[numFields]string, buf []byte, spans *[numFields][2]int, seen *[numFields]bool) generated.AuthRequest {
 	var all string
 	if len(buf) > 0 {
 		all = unsafe.String(&buf[0], len(buf))
 	}
-	get := func(i int) string { return all[spans[i][0]:spans[i][1]] }
 	var r generated.AuthRequest
-	if seen[idxClientID] {
-		r.ClientID = get(idxClientID)
-	}
-	if seen[idxGrantType] {
-		switch g := get(idxGrantType); g {
-		case string(generated.GrantTypePassword):
-			f.grant = generated.GrantTypePassword
-		case string(generated.GrantTypeRefreshToken):
-			f.grant = generated.GrantTypeRefreshToken
-		default:
-			f.grant = generated.GrantType(g)
+	for i := range seen {
+		if seen[i] {
+			f[i] = all[spans[i][0]:spans[i][1]]
+			r.SetWireValue(i, &f[i])
 		}
-		r.GrantType = &f.grant
-	}
-	if seen[idxUsername] {
-		f.username = get(idxUsername)
-		r.Username = &f.username
-	}
-	if seen[idxPassword] {
-		f.password = get(idxPassword)
-		r.Password = &f.password
-	}
-	if seen[idxRefreshToken] {
-		f.refreshToken = get(idxRefreshToken)
-		r.RefreshToken = &f.refreshToken
 	}
 	return r
 }

@@ -18,7 +18,7 @@ func EncodeJSON(r generated.AuthRequest) ([]byte, error) {
 	if _, err := validate.Request(r); err != nil {
 		return nil, fmt.Errorf("encode json: %w", err)
 	}
-	v, ok := values(&r)
+	v, ok := r.WireValues()
 	n := 1
 	for i := range v {
 		if ok[i] {

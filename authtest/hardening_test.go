@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/iqm-finland/authschema/api"
+	"github.com/iqm-finland/authschema/api/authclient"
 	"github.com/iqm-finland/authschema/authtest"
 )
 
@@ -56,7 +56,7 @@ func TestServerMemoryBounded(t *testing.T) {
 func TestExpiredSessionsPruned(t *testing.T) {
 	clock := authtest.NewClock(time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC))
 	srv := authtest.Start(t, authtest.WithClock(clock), authtest.WithUser("alice", "pw"), authtest.WithRefreshTTL(time.Minute))
-	c, err := api.NewClient(api.ClientConfig{ServerURL: srv.URL, Clock: clock})
+	c, err := authclient.New(authclient.Config{ServerURL: srv.URL, Clock: clock})
 	if err != nil {
 		t.Fatal(err)
 	}

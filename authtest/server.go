@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/iqm-finland/authschema/api"
+	"github.com/iqm-finland/authschema/api/receiver"
 	"github.com/iqm-finland/authschema/generated"
 	"github.com/iqm-finland/authschema/internal/redact"
 	"github.com/iqm-finland/authschema/validate"
@@ -57,7 +58,7 @@ type config struct {
 	realms      []*realmConfig
 	accessTTL   time.Duration
 	refreshTTL  time.Duration
-	clock       api.Clock
+	clock       interface{ Now() time.Time }
 	rotation    bool
 	lenient     bool
 	logger      *slog.Logger
@@ -156,8 +157,13 @@ func WithAccessTTL(d time.Duration) Option { return func(c *config) { c.accessTT
 // tokens that do not expire (refresh_expires_in: 0, no exp claim).
 func WithRefreshTTL(d time.Duration) Option { return func(c *config) { c.refreshTTL = d } }
 
-// WithClock sets the clock the tokens' times come from (default api.SystemClock).
-func WithClock(clk api.Clock) Option { return func(c *config) { c.clock = clk } }
+// WithClock sets the clock the tokens' times come from (default the system's), such as
+// a *Clock.
+func WithClock(clk interface{ Now() time.Time }) Option { return func(c *config) { c.clock = clk } }
+
+type systemTime struct{}
+
+func (systemTime) Now() time.Time { return time.Now() }
 
 // WithRotation turns on refresh-token rotation with reuse detection: a refresh token
 // can be used once; using it again is 400 invalid_grant "Maximum allowed refresh token
@@ -202,7 +208,7 @@ type Server struct {
 
 	cfg      config
 	key      *[32]byte `redact:"secret"` // signs the JWTs
-	handler  *api.Handler
+	handler  *receiver.Handler
 	listener net.Listener
 	http     *http.Server
 	done     chan struct{}
@@ -264,7 +270,7 @@ func (r *records) all() []Request {
 // NewServer starts a server on a loopback listener. Close it when done, or use Start
 // in tests.
 func NewServer(opts ...Option) (*Server, error) {
-	cfg := config{addr: "127.0.0.1:0", accessTTL: DefaultAccessTTL, refreshTTL: DefaultRefreshTTL, clock: api.SystemClock,
+	cfg := config{addr: "127.0.0.1:0", accessTTL: DefaultAccessTTL, refreshTTL: DefaultRefreshTTL, clock: systemTime{},
 		timeouts: DefaultTimeouts, recordLimit: DefaultRecordLimit}
 	for _, o := range opts {
 		o(&cfg)
@@ -289,7 +295,7 @@ func NewServer(opts ...Option) (*Server, error) {
 		}
 		s.realms[r.name] = rs
 	}
-	s.handler = api.NewHandler(s, api.HandlerConfig{Lenient: cfg.lenient, Logger: cfg.logger, Observe: s.observe})
+	s.handler = receiver.New(s, receiver.Config{Lenient: cfg.lenient, Logger: cfg.logger, Observe: s.observe})
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		return nil, err
@@ -508,12 +514,17 @@ func (s *Server) record(r Request) {
 	s.mu.Unlock()
 }
 
-func (s *Server) observe(realm, endpoint string, body []byte, req generated.AuthRequest, kind validate.Kind, status int) {
-	r := Request{Realm: realm, Endpoint: endpoint, Path: "/realms/" + realm + "/protocol/openid-connect/" + endpoint,
-		Kind: kind, Status: status, BodyLen: len(body)}
+func (s *Server) observe(o receiver.Observation) {
+	body := o.Body()
+	path := generated.RequestTokenPath
+	if o.Endpoint == "logout" {
+		path = generated.LogoutPath
+	}
+	r := Request{Realm: o.Realm, Endpoint: o.Endpoint, Path: strings.Replace(path, "{realm}", o.Realm, 1),
+		Kind: o.Kind, Status: o.Status, BodyLen: len(body)}
 	if len(body) <= MaxRecordedBody {
 		raw := string(body)
-		r.body, r.Request = &raw, cloneRequest(req)
+		r.body, r.Request = &raw, cloneRequest(o.Request)
 		r.RedactedBody = api.RedactForm(body)
 	} else {
 		r.RedactedBody = api.RedactForm(body[:MaxRecordedBody])
@@ -541,14 +552,14 @@ func cloneRequest(r generated.AuthRequest) generated.AuthRequest {
 	return c
 }
 
-// --- api.Backend ---
+// --- receiver.Backend ---
 
 func oauthErr(status int, code, desc string) error {
 	return &api.OAuthError{Status: status, Code: code, Description: desc}
 }
 
-// CheckRealm implements api.Backend.
-func (s *Server) CheckRealm(_ context.Context, realm string) error {
+// Realm implements receiver.Backend.
+func (s *Server) Realm(_ context.Context, realm string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.realms[realm]; !ok {
@@ -557,8 +568,8 @@ func (s *Server) CheckRealm(_ context.Context, realm string) error {
 	return nil
 }
 
-// CheckClient implements api.Backend.
-func (s *Server) CheckClient(_ context.Context, realm, clientID string) error {
+// Client implements receiver.Backend.
+func (s *Server) Client(_ context.Context, realm, clientID string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if rs := s.realms[realm]; rs == nil || !rs.clients[clientID] {
@@ -571,8 +582,8 @@ func (s *Server) CheckClient(_ context.Context, realm, clientID string) error {
 // taken does not tell whether a username is known.
 var unknownUser = sha256.Sum256([]byte("authtest: no such user"))
 
-// Password implements api.Backend.
-func (s *Server) Password(_ context.Context, realm, clientID, username, password string) (generated.TokenResponse, error) {
+// PasswordGrant implements receiver.Backend.
+func (s *Server) PasswordGrant(_ context.Context, realm, clientID, username, password string) (generated.TokenResponse, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	rs := s.realms[realm]
@@ -596,8 +607,8 @@ func (s *Server) Password(_ context.Context, realm, clientID, username, password
 	return s.issue(sid, ss), nil
 }
 
-// Refresh implements api.Backend.
-func (s *Server) Refresh(_ context.Context, realm, clientID, refreshToken string) (generated.TokenResponse, error) {
+// RefreshGrant implements receiver.Backend.
+func (s *Server) RefreshGrant(_ context.Context, realm, clientID, refreshToken string) (generated.TokenResponse, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c, err := s.checkRefreshToken(realm, clientID, refreshToken)
@@ -620,8 +631,8 @@ func (s *Server) Refresh(_ context.Context, realm, clientID, refreshToken string
 	return s.issue(c.Sid, ss), nil
 }
 
-// Logout implements api.Backend.
-func (s *Server) Logout(_ context.Context, realm, clientID, refreshToken string) error {
+// EndSession implements receiver.Backend.
+func (s *Server) EndSession(_ context.Context, realm, clientID, refreshToken string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c, err := s.checkRefreshToken(realm, clientID, refreshToken)
@@ -672,11 +683,8 @@ func (s *Server) issue(sid string, ss *session) generated.TokenResponse {
 		ss.expires = time.Unix(refresh.Exp, 0)
 	}
 	ss.refreshJTI = refresh.Jti
-	at, rt := sign(s.key[:], access), sign(s.key[:], refresh)
-	expiresIn, refreshExpiresIn := int64(s.cfg.accessTTL/time.Second), int64(s.cfg.refreshTTL/time.Second)
-	tokenType, scope, nbp, state := "Bearer", DefaultScope, int64(0), sid
-	return generated.TokenResponse{AccessToken: &at, RefreshToken: &rt, ExpiresIn: &expiresIn,
-		RefreshExpiresIn: &refreshExpiresIn, TokenType: &tokenType, Scope: &scope, NotBeforePolicy: &nbp, SessionState: &state}
+	return api.NewTokenResponse(sign(s.key[:], access), int64(s.cfg.accessTTL/time.Second),
+		sign(s.key[:], refresh), int64(s.cfg.refreshTTL/time.Second), DefaultScope, sid)
 }
 
 // ErrNoSuchToken is returned by VerifyAccessToken for a token the server did not sign.

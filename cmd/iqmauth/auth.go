@@ -14,6 +14,9 @@ import (
 	"golang.org/x/term"
 
 	"github.com/iqm-finland/authschema/api"
+	"github.com/iqm-finland/authschema/api/authclient"
+	"github.com/iqm-finland/authschema/api/tokens"
+	"github.com/iqm-finland/authschema/api/tokensfile"
 	"github.com/iqm-finland/authschema/internal/redact"
 )
 
@@ -21,13 +24,13 @@ import (
 // 2 for a configuration error.
 func (c *cli) fail(cmd string, err error) int {
 	hint := ""
-	var fe *api.TokensFileError
+	var fe *tokensfile.Error
 	if errors.As(err, &fe) && errors.Is(err, fs.ErrNotExist) {
 		hint = "; run 'iqmauth login' first"
 	}
 	fmt.Fprintf(c.stderr, "iqmauth %s: %s%s\n", cmd, redact.Printable(err.Error()), hint)
 	switch {
-	case errors.Is(err, api.ErrConfig):
+	case errors.Is(err, authclient.ErrConfig):
 		return exitUsage
 	case errors.Is(err, context.Canceled) && c.ctx.Err() != nil:
 		return exitInterrupted
@@ -43,25 +46,29 @@ func (c *cli) usageError(fs *flag.FlagSet, format string, a ...any) int {
 
 // tokensFileFlag adds --tokens-file with its default from IQM_TOKENS_FILE.
 func (c *cli) tokensFileFlag(fs *flag.FlagSet) *string {
-	return fs.String("tokens-file", c.getenv(api.EnvTokensFile), "tokens file (default $IQM_TOKENS_FILE, else the Cortex CLI's ~/.cache/iqm-cortex-cli/tokens.json)")
+	return fs.String("tokens-file", c.getenv(authclient.EnvTokensFile), "tokens file (default $IQM_TOKENS_FILE, else the Cortex CLI's ~/.cache/iqm-cortex-cli/tokens.json)")
 }
 
 func (c *cli) tokensPath(flagValue string) (string, error) {
 	if flagValue != "" {
 		return flagValue, nil
 	}
-	return api.DefaultTokensFile()
+	p, err := tokensfile.DefaultPath()
+	if err != nil {
+		return "", &authclient.ConfigError{Setting: "tokens file", Problem: "no user cache folder: set IQM_TOKENS_FILE or use --tokens-file", Err: authclient.ErrConfig}
+	}
+	return p, nil
 }
 
 func (c *cli) login(args []string) int {
 	fs := newFlags("login", "[--server URL] [--realm R] [--client-id C] [--username U] [--tokens-file F] [--allow-insecure-http] [--lock-timeout D]", c.stderr)
-	server := fs.String("server", c.getenv(api.EnvAuthServer), "auth server base URL, the part before /realms (default $IQM_AUTH_SERVER)")
+	server := fs.String("server", c.getenv(authclient.EnvAuthServer), "auth server base URL, the part before /realms (default $IQM_AUTH_SERVER)")
 	realm := fs.String("realm", api.DefaultRealm, "realm")
 	clientID := fs.String("client-id", api.DefaultClientID, "client id")
-	username := fs.String("username", c.getenv(api.EnvAuthUsername), "username (default $IQM_AUTH_USERNAME)")
+	username := fs.String("username", c.getenv(authclient.EnvAuthUsername), "username (default $IQM_AUTH_USERNAME)")
 	file := c.tokensFileFlag(fs)
 	insecure := fs.Bool("allow-insecure-http", false, "allow a plain http:// server that is not loopback (sends the password in clear text)")
-	lockTimeout := fs.Duration("lock-timeout", api.DefaultLockTimeout, "longest wait for the tokens file's lock, which another iqmauth may hold while it renews")
+	lockTimeout := fs.Duration("lock-timeout", tokensfile.DefaultLockTimeout, "longest wait for the tokens file's lock, which another iqmauth may hold while it renews")
 	if code, stop := parseFlags(fs, args, c.stdout); stop {
 		return code
 	}
@@ -75,11 +82,11 @@ func (c *cli) login(args []string) int {
 	if err != nil {
 		return c.fail("login", err)
 	}
-	timeout, err := api.TimeoutFromEnv(c.getenv)
+	timeout, err := authclient.TimeoutFromEnv(c.getenv)
 	if err != nil {
 		return c.fail("login", err)
 	}
-	client, err := api.NewClient(api.ClientConfig{ServerURL: *server, Realm: *realm, ClientID: *clientID,
+	client, err := authclient.New(authclient.Config{ServerURL: *server, Realm: *realm, ClientID: *clientID,
 		Timeout: timeout, AllowInsecureHTTP: *insecure, UserAgent: "iqmauth"})
 	if err != nil {
 		return c.fail("login", err)
@@ -92,11 +99,11 @@ func (c *cli) login(args []string) int {
 	if err != nil {
 		return c.fail("login", err)
 	}
-	f := api.TokensFile{AuthServerURL: client.ServerURL(), Realm: client.Realm(), ClientID: client.ClientID(),
+	f := tokensfile.File{AuthServerURL: client.ServerURL(), Realm: client.Realm(), ClientID: client.ClientID(),
 		RefreshStatus: "SUCCESS", Tokens: *tokens}
 	ctx, cancel := context.WithTimeout(c.ctx, *lockTimeout)
 	defer cancel()
-	if err := api.WriteTokensFile(ctx, path, f); err != nil {
+	if err := tokensfile.Write(ctx, path, f); err != nil {
 		return c.fail("login", err)
 	}
 	fmt.Fprintf(c.stdout, "logged in as %s at %s (realm %s, client %s)\n", *username, client.ServerURL(), client.Realm(), client.ClientID())
@@ -107,12 +114,12 @@ func (c *cli) login(args []string) int {
 
 // password reads IQM_AUTH_PASSWORD, or prompts without echo on a terminal.
 func (c *cli) password() (string, error) {
-	if p := c.getenv(api.EnvAuthPassword); p != "" {
+	if p := c.getenv(authclient.EnvAuthPassword); p != "" {
 		return p, nil
 	}
 	f, ok := c.stdin.(*os.File)
 	if !ok || !term.IsTerminal(int(f.Fd())) {
-		return "", &api.ConfigError{Setting: "password", Problem: "set IQM_AUTH_PASSWORD, or run in a terminal to be asked for it", Err: api.ErrConfig}
+		return "", &authclient.ConfigError{Setting: "password", Problem: "set IQM_AUTH_PASSWORD, or run in a terminal to be asked for it", Err: authclient.ErrConfig}
 	}
 	fd := int(f.Fd())
 	if st, err := term.GetState(fd); err == nil {
@@ -134,7 +141,7 @@ func (c *cli) password() (string, error) {
 	return strings.TrimRight(string(b), "\r\n"), nil
 }
 
-func (c *cli) printExpiry(t api.Tokens, now time.Time) {
+func (c *cli) printExpiry(t tokens.Set, now time.Time) {
 	fmt.Fprintf(c.stdout, "access token expires:  %s\n", describeExpiry(t.AccessExpiry, false, now))
 	switch {
 	case !t.HasRefreshToken():
@@ -161,28 +168,28 @@ func describeExpiry(at time.Time, never bool, now time.Time) string {
 // file: --allow-insecure-http and --lock-timeout.
 func fileFlags(fs *flag.FlagSet) (insecure *bool, lockTimeout *time.Duration) {
 	insecure = fs.Bool("allow-insecure-http", false, "allow the tokens file's auth_server_url to be a plain http:// server that is not loopback (sends the refresh token, and the password, in clear text)")
-	lockTimeout = fs.Duration("lock-timeout", api.DefaultLockTimeout, "longest wait for the tokens file's lock, which another iqmauth may hold while it renews")
+	lockTimeout = fs.Duration("lock-timeout", tokensfile.DefaultLockTimeout, "longest wait for the tokens file's lock, which another iqmauth may hold while it renews")
 	return insecure, lockTimeout
 }
 
 // fileGrants makes the source that renews the tokens of a tokens file, shared with
 // other processes: under the file's lock, with its auth_server_url checked.
-func (c *cli) fileGrants(cmd, path string, insecure bool, lockTimeout time.Duration) (*api.FileGrants, int) {
-	timeout, err := api.TimeoutFromEnv(c.getenv)
+func (c *cli) fileGrants(cmd, path string, insecure bool, lockTimeout time.Duration) (*authclient.FileGrants, int) {
+	timeout, err := authclient.TimeoutFromEnv(c.getenv)
 	if err != nil {
 		return nil, c.fail(cmd, err)
 	}
 	// The password, if the environment has it, lets a renewal log in again when the
 	// refresh token is gone.
 	user, password := "", ""
-	if u, p := c.getenv(api.EnvAuthUsername), c.getenv(api.EnvAuthPassword); u != "" && p != "" {
+	if u, p := c.getenv(authclient.EnvAuthUsername), c.getenv(authclient.EnvAuthPassword); u != "" && p != "" {
 		user, password = u, p
 	}
-	cfg := api.ClientConfig{Timeout: timeout, UserAgent: "iqmauth", AllowInsecureHTTP: insecure}
-	lock := api.FileLock{Timeout: lockTimeout, OnWait: func() {
+	cfg := authclient.Config{Timeout: timeout, UserAgent: "iqmauth", AllowInsecureHTTP: insecure}
+	lock := authclient.FileLock{Timeout: lockTimeout, OnWait: func() {
 		fmt.Fprintf(c.stderr, "iqmauth %s: waiting for %s.lock: another process is renewing the tokens\n", cmd, path)
 	}}
-	g, err := api.NewFileGrants(path, cfg, user, password, lock)
+	g, err := authclient.NewFileGrants(path, cfg, user, password, lock)
 	if err != nil {
 		return nil, c.fail(cmd, err)
 	}
@@ -192,7 +199,7 @@ func (c *cli) fileGrants(cmd, path string, insecure bool, lockTimeout time.Durat
 func (c *cli) token(args []string) int {
 	fs := newFlags("token", "[--tokens-file F] [--min-valid D] [--force-refresh] [--allow-insecure-http] [--lock-timeout D]", c.stderr)
 	file := c.tokensFileFlag(fs)
-	minValid := fs.Duration("min-valid", api.DefaultRefreshMargin, "renew the token when it has less than this left")
+	minValid := fs.Duration("min-valid", authclient.DefaultRefreshMargin, "renew the token when it has less than this left")
 	force := fs.Bool("force-refresh", false, "renew the token even if it is still valid")
 	insecure, lockTimeout := fileFlags(fs)
 	if code, stop := parseFlags(fs, args, c.stdout); stop {
@@ -209,12 +216,12 @@ func (c *cli) token(args []string) int {
 	if code >= 0 {
 		return code
 	}
-	f, err := api.ReadTokensFile(path)
+	f, err := tokensfile.Read(path)
 	if err != nil {
 		return c.fail("token", err)
 	}
 	now := time.Now()
-	r := api.Renewal{Current: f.Tokens, Now: now, Margin: *minValid}
+	r := authclient.Renewal{Current: f.Tokens, Now: now, Margin: *minValid}
 	t := f.Tokens
 	switch {
 	case *force:
@@ -241,7 +248,7 @@ func (c *cli) status(args []string) int {
 	if err != nil {
 		return c.fail("status", err)
 	}
-	f, err := api.ReadTokensFile(path)
+	f, err := tokensfile.Read(path)
 	if err != nil {
 		return c.fail("status", err)
 	}
@@ -266,7 +273,7 @@ func (c *cli) status(args []string) int {
 
 // warnPermissions warns on stderr when others can read the tokens file or replace it.
 func (c *cli) warnPermissions(path string) {
-	for _, p := range api.TokensFilePermissionProblems(path) {
+	for _, p := range tokensfile.PermissionProblems(path) {
 		fmt.Fprintf(c.stderr, "iqmauth: warning: %s\n", redact.Printable(p))
 	}
 }
@@ -292,7 +299,7 @@ func jwtUser(token string) string {
 		PreferredUsername string `json:"preferred_username"`
 		Sub               string `json:"sub"`
 	}
-	if !api.JWTClaims(token, &claims) {
+	if !tokens.JWTClaims(token, &claims) {
 		return ""
 	}
 	if claims.PreferredUsername != "" {
@@ -316,7 +323,7 @@ func (c *cli) logout(args []string) int {
 	if code >= 0 {
 		return code
 	}
-	f, err := api.ReadTokensFile(path)
+	f, err := tokensfile.Read(path)
 	if err != nil {
 		return c.fail("logout", err)
 	}

@@ -15,7 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/iqm-finland/authschema/api"
+	"github.com/iqm-finland/authschema/api/authclient"
+	"github.com/iqm-finland/authschema/api/tokensfile"
 	"github.com/iqm-finland/authschema/authtest"
 )
 
@@ -47,7 +48,7 @@ func TestLoginTokenStatusLogout(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "logged in as alice") || !strings.Contains(out, file) || !strings.Contains(out, "access token expires:") {
 		t.Fatalf("login: %d %q %q", code, out, errOut)
 	}
-	f, err := api.ReadTokensFile(file)
+	f, err := tokensfile.Read(file)
 	if err != nil || f.Realm != "cortex" || f.ClientID != "iqm_client" || f.AuthServerURL != srv.URL {
 		t.Fatalf("tokens file %v %v", f, err)
 	}
@@ -65,7 +66,7 @@ func TestLoginTokenStatusLogout(t *testing.T) {
 	}
 	// --min-valid above what is left: refresh and rewrite the file.
 	code, out, _ = runWith(t, e, "token", "--min-valid", "2m")
-	g, _ := api.ReadTokensFile(file)
+	g, _ := tokensfile.Read(file)
 	if code != 0 || out != g.Tokens.AccessToken()+"\n" || g.Tokens.AccessToken() == f.Tokens.AccessToken() {
 		t.Fatalf("token --min-valid: %d %q", code, out)
 	}
@@ -73,7 +74,7 @@ func TestLoginTokenStatusLogout(t *testing.T) {
 		t.Errorf("requests %v", r)
 	}
 	code, out, _ = runWith(t, e, "token", "--force-refresh")
-	h, _ := api.ReadTokensFile(file)
+	h, _ := tokensfile.Read(file)
 	if code != 0 || out != h.Tokens.AccessToken()+"\n" || h.Tokens.AccessToken() == g.Tokens.AccessToken() {
 		t.Fatalf("token --force-refresh: %d %q", code, out)
 	}
@@ -212,7 +213,7 @@ func TestServeBinary(t *testing.T) {
 	}
 	base := strings.TrimSpace(line)
 	for _, user := range []struct{ name, pw string }{{"bob", cliPassword}, {"carol", cliPassword + "-2"}} {
-		c, _ := api.NewClient(api.ClientConfig{ServerURL: base})
+		c, _ := authclient.New(authclient.Config{ServerURL: base})
 		if _, err := c.Login(context.Background(), user.name, user.pw); err != nil {
 			t.Errorf("%s: %v", user.name, err)
 		}

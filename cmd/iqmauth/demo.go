@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/iqm-finland/authschema/api"
+	"github.com/iqm-finland/authschema/api/authclient"
 	"github.com/iqm-finland/authschema/authtest"
 )
 
@@ -22,12 +23,12 @@ func (c *cli) demo(args []string) int {
 	}
 	defer srv.Close()
 	fmt.Fprintf(c.stdout, "test auth server at %s (realm %s, client %s, user demo)\n", srv.URL, api.DefaultRealm, api.DefaultClientID)
-	client, err := api.NewClient(api.ClientConfig{ServerURL: srv.URL})
+	client, err := authclient.New(authclient.Config{ServerURL: srv.URL})
 	if err != nil {
 		fmt.Fprintf(c.stderr, "iqmauth demo: %v\n", err)
 		return exitFailure
 	}
-	s, err := api.NewSession(api.NewGrants(client, "demo", password), api.SessionOptions{})
+	s, err := authclient.NewSession(authclient.NewGrants(client, "demo", password), authclient.SessionOptions{})
 	if err != nil {
 		fmt.Fprintf(c.stderr, "iqmauth demo: %v\n", err)
 		return exitFailure
@@ -86,7 +87,7 @@ func (c *cli) demo(args []string) int {
 		if err := s.Logout(ctx); err != nil {
 			return err
 		}
-		if _, err := s.Token(ctx); err != api.ErrLoggedOut {
+		if _, err := s.Token(ctx); err != authclient.ErrLoggedOut {
 			return fmt.Errorf("after logout Token gave %v", err)
 		}
 		return nil

@@ -29,7 +29,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/iqm-finland/authschema/api"
+	"github.com/iqm-finland/authschema/api/tokens"
+	"github.com/iqm-finland/authschema/api/tokensfile"
 	"github.com/iqm-finland/authschema/authtest"
 )
 
@@ -345,7 +346,7 @@ func TestConcurrentTokenProcessesRefreshOnce(t *testing.T) {
 	wg.Wait()
 	for i, r := range results {
 		tok := strings.TrimSpace(r.out)
-		exp, ok := api.JWTExpiry(tok)
+		exp, ok := tokens.JWTExpiry(tok)
 		if r.code != 0 || !ok || time.Until(exp) < 110*time.Second {
 			t.Errorf("process %d: exit %d, token expiring %v, stderr %q", i, r.code, exp, r.errOut)
 		}
@@ -519,11 +520,11 @@ func TestServeCutsTricklingBodyAndIdleConnections(t *testing.T) {
 // holdLock takes the tokens file's lock as another process would, for the test.
 func holdLock(t *testing.T, path string) (release func()) {
 	t.Helper()
-	unlock, err := api.LockTokensFile(context.Background(), path)
+	l, err := tokensfile.Lock(context.Background(), path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return unlock
+	return l.Unlock
 }
 
 // TestLockWaitEndsOnSignalOrTimeout: a command waiting for the tokens file's lock says

@@ -12,6 +12,14 @@ import (
 // Marker stands in for a secret.
 const Marker = "[REDACTED]"
 
+// Secret is how a secret prints: Marker, or "<none>" when it is empty.
+func Secret(s string) string {
+	if s == "" {
+		return "<none>"
+	}
+	return Marker
+}
+
 // Format implements fmt.Formatter from a redacted view: %#v prints the Go-syntax view
 // goStr, every other verb formats the view str as a string would be (verbs that do not
 // apply to strings print it as %v would), so no verb reaches the fields themselves.

@@ -15,6 +15,8 @@ import (
 	"github.com/ory/fosite"
 
 	"github.com/iqm-finland/authschema/api"
+	"github.com/iqm-finland/authschema/api/authclient"
+	"github.com/iqm-finland/authschema/api/tokens"
 	"github.com/iqm-finland/authschema/authtest"
 	fositeinterop "github.com/iqm-finland/authschema/interop/fosite"
 )
@@ -23,7 +25,7 @@ const (
 	user   = "alice"
 	canary = "CANARY-FOSITE-PW"
 	// accessTTL is fosite's access-token lifespan here; the session's refresh margin
-	// is api.DefaultRefreshMargin (60 s).
+	// is authclient.DefaultRefreshMargin (60 s).
 	accessTTL = 10 * time.Minute
 	// childEnv marks the copy of this test binary that TestNoSecretsInOutput runs.
 	childEnv = "FOSITE_INTEROP_CHILD"
@@ -32,7 +34,7 @@ const (
 type fixture struct {
 	srv   *fositeinterop.Server
 	clock *authtest.Clock
-	sess  *api.Session
+	sess  *authclient.Session
 }
 
 func newServer(t *testing.T) *fositeinterop.Server {
@@ -48,23 +50,23 @@ func newServer(t *testing.T) *fositeinterop.Server {
 // setup is what a test may change about a session before it is made.
 type setup struct {
 	clientID, username, password string
-	tokens                       *api.Tokens
+	tokens                       *tokens.Set
 }
 
 // newSession makes a session on srv with a fake clock reading the real time (fosite
 // runs on the real clock); mod adjusts the setup.
-func newSession(t *testing.T, srv *fositeinterop.Server, mod func(*setup)) (*api.Session, *authtest.Clock) {
+func newSession(t *testing.T, srv *fositeinterop.Server, mod func(*setup)) (*authclient.Session, *authtest.Clock) {
 	t.Helper()
 	clk := authtest.NewClock(time.Now())
 	st := setup{username: user, password: canary}
 	if mod != nil {
 		mod(&st)
 	}
-	c, err := api.NewClient(api.ClientConfig{ServerURL: srv.URL, ClientID: st.clientID, Clock: clk})
+	c, err := authclient.New(authclient.Config{ServerURL: srv.URL, ClientID: st.clientID, Clock: clk})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := api.NewSession(api.NewGrants(c, st.username, st.password), api.SessionOptions{Tokens: st.tokens, Clock: clk})
+	s, err := authclient.NewSession(authclient.NewGrants(c, st.username, st.password), authclient.SessionOptions{Tokens: st.tokens, Clock: clk})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +98,7 @@ func wantExchanges(t *testing.T, srv *fositeinterop.Server, from int, want ...st
 }
 
 // lastHint is what fosite added to the standard description of the last error it
-// answered: its hint, which says why. (The client's Error.Description is cut short
+// answered: its hint, which says why. (The client's Error.OAuth.Description is cut short
 // before it.)
 func lastHint(srv *fositeinterop.Server) string {
 	ex := srv.Exchanges()
@@ -110,12 +112,16 @@ func lastHint(srv *fositeinterop.Server) string {
 }
 
 // logRefusal logs what fosite answered, without any secret.
-func logRefusal(t *testing.T, what string, ae *api.Error, srv *fositeinterop.Server) {
+func logRefusal(t *testing.T, what string, ae *authclient.Error, srv *fositeinterop.Server) {
 	t.Helper()
-	t.Logf("%s: %d %s (%s)", what, ae.StatusCode, ae.Code, lastHint(srv))
+	code := ""
+	if ae.OAuth != nil {
+		code = ae.OAuth.Code
+	}
+	t.Logf("%s: %d %s (%s)", what, ae.StatusCode, code, lastHint(srv))
 }
 
-func token(t *testing.T, s *api.Session) string {
+func token(t *testing.T, s *authclient.Session) string {
 	t.Helper()
 	tok, err := s.Token(context.Background())
 	if err != nil {
@@ -124,7 +130,7 @@ func token(t *testing.T, s *api.Session) string {
 	return tok
 }
 
-func current(t *testing.T, s *api.Session) api.Tokens {
+func current(t *testing.T, s *authclient.Session) tokens.Set {
 	t.Helper()
 	cur, ok := s.Current()
 	if !ok {
@@ -133,13 +139,13 @@ func current(t *testing.T, s *api.Session) api.Tokens {
 	return cur
 }
 
-// oauthError checks that err is an *api.Error with status and code, and that none of
+// oauthError checks that err is an *authclient.Error with status and code, and that none of
 // the secrets shows in it.
-func oauthError(t *testing.T, err error, status int, code error, secrets ...string) *api.Error {
+func oauthError(t *testing.T, err error, status int, code error, secrets ...string) *authclient.Error {
 	t.Helper()
-	var ae *api.Error
+	var ae *authclient.Error
 	if !errors.As(err, &ae) {
-		t.Fatalf("error %v (%T) is not an *api.Error", err, err)
+		t.Fatalf("error %v (%T) is not an *authclient.Error", err, err)
 	}
 	if !errors.Is(err, code) || ae.StatusCode != status {
 		t.Fatalf("error = %v, want status %d and %v", err, status, code)
@@ -228,7 +234,7 @@ func TestLoginRefused(t *testing.T) {
 	}
 	// The failure is remembered: the next Token waits out the backoff, sending nothing.
 	_, err = s.Token(ctx)
-	var be *api.BackoffError
+	var be *authclient.BackoffError
 	if !errors.As(err, &be) || !errors.Is(err, api.ErrInvalidGrant) {
 		t.Fatalf("second Token: %v, want a BackoffError wrapping invalid_grant", err)
 	}
@@ -276,14 +282,14 @@ func TestRefresh(t *testing.T) {
 	wantExchanges(t, f.srv, 0, "token password 200", "token refresh_token 200")
 
 	// Just outside the margin: still fresh.
-	f.clock.Set(tk.AccessExpiry.Add(-api.DefaultRefreshMargin - time.Second))
+	f.clock.Set(tk.AccessExpiry.Add(-authclient.DefaultRefreshMargin - time.Second))
 	if got := token(t, f.sess); got != tk.AccessToken() {
 		t.Fatal("token renewed before the margin")
 	}
 	wantExchanges(t, f.srv, 2)
 	// Inside the margin: the session refreshes (the refresh expiry is unknown, so the
 	// refresh token counts as usable).
-	f.clock.Set(tk.AccessExpiry.Add(-api.DefaultRefreshMargin + time.Second))
+	f.clock.Set(tk.AccessExpiry.Add(-authclient.DefaultRefreshMargin + time.Second))
 	next := token(t, f.sess)
 	if next == tk.AccessToken() || !f.srv.Active(ctx, next, fosite.AccessToken) {
 		t.Fatal("Token in the margin did not give a new active access token")
@@ -301,7 +307,7 @@ func TestConcurrentTokenCallsShareOneRefresh(t *testing.T) {
 	ctx := context.Background()
 
 	old := token(t, f.sess)
-	f.clock.Set(current(t, f.sess).AccessExpiry.Add(-api.DefaultRefreshMargin))
+	f.clock.Set(current(t, f.sess).AccessExpiry.Add(-authclient.DefaultRefreshMargin))
 	const n = 16
 	var wg sync.WaitGroup
 	got := make([]string, n)
@@ -337,7 +343,7 @@ func TestRefreshTokenReuse(t *testing.T) {
 		t.Fatalf("Refresh: %v", err)
 	}
 
-	_, err = f.sess.Source().(*api.Grants).Client().Refresh(ctx, first.RefreshToken())
+	_, err = f.sess.Source().(*authclient.Grants).Client().Refresh(ctx, first.RefreshToken())
 	ae := oauthError(t, err, 400, api.ErrInvalidGrant, first.RefreshToken())
 	logRefusal(t, "reused refresh token", ae, f.srv)
 	if h := lastHint(f.srv); h != "The refresh token was already used." {
@@ -348,7 +354,7 @@ func TestRefreshTokenReuse(t *testing.T) {
 	if f.srv.Active(ctx, second.AccessToken(), fosite.AccessToken) || f.srv.Active(ctx, second.RefreshToken(), fosite.RefreshToken) {
 		t.Fatal("the newer tokens of the family survived the reuse")
 	}
-	_, err = f.sess.Source().(*api.Grants).Client().Refresh(ctx, second.RefreshToken())
+	_, err = f.sess.Source().(*authclient.Grants).Client().Refresh(ctx, second.RefreshToken())
 	ae = oauthError(t, err, 400, api.ErrInvalidGrant, second.RefreshToken())
 	logRefusal(t, "refresh token revoked by reuse detection", ae, f.srv)
 	if h := lastHint(f.srv); h != "The refresh token was already used." {
@@ -356,7 +362,7 @@ func TestRefreshTokenReuse(t *testing.T) {
 	}
 
 	// fosite deleted the reused token's record: a second reuse is an unknown token.
-	_, err = f.sess.Source().(*api.Grants).Client().Refresh(ctx, first.RefreshToken())
+	_, err = f.sess.Source().(*authclient.Grants).Client().Refresh(ctx, first.RefreshToken())
 	ae = oauthError(t, err, 400, api.ErrInvalidGrant)
 	logRefusal(t, "reused refresh token, second time", ae, f.srv)
 	if h := lastHint(f.srv); h != "The refresh token is malformed or not valid." {
@@ -387,7 +393,7 @@ func TestSpentRefreshTokenFallsBackToPassword(t *testing.T) {
 		t.Fatal("a session given fresh tokens did not use them")
 	}
 	wantExchanges(t, f.srv, n)
-	clk.Set(spent.AccessExpiry.Add(-api.DefaultRefreshMargin)) // within the margin by the wall clock
+	clk.Set(spent.AccessExpiry.Add(-authclient.DefaultRefreshMargin)) // within the margin by the wall clock
 	tok := token(t, other)
 	wantExchanges(t, f.srv, n, "token refresh_token 400 invalid_grant", "token password 200")
 	if tok == spent.AccessToken() || !f.srv.Active(ctx, tok, fosite.AccessToken) {
@@ -399,7 +405,7 @@ func TestSpentRefreshTokenFallsBackToPassword(t *testing.T) {
 	if f.srv.Active(ctx, rotated.AccessToken(), fosite.AccessToken) {
 		t.Fatal("reuse detection left the rotated access token active")
 	}
-	f.clock.Set(rotated.AccessExpiry.Add(-api.DefaultRefreshMargin))
+	f.clock.Set(rotated.AccessExpiry.Add(-authclient.DefaultRefreshMargin))
 	tok = token(t, f.sess)
 	wantExchanges(t, f.srv, n+2, "token refresh_token 400 invalid_grant", "token password 200")
 	if !f.srv.Active(ctx, tok, fosite.AccessToken) {
@@ -420,11 +426,11 @@ func TestSpentRefreshTokenWithoutPassword(t *testing.T) {
 	}
 	n := len(f.srv.Exchanges())
 	clk := authtest.NewClock(spent.AccessExpiry) // the access token needs renewal at once
-	c, err := api.NewClient(api.ClientConfig{ServerURL: f.srv.URL, Clock: clk})
+	c, err := authclient.New(authclient.Config{ServerURL: f.srv.URL, Clock: clk})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := api.NewSession(api.NewGrants(c, "", ""), api.SessionOptions{Tokens: &spent, Clock: clk})
+	s, err := authclient.NewSession(authclient.NewGrants(c, "", ""), authclient.SessionOptions{Tokens: &spent, Clock: clk})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -432,7 +438,7 @@ func TestSpentRefreshTokenWithoutPassword(t *testing.T) {
 	_, err = s.Token(ctx)
 	oauthError(t, err, 400, api.ErrInvalidGrant, spent.RefreshToken(), spent.AccessToken())
 	_, err = s.Token(ctx)
-	var be *api.BackoffError
+	var be *authclient.BackoffError
 	if !errors.As(err, &be) {
 		t.Fatalf("second Token: %v, want a BackoffError", err)
 	}
@@ -455,10 +461,10 @@ func TestLogout(t *testing.T) {
 	if _, ok := f.sess.Current(); ok {
 		t.Error("tokens kept after Logout")
 	}
-	if _, err := f.sess.Token(ctx); !errors.Is(err, api.ErrLoggedOut) {
+	if _, err := f.sess.Token(ctx); !errors.Is(err, authclient.ErrLoggedOut) {
 		t.Fatalf("Token after Logout: %v, want ErrLoggedOut", err)
 	}
-	if _, err := f.sess.Refresh(ctx); !errors.Is(err, api.ErrLoggedOut) {
+	if _, err := f.sess.Refresh(ctx); !errors.Is(err, authclient.ErrLoggedOut) {
 		t.Fatalf("Refresh after Logout: %v, want ErrLoggedOut", err)
 	}
 	wantExchanges(t, f.srv, 2)
@@ -468,7 +474,7 @@ func TestLogout(t *testing.T) {
 	}
 	// fosite marks a revoked refresh token inactive, as it does a rotated-out one,
 	// so using it is taken for reuse: invalid_grant, "already used".
-	_, err := f.sess.Source().(*api.Grants).Client().Refresh(ctx, cur.RefreshToken())
+	_, err := f.sess.Source().(*authclient.Grants).Client().Refresh(ctx, cur.RefreshToken())
 	ae := oauthError(t, err, 400, api.ErrInvalidGrant, cur.RefreshToken())
 	logRefusal(t, "refresh after logout", ae, f.srv)
 	if h := lastHint(f.srv); h != "The refresh token was already used." {
@@ -476,10 +482,10 @@ func TestLogout(t *testing.T) {
 	}
 
 	// RFC 7009: revoking a token that is no longer valid succeeds.
-	if err := f.sess.Source().(*api.Grants).Client().Logout(ctx, cur.RefreshToken()); err != nil {
+	if err := f.sess.Source().(*authclient.Grants).Client().Logout(ctx, cur.RefreshToken()); err != nil {
 		t.Fatalf("second logout with the same refresh token: %v", err)
 	}
-	if err := f.sess.Source().(*api.Grants).Client().Logout(ctx, "ory_rt_not-a-token.x"); err != nil {
+	if err := f.sess.Source().(*authclient.Grants).Client().Logout(ctx, "ory_rt_not-a-token.x"); err != nil {
 		t.Fatalf("logout with an unknown refresh token: %v", err)
 	}
 	wantExchanges(t, f.srv, 2, "token refresh_token 400 invalid_grant", "logout 204", "logout 204")

@@ -1,0 +1,351 @@
+package authclient
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/iqm-finland/authschema/api"
+	"github.com/iqm-finland/authschema/api/tokens"
+	"github.com/iqm-finland/authschema/generated"
+	genclient "github.com/iqm-finland/authschema/generated/client"
+	"github.com/iqm-finland/authschema/validate"
+)
+
+// DefaultTimeout bounds each request, as the Python client's default
+// (IQM_CLIENT_REQUESTS_TIMEOUT overrides it there and in SourceFromEnv).
+const DefaultTimeout = 60 * time.Second
+
+// ErrConfig is wrapped by every configuration error (*ConfigError).
+var ErrConfig = errors.New("configuration error")
+
+// ErrInsecureTransport is wrapped by the configuration error for a plain http:// URL
+// to a host that is not loopback.
+var ErrInsecureTransport = errors.New("credentials would be sent over plain http")
+
+// ConfigError is a configuration problem; it names the setting, never its value when
+// the value could hold a secret.
+type ConfigError struct {
+	Setting string
+	Problem string
+	Err     error // ErrConfig, or a more specific sentinel that ErrConfig also matches
+}
+
+func (e *ConfigError) Error() string { return e.Setting + ": " + e.Problem }
+
+// Unwrap yields ErrConfig and the specific sentinel.
+func (e *ConfigError) Unwrap() []error {
+	if e.Err == nil || e.Err == ErrConfig {
+		return []error{ErrConfig}
+	}
+	return []error{ErrConfig, e.Err}
+}
+
+// Clock tells the wall-clock time. The client stamps each answer's tokens with it, and
+// the session decides with it whether a token is still fresh; tests pass a fake one
+// (authtest.Clock). SystemClock is the real one.
+type Clock interface {
+	Now() time.Time
+}
+
+type systemClock struct{}
+
+func (systemClock) Now() time.Time { return time.Now() }
+
+// SystemClock is the real clock.
+var SystemClock Clock = systemClock{}
+
+// Config configures a Client.
+type Config struct {
+	// ServerURL is the auth server's base URL, the part before /realms
+	// (IQM_AUTH_SERVER). Required.
+	ServerURL string
+	// Realm defaults to api.DefaultRealm, ClientID to api.DefaultClientID.
+	Realm, ClientID string
+	// HTTPClient sends the requests; nil means a new http.Client. It is copied, and the
+	// copy never follows redirects.
+	HTTPClient *http.Client
+	// UserAgent, when set, is sent as the User-Agent header.
+	UserAgent string
+	// Timeout bounds each request; 0 means DefaultTimeout, negative means none.
+	Timeout time.Duration
+	// AllowInsecureHTTP allows a plain http:// ServerURL to a host that is not
+	// loopback. Passwords and refresh tokens then cross the network in clear text.
+	AllowInsecureHTTP bool
+	// Clock defaults to SystemClock.
+	Clock Clock
+}
+
+// Client sends token and logout requests to one realm of an auth server, through
+// the generated client, validating every request first.
+type Client struct {
+	gen       *genclient.Client
+	base      string
+	realm     string
+	clientID  string
+	userAgent string
+	timeout   time.Duration
+	clock     Clock
+}
+
+// New checks the configuration and builds a Client.
+func New(cfg Config) (*Client, error) {
+	base, err := normalizeServerURL(cfg.ServerURL, cfg.AllowInsecureHTTP)
+	if err != nil {
+		return nil, err
+	}
+	c := &Client{base: base, realm: cfg.Realm, clientID: cfg.ClientID, userAgent: cfg.UserAgent,
+		timeout: cfg.Timeout, clock: cfg.Clock}
+	if c.realm == "" {
+		c.realm = api.DefaultRealm
+	}
+	if c.clientID == "" {
+		c.clientID = api.DefaultClientID
+	}
+	if c.timeout == 0 {
+		c.timeout = DefaultTimeout
+	}
+	if c.clock == nil {
+		c.clock = SystemClock
+	}
+	hc := &http.Client{}
+	if cfg.HTTPClient != nil {
+		copied := *cfg.HTTPClient
+		hc = &copied
+	}
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	opts := []genclient.ClientOption{genclient.WithHTTPClient(hc)}
+	if c.userAgent != "" {
+		opts = append(opts, genclient.WithRequestEditorFn(func(_ context.Context, r *http.Request) error {
+			r.Header.Set("User-Agent", c.userAgent)
+			return nil
+		}))
+	}
+	if c.gen, err = genclient.NewClient(base+"/", opts...); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// normalizeServerURL checks the base URL and drops trailing slashes, so that joining
+// "/realms/..." never doubles or misses one.
+func normalizeServerURL(raw string, allowInsecure bool) (string, error) {
+	setting := "server URL"
+	if raw == "" {
+		return "", &ConfigError{Setting: setting, Problem: "is required", Err: ErrConfig}
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return "", &ConfigError{Setting: setting, Problem: "must be an absolute http:// or https:// URL", Err: ErrConfig}
+	}
+	if u.User != nil {
+		return "", &ConfigError{Setting: setting, Problem: "must not carry user information", Err: ErrConfig}
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return "", &ConfigError{Setting: setting, Problem: "must not have a query or fragment", Err: ErrConfig}
+	}
+	if u.Scheme == "http" && !allowInsecure && !isLoopback(u.Hostname()) {
+		return "", &ConfigError{Setting: setting, Err: ErrInsecureTransport, Problem: fmt.Sprintf(
+			"refusing to send passwords and refresh tokens over plain http:// to %s, which is not loopback; "+
+				"use https://, or opt in with Config.AllowInsecureHTTP (iqmauth: --allow-insecure-http)", u.Host)}
+	}
+	return strings.TrimRight(u.Scheme+"://"+u.Host+u.EscapedPath(), "/"), nil
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// ServerURL is the normalized base URL.
+func (c *Client) ServerURL() string { return c.base }
+
+// Realm is the realm the client talks to.
+func (c *Client) Realm() string { return c.realm }
+
+// ClientID is the client id sent with every request.
+func (c *Client) ClientID() string { return c.clientID }
+
+// Timeout is the bound on each request (negative: none).
+func (c *Client) Timeout() time.Duration { return c.timeout }
+
+// TokenURL is the token endpoint (openapi.yaml's path of requestToken).
+func (c *Client) TokenURL() string { return c.base + realmPath(generated.RequestTokenPath, c.realm) }
+
+// LogoutURL is the logout endpoint (openapi.yaml's path of logout).
+func (c *Client) LogoutURL() string { return c.base + realmPath(generated.LogoutPath, c.realm) }
+
+// realmPath fills in the {realm} of a path of openapi.yaml.
+func realmPath(template, realm string) string {
+	return strings.Replace(template, "{realm}", url.PathEscape(realm), 1)
+}
+
+// Login requests tokens with the password grant.
+func (c *Client) Login(ctx context.Context, username, password string) (*tokens.Set, error) {
+	return c.Grant(ctx, api.NewPasswordRequest(c.clientID, username, password))
+}
+
+// Refresh requests tokens with the refresh_token grant.
+func (c *Client) Refresh(ctx context.Context, refreshToken string) (*tokens.Set, error) {
+	return c.Grant(ctx, api.NewRefreshRequest(c.clientID, refreshToken))
+}
+
+// Grant validates r as a password or refresh request, posts it to the token endpoint
+// and maps the answer. An invalid request is refused locally and nothing is sent.
+// Errors from the server are *Error.
+//
+// The request goes through the generated client (its path and request editors), with
+// a body that api.EncodeForm writes: the generated form encoding sorts the keys, and
+// the Python client sends them in the model's order.
+func (c *Client) Grant(ctx context.Context, r generated.AuthRequest) (*tokens.Set, error) {
+	kind, err := validate.Request(r)
+	if err == nil && kind == validate.KindLogout {
+		err = validate.Check(validate.KindPassword, r)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("token request not sent: %w", err)
+	}
+	body, _ := api.EncodeForm(r) // valid, so it encodes
+	ctx, cancel := c.withTimeout(ctx)
+	defer cancel()
+	sent := c.clock.Now()
+	resp, err := c.gen.RequestTokenWithBody(ctx, c.realm, formType, bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("token request to %s: %w", c.TokenURL(), err)
+	}
+	data, err := readBody(ctx, resp, "token")
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, errorResponse("token", resp, data, secretsOf(r))
+	}
+	// One decode reads the token response and an error member a 200 should not have.
+	var tr struct {
+		generated.TokenResponse
+		Error *string `json:"error"`
+	}
+	if err := json.Unmarshal(data, &tr); err != nil {
+		return nil, &Error{Op: "token", StatusCode: resp.StatusCode, Err: ErrBadResponse,
+			Detail: fmt.Sprintf("body is not a JSON token response (%s, %d bytes)", contentType(resp), len(data))}
+	}
+	if tr.Error != nil {
+		return nil, &Error{Op: "token", StatusCode: resp.StatusCode, Err: ErrBadResponse,
+			Detail: fmt.Sprintf("200 answer carries error %q", clean([]byte(*tr.Error), secretsOf(r), maxExcerpt))}
+	}
+	if tr.AccessToken == nil || *tr.AccessToken == "" {
+		return nil, &Error{Op: "token", StatusCode: resp.StatusCode, Err: ErrBadResponse, Detail: "no access_token in the answer"}
+	}
+	t := tokens.FromResponse(&tr.TokenResponse, sent)
+	return &t, nil
+}
+
+// Logout ends the session of refreshToken: a 2xx status openapi.yaml lists for logout
+// (204, or 200 as the Python client accepts) is success.
+func (c *Client) Logout(ctx context.Context, refreshToken string) error {
+	r := api.NewLogoutRequest(c.clientID, refreshToken)
+	body, err := api.EncodeForm(r)
+	if err != nil {
+		return fmt.Errorf("logout request not sent: %w", err)
+	}
+	ctx, cancel := c.withTimeout(ctx)
+	defer cancel()
+	resp, err := c.gen.LogoutWithBody(ctx, c.realm, formType, bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("logout request to %s: %w", c.LogoutURL(), err)
+	}
+	data, err := readBody(ctx, resp, "logout")
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode/100 == 2 && slices.Contains(generated.LogoutStatuses(), resp.StatusCode) {
+		return nil
+	}
+	return errorResponse("logout", resp, data, secretsOf(r))
+}
+
+// formType is the body's media type.
+const formType = "application/x-www-form-urlencoded"
+
+func (c *Client) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
+	if c.timeout < 0 {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, c.timeout)
+}
+
+// secretsOf lists the values of r's secret fields (format: password in openapi.yaml),
+// which error text must never show.
+func secretsOf(r generated.AuthRequest) []string {
+	var s []string
+	v, set := r.WireValues()
+	for i, f := range generated.AuthRequestFields() {
+		if f.Secret && set[i] {
+			s = append(s, v[i])
+		}
+	}
+	return s
+}
+
+// readBody reads at most MaxResponseBytes and closes the body. A read that fails
+// because ctx ended keeps the context's error as the cause.
+func readBody(ctx context.Context, resp *http.Response, op string) ([]byte, error) {
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes+1))
+	if err != nil {
+		if ctxErr := context.Cause(ctx); ctxErr != nil && !errors.Is(err, ctxErr) {
+			err = ctxErr
+		}
+		return nil, &Error{Op: op, StatusCode: resp.StatusCode, Err: ErrBadResponse, Cause: err,
+			Detail: fmt.Sprintf("reading the body: %v", err)}
+	}
+	if len(data) > MaxResponseBytes {
+		return nil, &Error{Op: op, StatusCode: resp.StatusCode, Err: ErrResponseTooLarge,
+			Detail: fmt.Sprintf("over %d bytes", MaxResponseBytes)}
+	}
+	return data, nil
+}
+
+func contentType(resp *http.Response) string {
+	if ct := resp.Header.Get("Content-Type"); ct != "" {
+		return "Content-Type " + ct
+	}
+	return "no Content-Type"
+}
+
+// errorResponse maps a non-success answer to an *Error.
+func errorResponse(op string, resp *http.Response, data []byte, secrets []string) error {
+	e := &Error{Op: op, StatusCode: resp.StatusCode}
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		e.Err, e.Location = ErrRedirect, locationHint(resp.Header.Get("Location"), secrets)
+		return e
+	}
+	var body generated.OAuth2Error
+	if err := json.Unmarshal(data, &body); err == nil && body.Error != "" {
+		e.OAuth = &api.OAuthError{Status: resp.StatusCode, Code: excerpt([]byte(body.Error), secrets)}
+		if body.ErrorDescription != nil {
+			e.OAuth.Description = clean([]byte(*body.ErrorDescription), secrets, maxDescription)
+		}
+		return e
+	}
+	e.Err = ErrBadResponse
+	if len(data) == 0 {
+		e.Detail = "empty body"
+	} else {
+		e.Detail = fmt.Sprintf("error body is not an OAuth 2.0 error (%s)", contentType(resp))
+		e.Excerpt = excerpt(data, secrets)
+	}
+	return e
+}

@@ -1,0 +1,172 @@
+package authclient
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/iqm-finland/authschema/api/tokens"
+	"github.com/iqm-finland/authschema/api/tokensfile"
+	"github.com/iqm-finland/authschema/internal/redact"
+)
+
+// FileGrants keeps the tokens of a tokens file that this program owns (say, one that
+// iqmauth login wrote) and that other processes share: each renewal is one critical
+// section across processes (LockTokensFile). Under the lock it reads the file again,
+// takes the tokens another process renewed while it waited, and otherwise renews them
+// as Grants does, with the file's auth_server_url, realm and client_id, and writes them
+// back (keeping the members it does not own). So ten processes that all find the
+// token near expiry send one refresh request, also against a server that rotates
+// refresh tokens.
+//
+// The file's auth_server_url is data, not something the user typed: a plain http://
+// URL to a host that is not loopback is refused (ErrInsecureTransport) unless
+// cfg.AllowInsecureHTTP is set, before anything is sent.
+type FileGrants struct {
+	path     string
+	cfg      Config
+	username string
+	password *string // behind a pointer: fmt's %p prints a string field raw
+	lock     FileLock
+}
+
+// FileLock configures how a FileGrants waits for the file's lock.
+type FileLock struct {
+	// Timeout bounds the wait; 0 means the context's deadline, else DefaultLockTimeout.
+	Timeout time.Duration
+	// OnWait, if set, runs when the lock is found taken, before waiting.
+	OnWait func()
+}
+
+// NewFileGrants reads the tokens file at path and checks it: it must have an
+// auth_server_url that cfg allows. cfg's ServerURL, Realm and ClientID are not used
+// (the file's are); its HTTPClient, UserAgent, Timeout, AllowInsecureHTTP and Clock
+// are. username and password, when set, let a renewal log in again when the refresh
+// token is gone.
+func NewFileGrants(path string, cfg Config, username, password string, lock FileLock) (*FileGrants, error) {
+	g := &FileGrants{path: path, cfg: cfg, username: username, password: &password, lock: lock}
+	f, err := tokensfile.Read(path)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := g.grants(f); err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+// Path is the tokens file.
+func (g *FileGrants) Path() string { return g.path }
+
+// grants makes the Grants for the file's server.
+func (g *FileGrants) grants(f tokensfile.File) (*Grants, error) {
+	if f.AuthServerURL == "" {
+		return nil, &tokensfile.Error{Path: g.path, Problem: "has no auth_server_url", Err: tokensfile.ErrMalformed}
+	}
+	cfg := g.cfg
+	cfg.ServerURL, cfg.Realm, cfg.ClientID = f.AuthServerURL, f.Realm, f.ClientID
+	c, err := New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return NewGrants(c, g.username, *g.password), nil
+}
+
+// locked runs fn on the file's content with its lock held.
+func (g *FileGrants) locked(ctx context.Context, fn func(l *tokensfile.Locked, f tokensfile.File, gr *Grants) error) error {
+	lockCtx := ctx
+	if g.lock.Timeout > 0 {
+		var cancel context.CancelFunc
+		lockCtx, cancel = context.WithTimeout(ctx, g.lock.Timeout)
+		defer cancel()
+	}
+	l, err := tokensfile.Lock(lockCtx, g.path, g.lock.OnWait)
+	if err != nil {
+		return err
+	}
+	defer l.Unlock()
+	f, err := l.Read()
+	if err != nil {
+		return err
+	}
+	gr, err := g.grants(f)
+	if err != nil {
+		return err
+	}
+	return fn(l, f, gr)
+}
+
+// save writes renewed tokens into the file (with the lock held).
+func save(l *tokensfile.Locked, f tokensfile.File, t tokens.Set) error {
+	f.Tokens, f.RefreshStatus, f.Timestamp = t, "SUCCESS", time.Time{}
+	return l.Write(f)
+}
+
+// Renew implements Source. The file's tokens are used without a request when they are
+// not r.Current (another process renewed them, or this is the first use) and last
+// longer than the margin (at most half their lifetime).
+func (g *FileGrants) Renew(ctx context.Context, r Renewal) (t tokens.Set, err error) {
+	err = g.locked(ctx, func(l *tokensfile.Locked, f tokensfile.File, gr *Grants) error {
+		ft := f.Tokens
+		if ft.AccessToken() != r.Current.AccessToken() &&
+			ft.AccessValidFor(r.Now, effectiveMargin(r.Margin, lifetime(ft.AccessExpiry, ft.ObtainedAt, r.Now))) {
+			t = ft
+			return nil
+		}
+		if t, err = gr.Renew(ctx, Renewal{Current: ft, Now: r.Now, Margin: r.Margin}); err != nil {
+			return err
+		}
+		return save(l, f, t)
+	})
+	return t, err
+}
+
+// Refresh renews the file's tokens with the refresh_token grant now.
+func (g *FileGrants) Refresh(ctx context.Context, r Renewal) (t tokens.Set, err error) {
+	err = g.locked(ctx, func(l *tokensfile.Locked, f tokensfile.File, gr *Grants) error {
+		if t, err = gr.Refresh(ctx, Renewal{Current: f.Tokens, Now: r.Now, Margin: r.Margin}); err != nil {
+			return err
+		}
+		return save(l, f, t)
+	})
+	return t, err
+}
+
+// Login logs in with the password grant now and writes the tokens into the file.
+func (g *FileGrants) Login(ctx context.Context) (t tokens.Set, err error) {
+	err = g.locked(ctx, func(l *tokensfile.Locked, f tokensfile.File, gr *Grants) error {
+		if t, err = gr.Login(ctx); err != nil {
+			return err
+		}
+		return save(l, f, t)
+	})
+	return t, err
+}
+
+// Logout ends the session of the file's refresh token at the server and removes the
+// file (and any temporary file of it left behind); on failure the file is kept.
+func (g *FileGrants) Logout(ctx context.Context, _ tokens.Set) error {
+	return g.locked(ctx, func(l *tokensfile.Locked, f tokensfile.File, gr *Grants) error {
+		if err := gr.Logout(ctx, f.Tokens); err != nil {
+			return err
+		}
+		return l.Remove()
+	})
+}
+
+// String describes the source without its password.
+func (g FileGrants) String() string {
+	return fmt.Sprintf("FileGrants{path:%q username:%q password:%s}", g.path, g.username, secretOrNone(g.password))
+}
+
+// Format keeps the password out of every fmt verb.
+func (g FileGrants) Format(f fmt.State, verb rune) {
+	redact.Format(f, verb, g.String(), "api."+g.String())
+}
+
+// LogValue keeps the password out of log/slog output.
+func (g FileGrants) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("path", g.path), slog.String("username", g.username),
+		slog.String("password", secretOrNone(g.password)))
+}

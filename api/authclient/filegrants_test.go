@@ -1,0 +1,138 @@
+package authclient_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/iqm-finland/authschema/api/authclient"
+	"github.com/iqm-finland/authschema/api/tokens"
+	"github.com/iqm-finland/authschema/api/tokensfile"
+	"github.com/iqm-finland/authschema/authtest"
+	"github.com/iqm-finland/authschema/validate"
+)
+
+// loginToFile logs in to srv and writes the tokens file as iqmauth login does.
+func loginToFile(t *testing.T, srv *authtest.Server, clock authclient.Clock, path string) tokens.Set {
+	t.Helper()
+	c := newClient(t, srv.URL, func(cfg *authclient.Config) { cfg.Clock = clock })
+	tk, err := c.Login(context.Background(), canaryUser, canaryPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := tokensfile.File{AuthServerURL: c.ServerURL(), Realm: c.Realm(), ClientID: c.ClientID(), Tokens: *tk}
+	if err := tokensfile.Write(context.Background(), path, f); err != nil {
+		t.Fatal(err)
+	}
+	return *tk
+}
+
+// TestFileGrantsRefusesCleartextServer: a tokens file is data; its auth_server_url gets
+// the same rule as a URL the user typed, before anything is sent.
+func TestFileGrantsRefusesCleartextServer(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "tokens.json")
+	f := tokensfile.File{AuthServerURL: "http://auth.example.test", Tokens: tokens.New("a", "CANARY-RT")}
+	if err := tokensfile.Write(context.Background(), path, f); err != nil {
+		t.Fatal(err)
+	}
+	_, err := authclient.NewFileGrants(path, authclient.Config{}, "u", canaryPassword, authclient.FileLock{})
+	if !errors.Is(err, authclient.ErrInsecureTransport) || !errors.Is(err, authclient.ErrConfig) || strings.Contains(err.Error(), "CANARY") {
+		t.Errorf("plain http to a remote host: %v", err)
+	}
+	if _, err := authclient.NewFileGrants(path, authclient.Config{AllowInsecureHTTP: true}, "", "", authclient.FileLock{}); err != nil {
+		t.Errorf("opted in: %v", err)
+	}
+	f.AuthServerURL = ""
+	tokensfile.Write(context.Background(), path, f)
+	if _, err := authclient.NewFileGrants(path, authclient.Config{}, "", "", authclient.FileLock{}); !errors.Is(err, tokensfile.ErrMalformed) {
+		t.Errorf("no auth_server_url: %v", err)
+	}
+}
+
+// TestFileGrantsShareOneRenewal: sources on one file (as separate processes would have)
+// that all find the token near expiry send one refresh request, against a server
+// that rotates refresh tokens, and all get a token that works.
+func TestFileGrantsShareOneRenewal(t *testing.T) {
+	clock := authtest.NewClock(t0)
+	srv := authtest.Start(t, authtest.WithClock(clock), authtest.WithRotation(), authtest.WithUser(canaryUser, canaryPassword))
+	path := filepath.Join(t.TempDir(), "tokens.json")
+	first := loginToFile(t, srv, clock, path)
+	clock.Advance(250 * time.Second) // 50 s left: within the margin
+	srv.SetLatency(50 * time.Millisecond)
+	srv.ResetRequests()
+	const n = 10
+	var wg sync.WaitGroup
+	got := make([]tokens.Set, n)
+	errs := make([]error, n)
+	for i := range n {
+		g, err := authclient.NewFileGrants(path, authclient.Config{Clock: clock}, "", "", authclient.FileLock{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got[i], errs[i] = g.Renew(context.Background(), authclient.Renewal{Current: first, Now: clock.Now(), Margin: authclient.DefaultRefreshMargin})
+		}()
+	}
+	wg.Wait()
+	for i := range n {
+		if errs[i] != nil {
+			t.Fatalf("source %d: %v", i, errs[i])
+		}
+		if _, err := srv.VerifyAccessToken(got[i].AccessToken()); err != nil || got[i].AccessToken() != got[0].AccessToken() {
+			t.Errorf("source %d: %v", i, err)
+		}
+	}
+	if reqs := srv.Requests(); len(reqs) != 1 || reqs[0].Kind != validate.KindRefresh || reqs[0].Status != 200 {
+		t.Errorf("requests %v", reqs)
+	}
+	after, err := tokensfile.Read(path)
+	if err != nil || after.Tokens.AccessToken() != got[0].AccessToken() || after.RefreshStatus != "SUCCESS" {
+		t.Errorf("file after: %v %v", after, err)
+	}
+}
+
+// TestFileGrantsLogoutRemovesFile: logout ends the session, and removes the file and
+// the temporary files a killed writer left.
+func TestFileGrantsLogoutRemovesFile(t *testing.T) {
+	clock := authtest.NewClock(t0)
+	srv := authtest.Start(t, authtest.WithClock(clock), authtest.WithUser(canaryUser, canaryPassword))
+	dir := t.TempDir()
+	path := filepath.Join(dir, "tokens.json")
+	tk := loginToFile(t, srv, clock, path)
+	stale := filepath.Join(dir, ".tokens.json.77.tmp")
+	os.WriteFile(stale, []byte(`{"access_token":"x"}`), 0o600)
+	g, err := authclient.NewFileGrants(path, authclient.Config{Clock: clock}, "", "", authclient.FileLock{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := authclient.NewSession(g, authclient.SessionOptions{Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if got := mustToken(t, s); got != tk.AccessToken() {
+		t.Error("the file's fresh token was not used")
+	}
+	if err := s.Logout(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{path, stale} {
+		if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s left: %v", p, err)
+		}
+	}
+	if srv.ActiveSessions() != 0 {
+		t.Error("session still active")
+	}
+	fmt.Fprint(&strings.Builder{}, g) // printing never panics
+	var zero authclient.FileGrants
+	_ = fmt.Sprint(zero, authclient.Grants{})
+}

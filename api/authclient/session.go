@@ -1,0 +1,669 @@
+package authclient
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/iqm-finland/authschema/api"
+	"github.com/iqm-finland/authschema/api/tokens"
+	"github.com/iqm-finland/authschema/api/tokensfile"
+	"github.com/iqm-finland/authschema/internal/redact"
+)
+
+// Session errors.
+var (
+	// ErrLoggedOut: the session was logged out; Login starts a new one.
+	ErrLoggedOut = errors.New("session is logged out")
+	// ErrExternalSession: the session's source is managed elsewhere (a tokens file, a
+	// plain token): it cannot log in, refresh or log out.
+	ErrExternalSession = errors.New("unable to close or renew an externally managed auth session")
+	// ErrClosed: the session was closed.
+	ErrClosed = errors.New("session is closed")
+	// ErrNoCredentials: the tokens need a password login, and there is no password.
+	ErrNoCredentials = errors.New("no username and password to log in with")
+	// ErrTokenExpired: the token from a tokens file has expired.
+	ErrTokenExpired = errors.New("token has expired")
+	// ErrNoRefreshToken: a refresh was asked for, and there is no refresh token.
+	ErrNoRefreshToken = errors.New("no refresh token")
+)
+
+// Defaults of the session.
+const (
+	// DefaultRefreshMargin: a token with less than this left is renewed first (at most
+	// half its lifetime: see SessionOptions.RefreshMargin).
+	DefaultRefreshMargin = 60 * time.Second
+	// DefaultBackoff is the first wait after a failed renewal; it doubles up to MaxBackoff.
+	DefaultBackoff = time.Second
+	// MaxBackoff caps the wait after repeated failures.
+	MaxBackoff = 30 * time.Second
+)
+
+// A Source gets tokens for a Session: Grants (the password and refresh grants),
+// FileSource (a tokens file that another program keeps fresh), StaticToken, or one of
+// your own. The Session calls Renew when it has no tokens or its access token is within
+// the margin; it never calls a Source from two goroutines at once.
+//
+// A Source may also have the methods Login(ctx) (tokens.Set, error), Refresh(ctx, Renewal)
+// (tokens.Set, error) and Logout(ctx, tokens.Set) error; Session's methods of those names use
+// them, and answer ErrExternalSession for a Source without them.
+type Source interface {
+	Renew(ctx context.Context, r Renewal) (tokens.Set, error)
+}
+
+// Renewal is what a Source is told when it is asked to renew.
+type Renewal struct {
+	// Current are the tokens the session holds (zero when it holds none).
+	Current tokens.Set
+	// Now is the session clock's time.
+	Now time.Time
+	// Margin is the session's refresh margin: renewed tokens should last longer.
+	Margin time.Duration
+}
+
+// String describes the renewal without the tokens.
+func (r Renewal) String() string {
+	return fmt.Sprintf("Renewal{current:%v now:%s margin:%v}", r.Current, r.Now.UTC().Format(time.RFC3339), r.Margin)
+}
+
+// Format keeps the tokens out of every fmt verb.
+func (r Renewal) Format(f fmt.State, verb rune) {
+	redact.Format(f, verb, r.String(), "api."+r.String())
+}
+
+// LogValue keeps the tokens out of log/slog output.
+func (r Renewal) LogValue() slog.Value {
+	return slog.GroupValue(slog.Any("current", r.Current.LogValue()), slog.Time("now", r.Now), slog.Duration("margin", r.Margin))
+}
+
+type loginSource interface {
+	Login(ctx context.Context) (tokens.Set, error)
+}
+
+type refreshSource interface {
+	Refresh(ctx context.Context, r Renewal) (tokens.Set, error)
+}
+
+type logoutSource interface {
+	Logout(ctx context.Context, cur tokens.Set) error
+}
+
+// deadRefreshTokens is implemented by a Source that cannot log in again, so that a
+// refresh token the server refused with invalid_grant is best forgotten.
+type deadRefreshTokens interface {
+	forgetsDeadRefreshToken() bool
+}
+
+// effectiveMargin is the refresh margin for a token of the given lifetime: the
+// configured margin, but at most half the lifetime, so that a token whose lifetime is
+// at or below the margin (a Keycloak access lifespan of 60 s with the default margin)
+// is still reused for a while instead of renewed on every call.
+func effectiveMargin(margin, lifetime time.Duration) time.Duration {
+	if lifetime > 0 && lifetime/2 < margin {
+		return lifetime / 2
+	}
+	return margin
+}
+
+// lifetime is how long a token lasts from when it was obtained (or from now, for
+// tokens of unknown origin).
+func lifetime(expiry, obtained, now time.Time) time.Duration {
+	if obtained.IsZero() || obtained.After(now) {
+		obtained = now
+	}
+	return expiry.Sub(obtained)
+}
+
+var (
+	maxUnixNano = time.Unix(0, math.MaxInt64)
+	minUnixNano = time.Unix(0, math.MinInt64)
+)
+
+// unixNano is t.UnixNano, saturated for times beyond what it can represent.
+func unixNano(t time.Time) int64 {
+	switch {
+	case t.After(maxUnixNano):
+		return math.MaxInt64
+	case t.Before(minUnixNano):
+		return math.MinInt64
+	}
+	return t.UnixNano()
+}
+
+// Grants gets tokens as the Python client does: with the refresh_token grant while
+// the refresh token has more than the margin left, else with the password grant; a
+// refresh refused with invalid_grant falls back to the password grant once. Without a
+// password it only refreshes (tokens given in SessionOptions.Tokens).
+type Grants struct {
+	client   *Client
+	username string
+	password *string // behind a pointer: fmt's %p prints a string field raw
+}
+
+// NewGrants makes a Grants source. password may be "" for a session that only
+// refreshes the tokens it was given.
+func NewGrants(c *Client, username, password string) *Grants {
+	return &Grants{client: c, username: username, password: &password}
+}
+
+// Client is the client the source sends its requests with.
+func (g *Grants) Client() *Client { return g.client }
+
+// Renew implements Source.
+func (g *Grants) Renew(ctx context.Context, r Renewal) (tokens.Set, error) {
+	cur := r.Current
+	margin := effectiveMargin(r.Margin, lifetime(cur.RefreshExpiry, cur.ObtainedAt, r.Now))
+	if !cur.RefreshValidFor(r.Now, margin) {
+		return g.Login(ctx)
+	}
+	t, err := deref(g.client.Refresh(ctx, cur.RefreshToken()))
+	if errors.Is(err, api.ErrInvalidGrant) && *g.password != "" {
+		return g.Login(ctx)
+	}
+	return t, err
+}
+
+// Login logs in with the password grant.
+func (g *Grants) Login(ctx context.Context) (tokens.Set, error) {
+	if *g.password == "" {
+		return tokens.Set{}, ErrNoCredentials
+	}
+	return deref(g.client.Login(ctx, g.username, *g.password))
+}
+
+// Refresh uses the refresh_token grant with the current refresh token.
+func (g *Grants) Refresh(ctx context.Context, r Renewal) (tokens.Set, error) {
+	if !r.Current.HasRefreshToken() {
+		return tokens.Set{}, fmt.Errorf("refresh: %w", ErrNoRefreshToken)
+	}
+	return deref(g.client.Refresh(ctx, r.Current.RefreshToken()))
+}
+
+// Logout ends the session of cur's refresh token at the server; with no refresh
+// token it sends nothing.
+func (g *Grants) Logout(ctx context.Context, cur tokens.Set) error {
+	if !cur.HasRefreshToken() {
+		return nil
+	}
+	return g.client.Logout(ctx, cur.RefreshToken())
+}
+
+func (g *Grants) forgetsDeadRefreshToken() bool { return *g.password == "" }
+
+// String describes the source without its password.
+func (g Grants) String() string {
+	server, realm, clientID := g.target()
+	return fmt.Sprintf("Grants{server:%q realm:%q client_id:%q username:%q password:%s}",
+		server, realm, clientID, g.username, secretOrNone(g.password))
+}
+
+func (g Grants) target() (server, realm, clientID string) {
+	if g.client == nil {
+		return "", "", ""
+	}
+	return g.client.ServerURL(), g.client.Realm(), g.client.ClientID()
+}
+
+// secretOrNone is how a secret held behind a pointer prints: [REDACTED], or <none>.
+func secretOrNone(p *string) string {
+	if p == nil {
+		return redact.Secret("")
+	}
+	return redact.Secret(*p)
+}
+
+// Format keeps the password out of every fmt verb.
+func (g Grants) Format(f fmt.State, verb rune) {
+	redact.Format(f, verb, g.String(), "api."+g.String())
+}
+
+// LogValue keeps the password out of log/slog output.
+func (g Grants) LogValue() slog.Value {
+	server, realm, clientID := g.target()
+	return slog.GroupValue(slog.String("server", server), slog.String("realm", realm),
+		slog.String("client_id", clientID), slog.String("username", g.username),
+		slog.String("password", secretOrNone(g.password)))
+}
+
+func deref(t *tokens.Set, err error) (tokens.Set, error) {
+	if err != nil {
+		return tokens.Set{}, err
+	}
+	return *t, nil
+}
+
+// FileSource reads a tokens file that another program keeps fresh (IQM_TOKENS_FILE,
+// the Cortex CLI's token manager): it is read again when its token is within the
+// margin. It cannot log in, refresh at the server or log out.
+type FileSource struct {
+	path string
+}
+
+// NewFileSource checks that path is a readable tokens file and makes a source of it.
+func NewFileSource(path string) (*FileSource, error) {
+	if _, err := tokensfile.Read(path); err != nil {
+		return nil, err
+	}
+	return &FileSource{path: path}, nil
+}
+
+// Renew reads the file again; a token in it that has expired is ErrTokenExpired.
+func (f *FileSource) Renew(_ context.Context, r Renewal) (tokens.Set, error) {
+	tf, err := tokensfile.Read(f.path)
+	if err != nil {
+		return tokens.Set{}, err
+	}
+	if !tf.Tokens.AccessValidFor(r.Now, 0) {
+		return tokens.Set{}, &tokensfile.Error{Path: f.path, Problem: "its access token has expired", Err: ErrTokenExpired}
+	}
+	t := tf.Tokens
+	t.ObtainedAt = r.Now
+	return t, nil
+}
+
+// Refresh reads the file again.
+func (f *FileSource) Refresh(ctx context.Context, r Renewal) (tokens.Set, error) {
+	return f.Renew(ctx, r)
+}
+
+// String names the file.
+func (f *FileSource) String() string { return fmt.Sprintf("FileSource{path:%q}", f.path) }
+
+// staticSource is a plain bearer token used as it is.
+type staticSource struct{ token *string }
+
+// StaticToken is a source of a plain bearer token (IQM_TOKEN), used as it is: it
+// never expires from the session's point of view and cannot be renewed.
+func StaticToken(token string) Source { return staticSource{&token} }
+
+func (s staticSource) Renew(context.Context, Renewal) (tokens.Set, error) {
+	t := tokens.New(*s.token, "")
+	t.AccessExpiry = time.Time{} // used as it is, as the Python client does
+	return t, nil
+}
+
+func (staticSource) String() string { return "StaticToken{[REDACTED]}" }
+
+// SessionOptions configures a Session; the zero value gives the defaults.
+type SessionOptions struct {
+	// Tokens are tokens to start with, which the session then owns: they are renewed,
+	// and logged out, like those of a login (say, tokens that iqmauth login wrote).
+	Tokens *tokens.Set
+	// RefreshMargin: an access token with less than this left is renewed first;
+	// 0 means DefaultRefreshMargin. For a token whose lifetime is less than twice the
+	// margin, half its lifetime is used instead.
+	RefreshMargin time.Duration
+	// Backoff is the first wait after a failed renewal; 0 means DefaultBackoff.
+	Backoff time.Duration
+	// Clock defaults to SystemClock.
+	Clock Clock
+	// OnTokens, if set, runs after every successful renewal, login or refresh, before
+	// the callers waiting for it return, so that a service can persist rotated tokens.
+	OnTokens func(tokens.Set)
+}
+
+// String describes the options without the tokens.
+func (o SessionOptions) String() string {
+	return fmt.Sprintf("SessionOptions{tokens:%s refresh_margin:%v backoff:%v}", o.tokens(), o.RefreshMargin, o.Backoff)
+}
+
+func (o SessionOptions) tokens() string {
+	if o.Tokens == nil {
+		return redact.Secret("")
+	}
+	return redact.Secret(o.Tokens.AccessToken())
+}
+
+// Format keeps the tokens out of every fmt verb.
+func (o SessionOptions) Format(f fmt.State, verb rune) {
+	redact.Format(f, verb, o.String(), "api."+o.String())
+}
+
+// LogValue keeps the tokens out of log/slog output.
+func (o SessionOptions) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("tokens", o.tokens()),
+		slog.Duration("refresh_margin", o.RefreshMargin), slog.Duration("backoff", o.Backoff))
+}
+
+type op int
+
+const (
+	opAuto op = iota
+	opRefresh
+	opLogin
+)
+
+// Session keeps an access token fresh: it reuses the access token while it has more
+// than the margin left (by the wall clock, so also after the machine was suspended),
+// and otherwise asks its Source for new tokens. It is safe for any number of
+// goroutines. Close it when done.
+type Session struct {
+	src      Source
+	clock    Clock
+	margin   time.Duration
+	backoff0 time.Duration
+	onTokens func(tokens.Set)
+
+	state atomic.Pointer[tokenState] // read without a lock on the hot path
+
+	mu        sync.Mutex
+	flight    *flight
+	gen       uint64 // bumped by Logout and Close: results of older flights are dropped
+	loggedOut bool
+	closed    bool
+	failure   error
+	retryAt   time.Time
+	backoff   time.Duration
+	ctx       context.Context // flights run under it; Close cancels it
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+}
+
+// tokenState is an immutable set of tokens and the wall-clock time until which its
+// access token is handed out without a renewal.
+type tokenState struct {
+	tokens     tokens.Set
+	access     string
+	freshUntil int64 // Unix nanoseconds, wall clock
+}
+
+type flight struct {
+	op     op
+	done   chan struct{}
+	tokens tokens.Set
+	err    error
+}
+
+// NewSession builds a Session on src. It sends nothing: the first Token asks src
+// (call Login to log in eagerly).
+func NewSession(src Source, opts SessionOptions) (*Session, error) {
+	if src == nil {
+		return nil, &ConfigError{Setting: "source", Problem: "is required", Err: ErrConfig}
+	}
+	s := &Session{src: src, clock: opts.Clock, margin: opts.RefreshMargin, backoff0: opts.Backoff, onTokens: opts.OnTokens}
+	if s.clock == nil {
+		s.clock = SystemClock
+	}
+	if s.margin == 0 {
+		s.margin = DefaultRefreshMargin
+	}
+	if s.margin < 0 {
+		return nil, &ConfigError{Setting: "refresh margin", Problem: "must not be negative", Err: ErrConfig}
+	}
+	if s.backoff0 <= 0 {
+		s.backoff0 = DefaultBackoff
+	}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	if opts.Tokens != nil && opts.Tokens.AccessToken() != "" {
+		s.store(*opts.Tokens)
+	}
+	return s, nil
+}
+
+// Source is the session's source of tokens.
+func (s *Session) Source() Source { return s.src }
+
+// Token returns an access token with more than the refresh margin left, renewing it
+// first when needed. While the token is fresh it takes no lock and allocates nothing;
+// it reads the wall clock, so that a token is never handed out past its expiry (less
+// the margin), also after a suspend. When it must be renewed, concurrent callers share
+// one request and its result; after a failed renewal, calls return that failure
+// without a request until a backoff (1 s, doubling up to 30 s) has passed.
+func (s *Session) Token(ctx context.Context) (string, error) {
+	if st := s.state.Load(); st != nil && s.clock.Now().UnixNano() < st.freshUntil {
+		return st.access, nil
+	}
+	t, err := s.do(ctx, opAuto)
+	return t.AccessToken(), err
+}
+
+// Tokens returns the current tokens, renewing them first like Token.
+func (s *Session) Tokens(ctx context.Context) (tokens.Set, error) {
+	if st := s.state.Load(); st != nil && s.clock.Now().UnixNano() < st.freshUntil {
+		return st.tokens, nil
+	}
+	return s.do(ctx, opAuto)
+}
+
+// Current returns the tokens held now, without renewing them; ok is false when there
+// are none.
+func (s *Session) Current() (t tokens.Set, ok bool) {
+	if st := s.state.Load(); st != nil {
+		return st.tokens, true
+	}
+	return tokens.Set{}, false
+}
+
+// Refresh renews the tokens now with the source's Refresh (the refresh grant; a
+// FileSource reads its file again).
+func (s *Session) Refresh(ctx context.Context) (tokens.Set, error) { return s.do(ctx, opRefresh) }
+
+// Login logs in with the source's Login (the password grant) now, also after Logout.
+func (s *Session) Login(ctx context.Context) (tokens.Set, error) { return s.do(ctx, opLogin) }
+
+func (s *Session) do(ctx context.Context, o op) (tokens.Set, error) {
+	switch o {
+	case opLogin:
+		if _, ok := s.src.(loginSource); !ok {
+			return tokens.Set{}, ErrExternalSession
+		}
+	case opRefresh:
+		if _, ok := s.src.(refreshSource); !ok {
+			return tokens.Set{}, ErrExternalSession
+		}
+	}
+	for {
+		s.mu.Lock()
+		if s.closed {
+			s.mu.Unlock()
+			return tokens.Set{}, ErrClosed
+		}
+		if o == opAuto {
+			if st := s.state.Load(); st != nil && s.clock.Now().UnixNano() < st.freshUntil {
+				s.mu.Unlock()
+				return st.tokens, nil
+			}
+		}
+		if o != opLogin && s.loggedOut {
+			s.mu.Unlock()
+			return tokens.Set{}, ErrLoggedOut
+		}
+		if o == opAuto && s.failure != nil {
+			if now := s.clock.Now(); now.Before(s.retryAt) {
+				err := &BackoffError{Err: s.failure, RetryAt: s.retryAt}
+				s.mu.Unlock()
+				return tokens.Set{}, err
+			}
+		}
+		f := s.flight
+		if f != nil && f.op != o && o != opAuto {
+			// A forced login or refresh waits for a different operation to end first.
+			s.mu.Unlock()
+			select {
+			case <-f.done:
+				continue
+			case <-ctx.Done():
+				return tokens.Set{}, ctx.Err()
+			}
+		}
+		if f == nil {
+			f = &flight{op: o, done: make(chan struct{})}
+			s.flight = f
+			s.wg.Add(1)
+			go s.run(f, s.gen)
+		}
+		s.mu.Unlock()
+		select {
+		case <-f.done:
+			return f.tokens, f.err
+		case <-ctx.Done():
+			return tokens.Set{}, ctx.Err()
+		}
+	}
+}
+
+// run performs one flight, detached from the callers' contexts (one caller giving up
+// does not fail the others), under the session's context, which Close cancels.
+func (s *Session) run(f *flight, gen uint64) {
+	defer s.wg.Done()
+	t, err := s.fetch(s.ctx, f.op)
+	s.mu.Lock()
+	switch {
+	case s.gen != gen || s.closed:
+		if err == nil {
+			err = ErrLoggedOut
+			if s.closed {
+				err = ErrClosed
+			}
+		}
+	case err == nil:
+		s.store(t)
+		s.loggedOut, s.failure, s.backoff = false, nil, 0
+	case f.op == opAuto:
+		s.dropDeadRefreshToken(err)
+		s.failure = err
+		if s.backoff == 0 {
+			s.backoff = s.backoff0
+		} else {
+			s.backoff = min(2*s.backoff, MaxBackoff)
+		}
+		s.retryAt = s.clock.Now().Add(s.backoff)
+	default:
+		s.dropDeadRefreshToken(err)
+	}
+	if s.flight == f {
+		s.flight = nil
+	}
+	s.mu.Unlock()
+	if err == nil && s.onTokens != nil {
+		s.onTokens(t)
+	}
+	f.tokens, f.err = t, err
+	close(f.done)
+}
+
+// fetch asks the source for new tokens for o.
+func (s *Session) fetch(ctx context.Context, o op) (tokens.Set, error) {
+	cur, _ := s.Current()
+	switch o {
+	case opLogin:
+		return s.src.(loginSource).Login(ctx)
+	case opRefresh:
+		return s.src.(refreshSource).Refresh(ctx, Renewal{Current: cur, Now: s.clock.Now(), Margin: s.margin})
+	default:
+		return s.src.Renew(ctx, Renewal{Current: cur, Now: s.clock.Now(), Margin: s.margin})
+	}
+}
+
+// dropDeadRefreshToken forgets a refresh token the server refused with invalid_grant
+// when the source cannot log in again: invalid_grant is final, so resending the token
+// after every backoff would only fail again. Called with s.mu held.
+func (s *Session) dropDeadRefreshToken(err error) {
+	d, ok := s.src.(deadRefreshTokens)
+	st := s.state.Load()
+	if !ok || !d.forgetsDeadRefreshToken() || st == nil || !st.tokens.HasRefreshToken() || !errors.Is(err, api.ErrInvalidGrant) {
+		return
+	}
+	t := st.tokens.WithoutRefreshToken()
+	s.state.Store(&tokenState{tokens: t, access: t.AccessToken(), freshUntil: st.freshUntil})
+}
+
+// store installs t, handed out until its access token enters the margin. Called with
+// s.mu held (or before the session is shared).
+func (s *Session) store(t tokens.Set) {
+	st := &tokenState{tokens: t, access: t.AccessToken(), freshUntil: math.MaxInt64}
+	switch {
+	case st.access == "":
+		st.freshUntil = math.MinInt64
+	case !t.AccessExpiry.IsZero():
+		now := s.clock.Now()
+		m := effectiveMargin(s.margin, lifetime(t.AccessExpiry, t.ObtainedAt, now))
+		st.freshUntil = unixNano(t.AccessExpiry.Add(-m))
+	}
+	s.state.Store(st)
+}
+
+// Logout ends the session at the server with the source's Logout and forgets the
+// tokens; on failure it keeps them and returns the error. Afterwards Token returns
+// ErrLoggedOut until Login. A source without Logout (a tokens file, a plain token)
+// gives ErrExternalSession.
+func (s *Session) Logout(ctx context.Context) error {
+	lo, ok := s.src.(logoutSource)
+	if !ok {
+		return ErrExternalSession
+	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return ErrClosed
+	}
+	cur, _ := s.Current()
+	s.mu.Unlock()
+	if err := lo.Logout(ctx, cur); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.state.Store(nil)
+	s.loggedOut = true
+	s.failure = nil
+	s.gen++
+	s.mu.Unlock()
+	return nil
+}
+
+// Close forgets the tokens, cancels a renewal in flight and waits for it to end.
+// It does not log out.
+func (s *Session) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	s.gen++
+	s.state.Store(nil)
+	s.cancel()
+	s.mu.Unlock()
+	s.wg.Wait()
+	return nil
+}
+
+// BackoffError is returned, without a request, while the session waits after a failed
+// renewal. It wraps that failure.
+type BackoffError struct {
+	Err     error
+	RetryAt time.Time
+}
+
+func (e *BackoffError) Error() string {
+	return e.Err.Error() + " (not retried before " + e.RetryAt.UTC().Format(time.RFC3339) + ")"
+}
+
+// Unwrap returns the failure.
+func (e *BackoffError) Unwrap() error { return e.Err }
+
+// String describes the session without its password or tokens: the source's own
+// String (those of this package redact), else only its type.
+func (s *Session) String() string { return "Session{source:" + describeSource(s.src) + "}" }
+
+func describeSource(src Source) string {
+	if str, ok := src.(fmt.Stringer); ok {
+		return str.String()
+	}
+	return fmt.Sprintf("%T", src)
+}
+
+// Format keeps the password and tokens out of every fmt verb.
+func (s *Session) Format(f fmt.State, verb rune) {
+	redact.Format(f, verb, s.String(), "api."+s.String())
+}
+
+// LogValue keeps the password and tokens out of log/slog output.
+func (s *Session) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("source", describeSource(s.src)))
+}

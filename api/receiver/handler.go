@@ -1,0 +1,440 @@
+package receiver
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"path"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/iqm-finland/authschema/api"
+	"github.com/iqm-finland/authschema/generated"
+	"github.com/iqm-finland/authschema/generated/server"
+	"github.com/iqm-finland/authschema/internal/redact"
+	"github.com/iqm-finland/authschema/validate"
+)
+
+// Backend holds what a receiving server knows: realms, clients, users and sessions.
+// The Handler runs the protocol (decoding, validation, Keycloak's order of checks and
+// its answers) and asks the Backend. Errors a Backend returns should be
+// *api.OAuthError with a status openapi.yaml lists for the endpoint; any other error
+// is answered with 500 server_error.
+type Backend interface {
+	// Realm: nil, or 404 "Realm does not exist" (or 403 when disabled).
+	Realm(ctx context.Context, realm string) error
+	// Client: nil, or 401 invalid_client for an unknown or disabled client.
+	Client(ctx context.Context, realm, clientID string) error
+	// PasswordGrant grants tokens for a username and password.
+	PasswordGrant(ctx context.Context, realm, clientID, username, password string) (generated.TokenResponse, error)
+	// RefreshGrant grants tokens for a refresh token.
+	RefreshGrant(ctx context.Context, realm, clientID, refreshToken string) (generated.TokenResponse, error)
+	// EndSession ends the session of a refresh token (an ended session is not an error).
+	EndSession(ctx context.Context, realm, clientID, refreshToken string) error
+}
+
+// Config configures New.
+type Config struct {
+	// Lenient restores Keycloak's leniency: unknown keys, and fields that the request's
+	// kind may not use, are ignored. By default they are 400 invalid_request naming the
+	// field, so that client bugs surface in tests.
+	Lenient bool
+	// MaxBodyBytes defaults to api.DefaultMaxBodyBytes; a larger body is 413.
+	MaxBodyBytes int
+	// Logger receives one record per request, with secrets redacted; nil logs nothing.
+	Logger *slog.Logger
+	// Observe, if set, is told about every request that reached an endpoint.
+	Observe func(Observation)
+}
+
+// Observation is what the handler tells Config.Observe about one request.
+type Observation struct {
+	// Realm and Endpoint ("token" or "logout") are where the request went.
+	Realm, Endpoint string
+	// Request is what was decoded of the body (zero when nothing could be).
+	Request generated.AuthRequest
+	// Kind is the request's kind as the handler classified it.
+	Kind validate.Kind
+	// Status is the answer's status.
+	Status int
+	body   *[]byte `redact:"secret"`
+}
+
+// Body is the raw body, secrets included (see api.RedactForm). It is only valid during
+// the call to Observe.
+func (o Observation) Body() []byte {
+	if o.body == nil {
+		return nil
+	}
+	return *o.body
+}
+
+// String describes the observation with the body redacted.
+func (o Observation) String() string {
+	return fmt.Sprintf("Observation{realm:%q endpoint:%q kind:%v status:%d body:%q}", o.Realm, o.Endpoint, o.Kind, o.Status,
+		api.RedactForm(o.Body()))
+}
+
+// Format keeps the secrets out of every fmt verb.
+func (o Observation) Format(f fmt.State, verb rune) {
+	redact.Format(f, verb, o.String(), "receiver."+o.String())
+}
+
+// LogValue keeps the secrets out of log/slog output.
+func (o Observation) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("realm", o.Realm), slog.String("endpoint", o.Endpoint),
+		slog.String("kind", o.Kind.String()), slog.Int("status", o.Status), slog.String("body", api.RedactForm(o.Body())))
+}
+
+// Handler serves the token and logout endpoints of Keycloak's OpenID Connect protocol,
+// answering as Keycloak does. It implements server.ServerInterface, and routes through
+// the router generated from openapi.yaml (server.HandlerWithOptions).
+type Handler struct {
+	backend  Backend
+	cfg      Config
+	mux      http.Handler
+	statuses map[string][]int // endpoint -> the statuses openapi.yaml lists
+}
+
+var _ server.ServerInterface = (*Handler)(nil)
+
+const (
+	endpointToken  = "token"
+	endpointLogout = "logout"
+)
+
+// New builds a Handler for b.
+func New(b Backend, cfg Config) *Handler {
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = api.DefaultMaxBodyBytes
+	}
+	h := &Handler{backend: b, cfg: cfg, statuses: map[string][]int{
+		endpointToken: generated.RequestTokenStatuses(), endpointLogout: generated.LogoutStatuses()}}
+	mux := http.NewServeMux()
+	// POST on the two endpoints: the generated routes, which call RequestToken and
+	// Logout. Another method on them is Keycloak's JSON 405; any other path, 404.
+	server.HandlerWithOptions(h, server.StdHTTPServerOptions{BaseRouter: mux,
+		ErrorHandlerFunc: func(w http.ResponseWriter, _ *http.Request, _ error) {
+			writeError(w, &api.OAuthError{Status: http.StatusBadRequest, Code: "invalid_request", Description: "Invalid path parameter"})
+		}})
+	mux.HandleFunc(generated.RequestTokenPath, methodNotAllowed)
+	mux.HandleFunc(generated.LogoutPath, methodNotAllowed)
+	mux.HandleFunc("/", notFound)
+	h.mux = mux
+	return h
+}
+
+// ServeHTTP routes the request. A path that is not clean (a doubled slash, dots) is
+// 404 here rather than a redirect of net/http's ServeMux.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if p := r.URL.Path; p == "" || path.Clean(p) != p {
+		notFound(w, r)
+		return
+	}
+	h.mux.ServeHTTP(w, r)
+}
+
+var allowPost = []string{http.MethodPost}
+
+func methodNotAllowed(w http.ResponseWriter, _ *http.Request) {
+	noCache(w)
+	w.Header()["Allow"] = allowPost
+	writeError(w, &api.OAuthError{Status: http.StatusMethodNotAllowed, Code: "HTTP 405 Method Not Allowed"})
+}
+
+func notFound(w http.ResponseWriter, _ *http.Request) {
+	writeError(w, &api.OAuthError{Status: http.StatusNotFound, Code: "Unable to find matching target resource method"})
+}
+
+// RequestToken implements server.ServerInterface: the token endpoint.
+func (h *Handler) RequestToken(w http.ResponseWriter, r *http.Request, realm generated.Realm) {
+	h.serve(w, r, realm, endpointToken)
+}
+
+// Logout implements server.ServerInterface: the logout endpoint.
+func (h *Handler) Logout(w http.ResponseWriter, r *http.Request, realm generated.Realm) {
+	h.serve(w, r, realm, endpointLogout)
+}
+
+// exchange is one request on its way through the checks.
+type exchange struct {
+	r        *http.Request
+	w        http.ResponseWriter
+	realm    string
+	endpoint string
+	body     []byte
+	req      generated.AuthRequest
+	left     api.Leftovers
+	kind     validate.Kind
+}
+
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request, realm, endpoint string) {
+	var start time.Time
+	if h.cfg.Logger != nil {
+		start = time.Now()
+	}
+	noCache(w)
+	ex := &exchange{r: r, w: w, realm: realm, endpoint: endpoint}
+	status, failure := h.handle(ex)
+	if failure != nil {
+		writeError(w, failure)
+	}
+	if h.cfg.Observe != nil {
+		h.cfg.Observe(Observation{Realm: realm, Endpoint: endpoint, Request: ex.req, Kind: ex.kind, Status: status, body: &ex.body})
+	}
+	if h.cfg.Logger != nil {
+		attrs := []slog.Attr{slog.String("realm", realm), slog.String("endpoint", endpoint),
+			slog.String("kind", ex.kind.String()), slog.Int("status", status),
+			slog.Duration("duration", time.Since(start)), slog.Any("request", ex.req)}
+		if failure != nil {
+			attrs = append(attrs, slog.String("error", failure.Error()))
+		}
+		h.cfg.Logger.LogAttrs(r.Context(), slog.LevelInfo, "auth request", attrs...)
+	}
+}
+
+// handle runs Keycloak's checks in its order, then the grant, and reports the status
+// answered; failure is the answer when a check or the grant fails.
+func (h *Handler) handle(ex *exchange) (status int, failure *api.OAuthError) {
+	for _, check := range []func(*exchange) *api.OAuthError{
+		h.readForm,        // 415 not a form, 413 too large, 400 malformed
+		h.knownRealm,      // 404 (the Backend)
+		h.supportedGrant,  // 400 missing or unsupported grant_type (token endpoint)
+		h.knownClient,     // 400 missing client_id, 401 unknown client (the Backend)
+		h.noDuplicates,    // 400 duplicated parameter
+		h.onlyKindsFields, // 400 unknown or foreign parameter (unless Lenient)
+	} {
+		if e := check(ex); e != nil {
+			return e.Status, e
+		}
+	}
+	return h.grant(ex)
+}
+
+func (h *Handler) readForm(ex *exchange) *api.OAuthError {
+	if !isForm(ex.r.Header.Get("Content-Type")) {
+		return &api.OAuthError{Status: http.StatusUnsupportedMediaType, Code: "The content-type header value did not match the value in @Consumes"}
+	}
+	tooLarge := &api.OAuthError{Status: http.StatusRequestEntityTooLarge, Code: "invalid_request", Description: "Request body too large"}
+	if ex.r.ContentLength > int64(h.cfg.MaxBodyBytes) {
+		return tooLarge
+	}
+	body, err := readBody(ex.w, ex.r, h.cfg.MaxBodyBytes)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return tooLarge
+		}
+		return &api.OAuthError{Status: http.StatusBadRequest, Code: "invalid_request", Description: "Cannot read the request body"}
+	}
+	ex.body = body
+	ex.req, ex.left, err = api.Decoder{MaxBytes: h.cfg.MaxBodyBytes}.LenientForm(body)
+	if err != nil {
+		desc := "Malformed form body"
+		var de *api.DecodeError
+		if errors.As(err, &de) {
+			desc += ": " + de.Error()
+		}
+		return &api.OAuthError{Status: http.StatusBadRequest, Code: "invalid_request", Description: desc}
+	}
+	return nil
+}
+
+func (h *Handler) knownRealm(ex *exchange) *api.OAuthError {
+	return h.backendError(ex, h.backend.Realm(ex.r.Context(), ex.realm))
+}
+
+func (h *Handler) supportedGrant(ex *exchange) *api.OAuthError {
+	if ex.endpoint == endpointLogout {
+		ex.kind = validate.KindLogout
+		return nil
+	}
+	ex.kind = validate.Classify(ex.req)
+	switch {
+	case ex.req.GrantType == nil:
+		ex.kind = validate.KindUnknown
+		return &api.OAuthError{Status: http.StatusBadRequest, Code: "invalid_request", Description: "Missing form parameter: grant_type"}
+	case ex.kind == validate.KindUnknown:
+		return &api.OAuthError{Status: http.StatusBadRequest, Code: "unsupported_grant_type", Description: "Unsupported grant_type"}
+	}
+	return nil
+}
+
+func (h *Handler) knownClient(ex *exchange) *api.OAuthError {
+	if ex.req.ClientID == "" {
+		return &api.OAuthError{Status: http.StatusBadRequest, Code: "invalid_client", Description: "Missing client_id parameter"}
+	}
+	return h.backendError(ex, h.backend.Client(ex.r.Context(), ex.realm, ex.req.ClientID))
+}
+
+// noDuplicates: Keycloak checks for a repeated parameter on the token endpoint only.
+func (h *Handler) noDuplicates(ex *exchange) *api.OAuthError {
+	if ex.left.Duplicate != "" && (ex.endpoint == endpointToken || !h.cfg.Lenient) {
+		return &api.OAuthError{Status: http.StatusBadRequest, Code: "invalid_request", Description: "duplicated parameter"}
+	}
+	return nil
+}
+
+// onlyKindsFields: beyond Keycloak, an unknown key or a field the request's kind may
+// not use is 400, unless Lenient. An unknown key is named only when it may be shown
+// (see api.Leftovers).
+func (h *Handler) onlyKindsFields(ex *exchange) *api.OAuthError {
+	if h.cfg.Lenient {
+		return nil
+	}
+	if ex.left.Unknown {
+		desc := "Unknown parameter (its name is not shown: it may be part of a secret)"
+		if ex.left.UnknownKey != "" {
+			desc = "Unknown parameter: " + ex.left.UnknownKey
+		}
+		return &api.OAuthError{Status: http.StatusBadRequest, Code: "invalid_request", Description: desc}
+	}
+	var verr *validate.Error
+	if errors.As(validate.Check(ex.kind, ex.req), &verr) {
+		for _, f := range verr.Fields {
+			if f.Err == validate.ErrForbidden {
+				return &api.OAuthError{Status: http.StatusBadRequest, Code: "invalid_request",
+					Description: "Parameter not allowed in a " + ex.kind.String() + " request: " + f.Field}
+			}
+		}
+	}
+	return nil
+}
+
+// grant asks the Backend for what the request's kind asks, and writes the answer.
+func (h *Handler) grant(ex *exchange) (int, *api.OAuthError) {
+	ctx, req := ex.r.Context(), ex.req
+	var tr generated.TokenResponse
+	var err error
+	switch ex.kind {
+	case validate.KindPassword:
+		if req.Username == nil || *req.Username == "" {
+			return http.StatusUnauthorized, &api.OAuthError{Status: http.StatusUnauthorized, Code: "invalid_request", Description: "Missing parameter: username"}
+		}
+		password := ""
+		if req.Password != nil {
+			password = *req.Password
+		}
+		tr, err = h.backend.PasswordGrant(ctx, ex.realm, req.ClientID, *req.Username, password)
+	case validate.KindRefresh:
+		if req.RefreshToken == nil || *req.RefreshToken == "" {
+			return http.StatusBadRequest, &api.OAuthError{Status: http.StatusBadRequest, Code: "invalid_request", Description: "No refresh token"}
+		}
+		tr, err = h.backend.RefreshGrant(ctx, ex.realm, req.ClientID, *req.RefreshToken)
+	default:
+		// Keycloak would serve its browser logout page without a refresh_token key; a
+		// test server is more useful answering in JSON.
+		if req.RefreshToken == nil || *req.RefreshToken == "" {
+			return http.StatusBadRequest, &api.OAuthError{Status: http.StatusBadRequest, Code: "invalid_request", Description: "No refresh token"}
+		}
+		if err := h.backend.EndSession(ctx, ex.realm, req.ClientID, *req.RefreshToken); err != nil {
+			e := h.backendError(ex, err)
+			return e.Status, e
+		}
+		ex.w.WriteHeader(http.StatusNoContent)
+		return http.StatusNoContent, nil
+	}
+	if err != nil {
+		e := h.backendError(ex, err)
+		return e.Status, e
+	}
+	if tr.AccessToken == nil || *tr.AccessToken == "" {
+		return http.StatusInternalServerError, serverError()
+	}
+	ex.w.Header()["Content-Type"] = jsonType
+	ex.w.WriteHeader(http.StatusOK)
+	_, _ = ex.w.Write(api.EncodeTokenResponse(&tr))
+	return http.StatusOK, nil
+}
+
+// backendError maps a Backend's error to the answer: an *api.OAuthError with a status
+// openapi.yaml lists for the endpoint as it is, anything else (another error, a typed
+// nil, another status) as 500 server_error. nil stays nil.
+func (h *Handler) backendError(ex *exchange, err error) *api.OAuthError {
+	if err == nil {
+		return nil
+	}
+	var oe *api.OAuthError
+	if errors.As(err, &oe) && oe != nil && oe.Status >= 400 && slices.Contains(h.statuses[ex.endpoint], oe.Status) {
+		if oe.Code == "" {
+			return &api.OAuthError{Status: oe.Status, Code: "invalid_request", Description: oe.Description}
+		}
+		return oe
+	}
+	return serverError()
+}
+
+func serverError() *api.OAuthError {
+	return &api.OAuthError{Status: http.StatusInternalServerError, Code: "server_error", Description: "Internal server error"}
+}
+
+const formContentType = "application/x-www-form-urlencoded"
+
+// isForm tells whether a Content-Type is a form, matching the media type without
+// regard to case, with or without parameters (which must parse).
+func isForm(ct string) bool {
+	if ct == formContentType {
+		return true
+	}
+	if len(ct) < len(formContentType) || !strings.EqualFold(ct[:len(formContentType)], formContentType) {
+		return false
+	}
+	if len(ct) == len(formContentType) {
+		return true
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && mt == formContentType
+}
+
+// readBody reads at most limit bytes, in one allocation when the length is known.
+func readBody(w http.ResponseWriter, r *http.Request, limit int) ([]byte, error) {
+	body := http.MaxBytesReader(w, r.Body, int64(limit))
+	if n := r.ContentLength; n > 0 && n <= int64(limit) {
+		buf := make([]byte, n, n+1)
+		if _, err := io.ReadFull(body, buf); err != nil {
+			return nil, err
+		}
+		// Anything past the announced length is an error the server reports; a read
+		// here makes MaxBytesReader enforce the limit on a lying client.
+		if k, _ := body.Read(buf[n : n+1]); k > 0 {
+			return nil, errors.New("body longer than Content-Length")
+		}
+		return buf, nil
+	}
+	return io.ReadAll(body)
+}
+
+// Header values, shared: net/http never modifies them.
+var (
+	noStore     = []string{"no-store"}
+	noCacheVals = []string{"no-cache"}
+	jsonType    = []string{"application/json"}
+)
+
+func noCache(w http.ResponseWriter) {
+	h := w.Header()
+	h["Cache-Control"] = noStore
+	h["Pragma"] = noCacheVals
+}
+
+// writeError writes an OAuth 2.0 error body ({"error":...,"error_description":...}).
+func writeError(w http.ResponseWriter, e *api.OAuthError) {
+	body := generated.OAuth2Error{Error: e.Code}
+	if e.Description != "" {
+		body.ErrorDescription = &e.Description
+	}
+	data, err := json.Marshal(body)
+	status := e.Status
+	if err != nil || status < 400 || status > 599 {
+		status, data = http.StatusInternalServerError, []byte(`{"error":"server_error"}`)
+	}
+	w.Header()["Content-Type"] = jsonType
+	w.WriteHeader(status)
+	_, _ = w.Write(data)
+}

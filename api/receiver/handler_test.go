@@ -1,0 +1,246 @@
+package receiver_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/iqm-finland/authschema/api"
+	"github.com/iqm-finland/authschema/api/authclient"
+	"github.com/iqm-finland/authschema/api/tokens"
+	"github.com/iqm-finland/authschema/authtest"
+)
+
+type answer struct {
+	status int
+	code   string // error; "" for a success
+	desc   string // error_description prefix; "-" for none
+}
+
+func post(t *testing.T, h http.Handler, path, ct, body string) (int, map[string]string, http.Header) {
+	t.Helper()
+	req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(body))
+	if ct != "" {
+		req.Header.Set("Content-Type", ct)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	var m map[string]string
+	if rec.Body.Len() > 0 {
+		json.Unmarshal(rec.Body.Bytes(), &m)
+	}
+	return rec.Code, m, rec.Header()
+}
+
+const (
+	tokenPath  = "/realms/cortex/protocol/openid-connect/token"
+	logoutPath = "/realms/cortex/protocol/openid-connect/logout"
+	form       = "application/x-www-form-urlencoded"
+)
+
+// TestKeycloakAnswers checks the handler's answers against keycloak-wire.md, in
+// Keycloak's order of checks.
+func TestKeycloakAnswers(t *testing.T) {
+	clock := authtest.NewClock(t0)
+	srv := authtest.Start(t, authtest.WithClock(clock), authtest.WithUser("alice", "pw"), authtest.WithUser("dave", "pw"),
+		authtest.WithRealm(authtest.Realm{Name: "other", Clients: []string{"iqm_client"}}), authtest.WithRealmUser("other", "alice", "pw"))
+	h := srv.Handler()
+	c, _ := authclient.New(authclient.Config{ServerURL: srv.URL, Clock: clock})
+	ctx := context.Background()
+	login := func() tokens.Set {
+		tk, err := c.Login(ctx, "alice", "pw")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return *tk
+	}
+	live := login()
+	ended := login()
+	if err := c.Logout(ctx, ended.RefreshToken()); err != nil {
+		t.Fatal(err)
+	}
+	other, _ := authclient.New(authclient.Config{ServerURL: srv.URL, Realm: "other", Clock: clock})
+	foreign, err := other.Login(ctx, "alice", "pw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.DisableUser("cortex", "dave", true)
+	rt := func(tk interface{ RefreshToken() string }) string {
+		return "refresh_token=" + strings.ReplaceAll(tk.RefreshToken(), "=", "%3D")
+	}
+
+	tests := []struct {
+		name, path, ct, body string
+		want                 answer
+	}{
+		{"password ok", tokenPath, form, "client_id=iqm_client&grant_type=password&username=alice&password=pw", answer{200, "", ""}},
+		{"charset allowed", tokenPath, form + "; charset=UTF-8", "client_id=iqm_client&grant_type=password&username=alice&password=pw", answer{200, "", ""}},
+		{"json body", tokenPath, "application/json", `{"client_id":"iqm_client"}`, answer{415, "The content-type header value did not match the value in @Consumes", "-"}},
+		{"no content type", tokenPath, "", "client_id=iqm_client", answer{415, "The content-type header value did not match the value in @Consumes", "-"}},
+		{"too large", tokenPath, form, "client_id=iqm_client&password=" + strings.Repeat("x", api.DefaultMaxBodyBytes), answer{413, "invalid_request", "Request body too large"}},
+		{"unknown realm", "/realms/nope/protocol/openid-connect/token", form, "client_id=iqm_client&grant_type=password", answer{404, "Realm does not exist", "-"}},
+		{"missing grant_type", tokenPath, form, "client_id=iqm_client&username=alice&password=pw", answer{400, "invalid_request", "Missing form parameter: grant_type"}},
+		{"unknown grant_type", tokenPath, form, "client_id=iqm_client&grant_type=client_credentials", answer{400, "unsupported_grant_type", "Unsupported grant_type"}},
+		{"unsupported before client", tokenPath, form, "grant_type=implicit", answer{400, "unsupported_grant_type", "Unsupported grant_type"}},
+		{"missing client_id", tokenPath, form, "grant_type=password&username=alice&password=pw", answer{400, "invalid_client", "Missing client_id parameter"}},
+		{"unknown client", tokenPath, form, "client_id=nope&grant_type=password&username=alice&password=pw", answer{401, "invalid_client", "Invalid client or Invalid client credentials"}},
+		{"client before duplicate", tokenPath, form, "client_id=nope&grant_type=password&username=a&username=b", answer{401, "invalid_client", "-"}},
+		{"duplicated", tokenPath, form, "client_id=iqm_client&grant_type=password&username=alice&username=bob&password=pw", answer{400, "invalid_request", "duplicated parameter"}},
+		{"unknown key", tokenPath, form, "client_id=iqm_client&grant_type=password&username=alice&scope=openid", answer{400, "invalid_request", `Unknown parameter: "scope"`}},
+		{"unknown key beside a secret", tokenPath, form, "client_id=iqm_client&grant_type=password&username=alice&password=pw&scope=openid", answer{400, "invalid_request", "Unknown parameter (its name is not shown"}},
+		{"foreign field", tokenPath, form, "client_id=iqm_client&grant_type=refresh_token&username=alice&" + rt(live), answer{400, "invalid_request", "Parameter not allowed in a refresh request: username"}},
+		{"missing username", tokenPath, form, "client_id=iqm_client&grant_type=password&password=pw", answer{401, "invalid_request", "Missing parameter: username"}},
+		{"wrong password", tokenPath, form, "client_id=iqm_client&grant_type=password&username=alice&password=nope", answer{401, "invalid_grant", "Invalid user credentials"}},
+		{"missing password", tokenPath, form, "client_id=iqm_client&grant_type=password&username=alice", answer{401, "invalid_grant", "Invalid user credentials"}},
+		{"unknown user", tokenPath, form, "client_id=iqm_client&grant_type=password&username=zed&password=pw", answer{401, "invalid_grant", "Invalid user credentials"}},
+		{"disabled user", tokenPath, form, "client_id=iqm_client&grant_type=password&username=dave&password=pw", answer{400, "invalid_grant", "Account disabled"}},
+		{"refresh ok", tokenPath, form, "client_id=iqm_client&grant_type=refresh_token&" + rt(live), answer{200, "", ""}},
+		{"no refresh token", tokenPath, form, "client_id=iqm_client&grant_type=refresh_token", answer{400, "invalid_request", "No refresh token"}},
+		{"garbage refresh token", tokenPath, form, "client_id=iqm_client&grant_type=refresh_token&refresh_token=abc.def.ghi", answer{400, "invalid_grant", "Invalid refresh token"}},
+		{"ended session", tokenPath, form, "client_id=iqm_client&grant_type=refresh_token&" + rt(ended), answer{400, "invalid_grant", "Session not active"}},
+		{"foreign realm's token", tokenPath, form, "client_id=iqm_client&grant_type=refresh_token&" + rt(foreign), answer{400, "invalid_grant", "Invalid token issuer. Expected '"}},
+		{"malformed", tokenPath, form, "client_id=iqm_client&grant_type=password&username=%zz", answer{400, "invalid_request", "Malformed form body"}},
+		{"logout ok", logoutPath, form, "client_id=iqm_client&" + rt(login()), answer{204, "", ""}},
+		{"logout again", logoutPath, form, "client_id=iqm_client&" + rt(ended), answer{204, "", ""}},
+		{"logout without token", logoutPath, form, "client_id=iqm_client", answer{400, "invalid_request", "No refresh token"}},
+		{"logout garbage token", logoutPath, form, "client_id=iqm_client&refresh_token=x", answer{400, "invalid_grant", "Invalid refresh token"}},
+		{"logout with grant_type", logoutPath, form, "client_id=iqm_client&grant_type=refresh_token&" + rt(live), answer{400, "invalid_request", "Parameter not allowed in a logout request: grant_type"}},
+		{"logout with password", logoutPath, form, "client_id=iqm_client&password=pw&" + rt(live), answer{400, "invalid_request", "Parameter not allowed in a logout request: password"}},
+		{"logout unknown client", logoutPath, form, "client_id=nope&" + rt(live), answer{401, "invalid_client", "-"}},
+		{"logout missing client", logoutPath, form, rt(live), answer{400, "invalid_client", "Missing client_id parameter"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			status, body, hdr := post(t, h, tt.path, tt.ct, tt.body)
+			if status != tt.want.status {
+				t.Fatalf("status %d, want %d (%v)", status, tt.want.status, body)
+			}
+			if hdr.Get("Cache-Control") != "no-store" || hdr.Get("Pragma") != "no-cache" {
+				t.Errorf("headers %v", hdr)
+			}
+			if tt.want.code == "" {
+				if status == 200 && (body["access_token"] == "" || body["refresh_token"] == "" || body["token_type"] != "Bearer") {
+					t.Errorf("token body %v", body)
+				}
+				return
+			}
+			if hdr.Get("Content-Type") != "application/json" || body["error"] != tt.want.code {
+				t.Errorf("body %v, want error %q", body, tt.want.code)
+			}
+			desc, has := body["error_description"]
+			switch {
+			case tt.want.desc == "-":
+			case !has || !strings.HasPrefix(desc, tt.want.desc):
+				t.Errorf("error_description %q, want %q", desc, tt.want.desc)
+			}
+		})
+	}
+	// Expired refresh token (the server's clock moves on).
+	clock.Advance(authtest.DefaultRefreshTTL + time.Second)
+	if status, body, _ := post(t, h, tokenPath, form, "client_id=iqm_client&grant_type=refresh_token&"+rt(live)); status != 400 || body["error_description"] != "Token is not active" {
+		t.Errorf("expired: %d %v", status, body)
+	}
+	// Expired refresh tokens are still accepted by logout.
+	if status, _, _ := post(t, h, logoutPath, form, "client_id=iqm_client&"+rt(live)); status != 204 {
+		t.Errorf("logout with an expired token: %d", status)
+	}
+}
+
+func TestMethodsAndPaths(t *testing.T) {
+	srv := authtest.Start(t)
+	for _, m := range []string{"GET", "PUT", "DELETE"} {
+		req, _ := http.NewRequest(m, srv.URL+tokenPath, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 405 || string(b) != `{"error":"HTTP 405 Method Not Allowed"}` || resp.Header.Get("Allow") != "POST" {
+			t.Errorf("%s: %d %s", m, resp.StatusCode, b)
+		}
+	}
+	resp, err := http.Post(srv.URL+"/realms/cortex/protocol/openid-connect/userinfo", form, nil)
+	if err != nil || resp.StatusCode != 404 {
+		t.Errorf("unknown path: %v %v", resp.StatusCode, err)
+	}
+}
+
+func TestLenient(t *testing.T) {
+	srv := authtest.Start(t, authtest.WithLenient(), authtest.WithUser("alice", "pw"))
+	h := srv.Handler()
+	for _, body := range []string{
+		"client_id=iqm_client&grant_type=password&username=alice&password=pw&scope=openid",
+		"client_id=iqm_client&grant_type=password&username=alice&password=pw&refresh_token=x",
+	} {
+		if status, b, _ := post(t, h, tokenPath, form, body); status != 200 {
+			t.Errorf("%q: %d %v", body, status, b)
+		}
+	}
+	// Duplicates stay an error on the token endpoint, as in Keycloak.
+	if status, _, _ := post(t, h, tokenPath, form, "client_id=iqm_client&grant_type=password&username=alice&password=pw&password=pw"); status != 400 {
+		t.Errorf("duplicate: %d", status)
+	}
+}
+
+func TestHandlerLogsRedacted(t *testing.T) {
+	var logs bytes.Buffer
+	srv := authtest.Start(t, authtest.WithUser("alice", canaryPassword), authtest.WithLogger(slog.New(slog.NewJSONHandler(&logs, nil))))
+	c, _ := authclient.New(authclient.Config{ServerURL: srv.URL})
+	tk, err := c.Login(context.Background(), "alice", canaryPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Login(context.Background(), "alice", "wrong-"+canaryPassword)
+	c.Logout(context.Background(), tk.RefreshToken())
+	out := logs.String()
+	if strings.Count(out, `"msg":"auth request"`) != 3 || !strings.Contains(out, `"status":401`) || !strings.Contains(out, `"password":"[REDACTED]"`) {
+		t.Errorf("logs:\n%s", out)
+	}
+	for _, s := range []string{canaryPassword, tk.RefreshToken(), tk.AccessToken()} {
+		if strings.Contains(out, s) {
+			t.Errorf("log shows a secret:\n%s", out)
+		}
+	}
+}
+
+// FuzzHandler: arbitrary bodies, content types and paths never panic and never get a
+// 5xx, and no answer echoes the password it was sent.
+func FuzzHandler(f *testing.F) {
+	srv := authtest.Start(f, authtest.WithUser("alice", "pw"))
+	h := srv.Handler()
+	forms := formSeeds(f)
+	for _, b := range forms[:20] {
+		f.Add(string(b), form, "token", "POST")
+	}
+	f.Add("client_id=iqm_client&grant_type=password&username=alice&password=pw", form, "token", "POST")
+	f.Add("client_id=iqm_client&refresh_token=x", form+"; charset=latin1", "logout", "POST")
+	f.Add(`{"client_id":1}`, "application/json", "token", "GET")
+	f.Add("a=%", "multipart/form-data; boundary=x", "../x", "PATCH")
+	f.Fuzz(func(t *testing.T, body, ct, endpoint, method string) {
+		if len(method) == 0 || len(method) > 10 || strings.ContainsAny(method, " \t\r\n()<>@,;:\\\"/[]?={}") {
+			method = "POST"
+		}
+		target := "/realms/cortex/protocol/openid-connect/" + endpoint
+		req, err := http.NewRequest(method, "http://x"+target, strings.NewReader(body))
+		if err != nil {
+			return // not a request a server could receive
+		}
+		req.Header.Set("Content-Type", ct)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code >= 500 {
+			t.Fatalf("%d for %q %q", rec.Code, body, ct)
+		}
+		if rec.Code != 200 && rec.Code != 204 && strings.Contains(rec.Body.String(), "password=") {
+			t.Fatalf("answer echoes the body: %s", rec.Body.String())
+		}
+	})
+}

@@ -1,0 +1,33 @@
+package receiver_test
+
+import (
+	"encoding/json"
+	"os"
+	"testing"
+	"time"
+)
+
+const canaryPassword = "CANARY-PASS-3b9f"
+
+var t0 = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+
+// formSeeds are the form bodies of the golden vectors (api/testdata/vectors.json),
+// with a few malformed ones, as seeds for the fuzz targets.
+func formSeeds(t testing.TB) [][]byte {
+	t.Helper()
+	data, err := os.ReadFile("../testdata/vectors.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var vs []struct {
+		Form string `json:"form"`
+	}
+	if err := json.Unmarshal(data, &vs); err != nil {
+		t.Fatal(err)
+	}
+	var forms [][]byte
+	for _, v := range vs {
+		forms = append(forms, []byte(v.Form))
+	}
+	return append(forms, []byte("client_id=a&client_id=b"), []byte("a=%zz"), []byte("&"), []byte("x"))
+}

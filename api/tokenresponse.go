@@ -1,0 +1,70 @@
+package api
+
+import (
+	"strconv"
+
+	"github.com/iqm-finland/authschema/generated"
+)
+
+// NewTokenResponse builds a token endpoint's answer from plain values, as Keycloak
+// sends it: token_type "Bearer" and not-before-policy 0; refreshToken, scope and
+// sessionState are left out when empty. Lifetimes are in seconds.
+func NewTokenResponse(accessToken string, expiresIn int64, refreshToken string, refreshExpiresIn int64, scope, sessionState string) generated.TokenResponse {
+	opt := func(s string) *string {
+		if s == "" {
+			return nil
+		}
+		return &s
+	}
+	bearer, nbp := "Bearer", int64(0)
+	r := generated.TokenResponse{AccessToken: &accessToken, ExpiresIn: &expiresIn, TokenType: &bearer,
+		NotBeforePolicy: &nbp, RefreshToken: opt(refreshToken), Scope: opt(scope), SessionState: opt(sessionState)}
+	if r.RefreshToken != nil {
+		r.RefreshExpiresIn = &refreshExpiresIn
+	}
+	return r
+}
+
+// AppendTokenResponse appends t as JSON to dst without reflection, its set members in
+// openapi.yaml's order (Keycloak's AccessTokenResponse order), strings escaped as
+// EncodeJSON does.
+func AppendTokenResponse(dst []byte, t *generated.TokenResponse) []byte {
+	dst = append(dst, '{')
+	str := func(name string, v *string) {
+		if v != nil {
+			dst = appendJSONString(appendJSONKey(dst, name), *v)
+		}
+	}
+	num := func(name string, v *int64) {
+		if v != nil {
+			dst = strconv.AppendInt(appendJSONKey(dst, name), *v, 10)
+		}
+	}
+	// In the order of generated.TokenResponseFields; TestAppendTokenResponseOrder pins it.
+	str("access_token", t.AccessToken)
+	num("expires_in", t.ExpiresIn)
+	num("refresh_expires_in", t.RefreshExpiresIn)
+	str("refresh_token", t.RefreshToken)
+	str("token_type", t.TokenType)
+	str("id_token", t.IDToken)
+	num("not-before-policy", t.NotBeforePolicy)
+	str("session_state", t.SessionState)
+	str("scope", t.Scope)
+	return append(dst, '}')
+}
+
+// tokenResponseLen is how many bytes of strings t holds, to size a buffer.
+func tokenResponseLen(t *generated.TokenResponse) int {
+	n := 0
+	for _, p := range []*string{t.AccessToken, t.RefreshToken, t.IDToken, t.SessionState, t.Scope, t.TokenType} {
+		if p != nil {
+			n += len(*p)
+		}
+	}
+	return n
+}
+
+// EncodeTokenResponse is AppendTokenResponse into a new buffer of the right size.
+func EncodeTokenResponse(t *generated.TokenResponse) []byte {
+	return AppendTokenResponse(make([]byte, 0, 200+tokenResponseLen(t)), t)
+}

@@ -1,0 +1,222 @@
+package tokens
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/iqm-finland/authschema/generated"
+	"github.com/iqm-finland/authschema/internal/redact"
+)
+
+// Set is what a successful login or refresh gives: the access and refresh tokens
+// (kept behind a pointer and redacted in every printed or logged form) and their
+// absolute expiry times.
+type Set struct {
+	secrets *tokenSecrets
+
+	// TokenType is "Bearer" unless the server says otherwise.
+	TokenType string
+	// Scope is the granted scope, space-separated.
+	Scope string
+	// ObtainedAt is when the request that gave the tokens was sent.
+	ObtainedAt time.Time
+	// AccessExpiry is when the access token expires: from expires_in, else from the
+	// JWT's exp claim. Zero when neither is known; such a token is treated as never
+	// expiring, as golang.org/x/oauth2 does.
+	AccessExpiry time.Time
+	// RefreshExpiry is when the refresh token expires: from refresh_expires_in, else
+	// from the JWT's exp claim. Zero when unknown or when it does not expire.
+	RefreshExpiry time.Time
+	// RefreshNeverExpires is set when the server said refresh_expires_in: 0.
+	RefreshNeverExpires bool
+}
+
+// tokenSecrets sits behind a pointer so that no secret is a string field of Set:
+// fmt's %p on a value prints string fields raw, bypassing Format.
+type tokenSecrets struct {
+	access, refresh string
+}
+
+// New makes a Set from an access token and an optional refresh token, with expiry
+// times read from their JWT exp claims (zero where there is none).
+func New(accessToken, refreshToken string) Set {
+	t := Set{secrets: &tokenSecrets{access: accessToken, refresh: refreshToken}, TokenType: "Bearer"}
+	t.AccessExpiry, _ = JWTExpiry(accessToken)
+	if refreshToken != "" {
+		t.RefreshExpiry, _ = JWTExpiry(refreshToken)
+	}
+	return t
+}
+
+// AccessToken returns the access token.
+func (t Set) AccessToken() string {
+	if t.secrets == nil {
+		return ""
+	}
+	return t.secrets.access
+}
+
+// RefreshToken returns the refresh token, or "" when there is none.
+func (t Set) RefreshToken() string {
+	if t.secrets == nil {
+		return ""
+	}
+	return t.secrets.refresh
+}
+
+// WithoutRefreshToken is t without its refresh token (and its expiry): for a refresh
+// token that the server refused for good.
+func (t Set) WithoutRefreshToken() Set {
+	t.secrets = &tokenSecrets{access: t.AccessToken()}
+	t.RefreshExpiry, t.RefreshNeverExpires = time.Time{}, false
+	return t
+}
+
+// HasRefreshToken tells whether there is a refresh token.
+func (t Set) HasRefreshToken() bool { return t.RefreshToken() != "" }
+
+// AccessValidFor tells whether the access token has more than margin left at now.
+func (t Set) AccessValidFor(now time.Time, margin time.Duration) bool {
+	return t.AccessToken() != "" && (t.AccessExpiry.IsZero() || t.AccessExpiry.Sub(now) > margin)
+}
+
+// RefreshValidFor tells whether the refresh token has more than margin left at now
+// (an unknown expiry counts as valid: the server will say if it is not).
+func (t Set) RefreshValidFor(now time.Time, margin time.Duration) bool {
+	return t.HasRefreshToken() && (t.RefreshExpiry.IsZero() || t.RefreshExpiry.Sub(now) > margin)
+}
+
+func (t Set) String() string {
+	var b strings.Builder
+	b.WriteString("Set{access_token:")
+	b.WriteString(redact.Secret(t.AccessToken()))
+	b.WriteString(" refresh_token:")
+	b.WriteString(redact.Secret(t.RefreshToken()))
+	fmt.Fprintf(&b, " token_type:%q scope:%q", t.TokenType, t.Scope)
+	writeTime(&b, "obtained_at", t.ObtainedAt)
+	writeTime(&b, "access_expiry", t.AccessExpiry)
+	writeTime(&b, "refresh_expiry", t.RefreshExpiry)
+	if t.RefreshNeverExpires {
+		b.WriteString(" refresh_never_expires:true")
+	}
+	b.WriteByte('}')
+	return b.String()
+}
+
+func writeTime(b *strings.Builder, name string, t time.Time) {
+	if !t.IsZero() {
+		b.WriteString(" " + name + ":" + t.UTC().Format(time.RFC3339))
+	}
+}
+
+// GoString is String: a Set prints the same way under %#v.
+func (t Set) GoString() string { return "tokens." + t.String() }
+
+// Format keeps the tokens out of every fmt verb.
+func (t Set) Format(s fmt.State, verb rune) { redact.Format(s, verb, t.String(), t.GoString()) }
+
+// LogValue keeps the tokens out of log/slog output.
+func (t Set) LogValue() slog.Value {
+	attrs := []slog.Attr{
+		slog.String("access_token", redact.Secret(t.AccessToken())),
+		slog.String("refresh_token", redact.Secret(t.RefreshToken())),
+		slog.String("token_type", t.TokenType),
+		slog.String("scope", t.Scope),
+	}
+	if !t.AccessExpiry.IsZero() {
+		attrs = append(attrs, slog.Time("access_expiry", t.AccessExpiry))
+	}
+	if !t.RefreshExpiry.IsZero() {
+		attrs = append(attrs, slog.Time("refresh_expiry", t.RefreshExpiry))
+	}
+	return slog.GroupValue(attrs...)
+}
+
+// FromResponse maps the token endpoint's answer to a Set; sent is when the request was
+// sent, from which expires_in and refresh_expires_in count (huge values saturate). A
+// lifetime the answer lacks is read from the token's JWT exp claim.
+func FromResponse(r *generated.TokenResponse, sent time.Time) Set {
+	t := Set{secrets: &tokenSecrets{}, TokenType: "Bearer", ObtainedAt: sent}
+	if r.AccessToken != nil {
+		t.secrets.access = *r.AccessToken
+	}
+	if r.RefreshToken != nil {
+		t.secrets.refresh = *r.RefreshToken
+	}
+	if r.TokenType != nil && *r.TokenType != "" {
+		t.TokenType = *r.TokenType
+	}
+	if r.Scope != nil {
+		t.Scope = *r.Scope
+	}
+	if r.ExpiresIn != nil && *r.ExpiresIn > 0 {
+		t.AccessExpiry = sent.Add(seconds(*r.ExpiresIn))
+	} else {
+		t.AccessExpiry, _ = JWTExpiry(t.secrets.access)
+	}
+	if t.secrets.refresh != "" {
+		switch {
+		case r.RefreshExpiresIn != nil && *r.RefreshExpiresIn == 0:
+			t.RefreshNeverExpires = true
+		case r.RefreshExpiresIn != nil && *r.RefreshExpiresIn > 0:
+			t.RefreshExpiry = sent.Add(seconds(*r.RefreshExpiresIn))
+		default:
+			t.RefreshExpiry, _ = JWTExpiry(t.secrets.refresh)
+		}
+	}
+	return t
+}
+
+// seconds converts a lifetime in seconds to a Duration, saturating at the longest
+// Duration (about 292 years) instead of overflowing.
+func seconds(n int64) time.Duration {
+	if n > int64(math.MaxInt64/time.Second) {
+		return math.MaxInt64
+	}
+	return time.Duration(n) * time.Second
+}
+
+// JWTClaims decodes the payload of a JWT into claims (as encoding/json does, with
+// numbers kept as json.Number in interface values), reading it as base64url with
+// padding tolerated and without checking the signature. It reports whether token was a
+// JWT with a JSON payload.
+func JWTClaims(token string, claims any) bool {
+	parts := strings.SplitN(token, ".", 3)
+	if len(parts) != 3 {
+		return false
+	}
+	payload := strings.TrimRight(parts[1], "=")
+	if len(payload) > 64<<10 {
+		return false
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(payload)
+	if err != nil {
+		return false
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	return dec.Decode(claims) == nil
+}
+
+// JWTExpiry reads the exp claim of a JWT (see JWTClaims), as the Python client does.
+// ok is false when the token is not a JWT or has no numeric exp.
+func JWTExpiry(token string) (exp time.Time, ok bool) {
+	var claims struct {
+		Exp json.Number `json:"exp"`
+	}
+	if !JWTClaims(token, &claims) || claims.Exp == "" {
+		return time.Time{}, false
+	}
+	f, err := claims.Exp.Float64()
+	if err != nil || f <= 0 || f > 1e11 {
+		return time.Time{}, false
+	}
+	sec := int64(f)
+	return time.Unix(sec, int64((f-float64(sec))*1e9)), true
+}

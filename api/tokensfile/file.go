@@ -1,0 +1,482 @@
+package tokensfile
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/iqm-finland/authschema/api/tokens"
+	"github.com/iqm-finland/authschema/internal/redact"
+)
+
+// Tokens-file errors; an *Error wraps one of them (or the cause from os).
+var (
+	// ErrMalformed: the file is not a tokens file (bad JSON, no access_token, too
+	// large).
+	ErrMalformed = errors.New("malformed tokens file")
+	// ErrNotRegular: the path is a FIFO, a device, a folder or another thing that is
+	// not a regular file; it is refused before it is read.
+	ErrNotRegular = errors.New("not a regular file")
+	// ErrLockTimeout: another process held the file's lock for longer than allowed.
+	ErrLockTimeout = errors.New("timed out waiting for the tokens file's lock")
+)
+
+// maxTokensFileBytes bounds how much of a tokens file is read.
+const maxTokensFileBytes = 1 << 20
+
+// DefaultLockTimeout bounds the wait for a tokens file's lock when the context has no
+// deadline: longer than one request to the auth server (60 s by default), which
+// another process may be making while it holds the lock.
+const DefaultLockTimeout = 90 * time.Second
+
+// File is the tokens file the Cortex CLI writes (default
+// ~/.cache/iqm-cortex-cli/tokens.json), plus the realm and client id.
+type File struct {
+	// PID is the pid member of the file: the process id of Cortex CLI's token manager,
+	// which Cortex's logout and init kill. It is only read: Write never writes a pid
+	// of its own, and keeps the one in the file it replaces, like every member this
+	// package does not own, exactly as it was.
+	PID int
+	// Timestamp is when the file was written (zero: not given or not parsable).
+	Timestamp time.Time
+	// RefreshStatus is "SUCCESS" or "FAILED" (Cortex CLI's refresh daemon).
+	RefreshStatus string
+	// AuthServerURL, Realm and ClientID tell where the tokens come from.
+	AuthServerURL, Realm, ClientID string
+	// Tokens hold access_token (required) and refresh_token, with expiry times from
+	// their JWT exp claims.
+	Tokens tokens.Set
+}
+
+// String shows the file's settings, never its tokens.
+func (f File) String() string {
+	return fmt.Sprintf("File{auth_server_url:%q realm:%q client_id:%q refresh_status:%q pid:%d tokens:%v}",
+		f.AuthServerURL, f.Realm, f.ClientID, f.RefreshStatus, f.PID, f.Tokens)
+}
+
+// GoString is String under %#v.
+func (f File) GoString() string { return "tokensfile." + f.String() }
+
+// Format keeps the tokens out of every fmt verb.
+func (f File) Format(s fmt.State, verb rune) { redact.Format(s, verb, f.String(), f.GoString()) }
+
+// LogValue keeps the tokens out of log/slog output.
+func (f File) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("auth_server_url", f.AuthServerURL), slog.String("realm", f.Realm),
+		slog.String("client_id", f.ClientID), slog.String("refresh_status", f.RefreshStatus),
+		slog.Any("tokens", f.Tokens.LogValue()))
+}
+
+// The members of the file that this package owns, in the order it writes them to a
+// new file (Cortex CLI's order, then realm and client_id).
+var ownedMembers = []string{"timestamp", "refresh_status", "access_token", "refresh_token", "auth_server_url", "realm", "client_id"}
+
+// tokensFileJSON is the wire form of the members read.
+type tokensFileJSON struct {
+	PID           *int    `json:"pid"`
+	Timestamp     string  `json:"timestamp"`
+	RefreshStatus string  `json:"refresh_status"`
+	AccessToken   *string `json:"access_token"`
+	RefreshToken  *string `json:"refresh_token"`
+	AuthServerURL string  `json:"auth_server_url"`
+	Realm         string  `json:"realm"`
+	ClientID      string  `json:"client_id"`
+}
+
+// Error is a tokens file that cannot be read, parsed, locked or written. It names the
+// path and the problem, never a token.
+type Error struct {
+	Path    string
+	Problem string
+	Err     error
+}
+
+func (e *Error) Error() string { return "tokens file " + e.Path + ": " + e.Problem }
+
+// Unwrap returns the cause (fs.ErrNotExist, ErrMalformed, ...).
+func (e *Error) Unwrap() error { return e.Err }
+
+// Read reads a tokens file: access_token is required; refresh_token,
+// auth_server_url, realm, client_id, pid, timestamp and refresh_status are optional;
+// other members are ignored. Anything that is not a regular file (a FIFO, a device, a
+// folder) is refused before it is read, and at most 1 MiB is read.
+func Read(path string) (File, error) {
+	data, err := readRegular(path)
+	if err != nil {
+		return File{}, err
+	}
+	return Parse(path, data)
+}
+
+// readRegular reads a regular file, bounded, without blocking on anything else: it
+// checks the type before opening, opens without blocking (a FIFO would wait for a
+// writer) and checks again what it opened.
+func readRegular(path string) ([]byte, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, &Error{Path: path, Problem: "file not found", Err: fs.ErrNotExist}
+		}
+		return nil, &Error{Path: path, Problem: "cannot open: " + errorCause(err), Err: err}
+	}
+	if !st.Mode().IsRegular() {
+		return nil, notRegular(path, st.Mode())
+	}
+	fh, err := openNoBlock(path)
+	if err != nil {
+		return nil, &Error{Path: path, Problem: "cannot open: " + errorCause(err), Err: err}
+	}
+	defer fh.Close()
+	if st, err := fh.Stat(); err != nil || !st.Mode().IsRegular() {
+		if err != nil {
+			return nil, &Error{Path: path, Problem: "cannot open: " + errorCause(err), Err: err}
+		}
+		return nil, notRegular(path, st.Mode())
+	}
+	data, err := io.ReadAll(io.LimitReader(fh, maxTokensFileBytes+1))
+	if err != nil {
+		return nil, &Error{Path: path, Problem: "cannot read: " + errorCause(err), Err: err}
+	}
+	if len(data) > maxTokensFileBytes {
+		return nil, &Error{Path: path, Problem: fmt.Sprintf("larger than %d bytes", maxTokensFileBytes), Err: ErrMalformed}
+	}
+	return data, nil
+}
+
+func notRegular(path string, mode fs.FileMode) error {
+	return &Error{Path: path, Problem: "not a regular file (" + mode.Type().String() + "); refusing to read it", Err: ErrNotRegular}
+}
+
+// Parse parses the contents of a tokens file; path is only for errors.
+func Parse(path string, data []byte) (File, error) {
+	var w tokensFileJSON
+	if err := json.Unmarshal(data, &w); err != nil {
+		return File{}, &Error{Path: path, Problem: "decoding JSON failed: " + jsonProblem(err), Err: ErrMalformed}
+	}
+	if w.AccessToken == nil || *w.AccessToken == "" {
+		return File{}, &Error{Path: path, Problem: "access_token is missing", Err: ErrMalformed}
+	}
+	refresh := ""
+	if w.RefreshToken != nil {
+		refresh = *w.RefreshToken
+	}
+	f := File{RefreshStatus: w.RefreshStatus, AuthServerURL: w.AuthServerURL, Realm: w.Realm,
+		ClientID: w.ClientID, Tokens: tokens.New(*w.AccessToken, refresh)}
+	if w.PID != nil {
+		f.PID = *w.PID
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02 15:04:05.999999999"} {
+		if t, err := time.Parse(layout, w.Timestamp); err == nil {
+			f.Timestamp = t
+			break
+		}
+	}
+	return f, nil
+}
+
+// jsonProblem describes a JSON error without quoting the input (a syntax error's
+// message can carry a character of a token).
+func jsonProblem(err error) string {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		return fmt.Sprintf("invalid JSON at byte %d", syn.Offset)
+	case errors.As(err, &typ):
+		return fmt.Sprintf("%s must be a %s, not a %s", typ.Field, typ.Type, typ.Value)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return "truncated JSON"
+	default:
+		return "invalid JSON"
+	}
+}
+
+// errorCause strips the path from an *fs.PathError, which the message names already.
+func errorCause(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
+
+// member is one member of a JSON object, its value as it was in the file.
+type member struct {
+	key string
+	raw json.RawMessage
+}
+
+// members reads the top-level members of a JSON object in order, values byte for
+// byte; ok is false when data is not a JSON object.
+func members(data []byte) (ms []member, ok bool) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil, false
+	}
+	for dec.More() {
+		tok, err := dec.Token()
+		key, isKey := tok.(string)
+		if err != nil || !isKey {
+			return nil, false
+		}
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, false
+		}
+		ms = append(ms, member{key, raw})
+	}
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('}') {
+		return nil, false
+	}
+	return ms, true
+}
+
+// Write writes f to path under the file's lock (Lock), atomically and with mode 0600:
+// a temporary file in the same folder, written and synced, renamed over path, and the
+// folder synced, so that a crash leaves either the old file or the new one. The
+// members of the file being replaced that this package does not own (pid, and any
+// other) are kept exactly as they were; f.PID is never written. Timestamp defaults to
+// now. Temporary files that a killed writer left behind are removed.
+func Write(ctx context.Context, path string, f File) error {
+	l, err := Lock(ctx, path, nil)
+	if err != nil {
+		return err
+	}
+	defer l.Unlock()
+	return l.Write(f)
+}
+
+// writeLocked is Write with the lock held.
+func writeLocked(path string, f File) error {
+	access := f.Tokens.AccessToken()
+	if access == "" {
+		return &Error{Path: path, Problem: "no access token to write", Err: ErrMalformed}
+	}
+	ts := f.Timestamp
+	if ts.IsZero() {
+		ts = time.Now()
+	}
+	owned := map[string]any{"timestamp": ts.UTC().Format(time.RFC3339Nano), "access_token": access}
+	for k, v := range map[string]string{"refresh_status": f.RefreshStatus, "refresh_token": f.Tokens.RefreshToken(),
+		"auth_server_url": f.AuthServerURL, "realm": f.Realm, "client_id": f.ClientID} {
+		if v != "" {
+			owned[k] = v
+		}
+	}
+	var old []member
+	if data, err := readRegular(path); err == nil {
+		old, _ = members(data)
+	}
+	var b bytes.Buffer
+	b.WriteString("{")
+	n := 0
+	put := func(key string, raw []byte) {
+		if n > 0 {
+			b.WriteString(",")
+		}
+		n++
+		k, _ := json.Marshal(key)
+		b.WriteString("\n  ")
+		b.Write(k)
+		b.WriteString(": ")
+		b.Write(raw)
+	}
+	done := map[string]bool{}
+	for _, m := range old {
+		if _, ours := owned[m.key]; ours || isOwned(m.key) {
+			if v, ok := owned[m.key]; ok && !done[m.key] {
+				raw, _ := json.Marshal(v)
+				put(m.key, raw)
+				done[m.key] = true
+			}
+			continue
+		}
+		put(m.key, m.raw) // not ours: as it was
+	}
+	for _, k := range ownedMembers {
+		if v, ok := owned[k]; ok && !done[k] {
+			raw, _ := json.Marshal(v)
+			put(k, raw)
+		}
+	}
+	b.WriteString("\n}\n")
+	return replaceFile(path, b.Bytes())
+}
+
+func isOwned(key string) bool {
+	for _, k := range ownedMembers {
+		if k == key {
+			return true
+		}
+	}
+	return false
+}
+
+// replaceFile writes data to a temporary file beside path and renames it over path.
+func replaceFile(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return &Error{Path: path, Problem: "cannot create its folder: " + errorCause(err), Err: err}
+	}
+	removeStaleTemps(path)
+	tmp, err := os.CreateTemp(dir, tempPrefix(path)+"*"+tempSuffix)
+	if err != nil {
+		return &Error{Path: path, Problem: "cannot create a temporary file: " + errorCause(err), Err: err}
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if err := tmp.Chmod(0o600); err != nil {
+		return &Error{Path: path, Problem: "cannot set mode 0600: " + errorCause(err), Err: err}
+	}
+	if _, err := tmp.Write(data); err != nil {
+		return &Error{Path: path, Problem: "cannot write: " + errorCause(err), Err: err}
+	}
+	if err := tmp.Sync(); err != nil {
+		return &Error{Path: path, Problem: "cannot sync: " + errorCause(err), Err: err}
+	}
+	if err := tmp.Close(); err != nil {
+		return &Error{Path: path, Problem: "cannot close: " + errorCause(err), Err: err}
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return &Error{Path: path, Problem: "cannot replace: " + errorCause(err), Err: err}
+	}
+	ok = true
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+const tempSuffix = ".tmp"
+
+// tempPrefix is how the temporary files of path begin: ".tokens.json." for tokens.json.
+func tempPrefix(path string) string { return "." + filepath.Base(path) + "." }
+
+// removeStaleTemps removes the temporary files of path that a writer killed mid-write
+// left behind (they hold full tokens). Called with the lock held, so no other writer
+// of this package is writing one.
+func removeStaleTemps(path string) {
+	entries, err := os.ReadDir(filepath.Dir(path))
+	if err != nil {
+		return
+	}
+	prefix := tempPrefix(path)
+	for _, e := range entries {
+		name := e.Name()
+		if e.Type().IsRegular() && strings.HasPrefix(name, prefix) && strings.HasSuffix(name, tempSuffix) &&
+			len(name) > len(prefix)+len(tempSuffix) {
+			_ = os.Remove(filepath.Join(filepath.Dir(path), name))
+		}
+	}
+}
+
+// Remove removes the tokens file at path and any temporary file of it left behind,
+// under the file's lock. A missing file is not an error.
+func Remove(ctx context.Context, path string) error {
+	l, err := Lock(ctx, path, nil)
+	if err != nil {
+		return err
+	}
+	defer l.Unlock()
+	return l.Remove()
+}
+
+func removeLocked(path string) error {
+	removeStaleTemps(path)
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return &Error{Path: path, Problem: "cannot remove: " + errorCause(err), Err: err}
+	}
+	return nil
+}
+
+// Locked is a tokens file whose lock this process holds: reading, checking, renewing
+// and writing it is one critical section across the processes that share it.
+type Locked struct {
+	path   string
+	unlock func()
+}
+
+// Lock takes the advisory lock of the tokens file at path, an flock on the sibling
+// file path+".lock" (created with mode 0600, never removed), so that processes that
+// read, renew and write the file do it one at a time. It waits until the lock is
+// free, ctx ends, or DefaultLockTimeout passes when ctx has no deadline; waiting too
+// long is ErrLockTimeout. onWait, if set, runs once when the lock is found taken.
+// Call Unlock when done.
+func Lock(ctx context.Context, path string, onWait func()) (*Locked, error) {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, DefaultLockTimeout)
+		defer cancel()
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, &Error{Path: path, Problem: "cannot create its folder: " + errorCause(err), Err: err}
+	}
+	unlock, err := lockFile(ctx, path, path+".lock", onWait)
+	if err != nil {
+		return nil, err
+	}
+	return &Locked{path: path, unlock: unlock}, nil
+}
+
+// Path is the tokens file.
+func (l *Locked) Path() string { return l.path }
+
+// Read reads the file (see Read).
+func (l *Locked) Read() (File, error) { return Read(l.path) }
+
+// Write writes f (see Write).
+func (l *Locked) Write(f File) error { return writeLocked(l.path, f) }
+
+// Remove removes the file and any temporary file of it left behind; a missing file is
+// not an error.
+func (l *Locked) Remove() error { return removeLocked(l.path) }
+
+// Unlock releases the lock; calling it again does nothing.
+func (l *Locked) Unlock() {
+	if l.unlock != nil {
+		l.unlock()
+		l.unlock = nil
+	}
+}
+
+// DefaultPath is where the Cortex CLI keeps its tokens:
+// ~/.cache/iqm-cortex-cli/tokens.json (the user cache folder elsewhere).
+func DefaultPath() (string, error) {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("no user cache folder for the tokens file: %w", err)
+	}
+	return filepath.Join(dir, "iqm-cortex-cli", "tokens.json"), nil
+}
+
+// PermissionProblems describes, for a warning, what makes the tokens file at
+// path readable or writable by others: its own mode (anything beyond 0600) and its
+// folder's (writable by group or others). It reports nothing it cannot check.
+func PermissionProblems(path string) []string {
+	var problems []string
+	if st, err := os.Stat(path); err == nil && st.Mode().Perm()&0o077 != 0 {
+		problems = append(problems, fmt.Sprintf("tokens file %s is readable or writable by others (mode %04o); run: chmod 600 %s",
+			path, st.Mode().Perm(), path))
+	}
+	dir := filepath.Dir(path)
+	if st, err := os.Stat(dir); err == nil && st.Mode().Perm()&0o022 != 0 {
+		problems = append(problems, fmt.Sprintf("folder %s of the tokens file is writable by others (mode %04o), who could replace the file; run: chmod go-w %s",
+			dir, st.Mode().Perm(), dir))
+	}
+	return problems
+}
