@@ -23,6 +23,12 @@ import (
 	"github.com/iqm-finland/authschema/validate"
 )
 
+// The error codes of openapi.yaml's OAuth2ErrorCode that this file answers with.
+const (
+	codeInvalidClient = string(generated.OAuth2ErrorCodeInvalidClient)
+	codeInvalidGrant  = string(generated.OAuth2ErrorCodeInvalidGrant)
+)
+
 // Defaults of a new server.
 const (
 	DefaultAccessTTL  = 300 * time.Second
@@ -573,7 +579,7 @@ func (s *Server) Client(_ context.Context, realm, clientID string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if rs := s.realms[realm]; rs == nil || !rs.clients[clientID] {
-		return oauthErr(http.StatusUnauthorized, "invalid_client", "Invalid client or Invalid client credentials")
+		return oauthErr(http.StatusUnauthorized, codeInvalidClient, "Invalid client or Invalid client credentials")
 	}
 	return nil
 }
@@ -593,10 +599,10 @@ func (s *Server) PasswordGrant(_ context.Context, realm, clientID, username, pas
 	}
 	got := sha256.Sum256([]byte(password))
 	if subtle.ConstantTimeCompare(want[:], got[:]) != 1 || !known || password == "" {
-		return generated.TokenResponse{}, oauthErr(http.StatusUnauthorized, "invalid_grant", "Invalid user credentials")
+		return generated.TokenResponse{}, oauthErr(http.StatusUnauthorized, codeInvalidGrant, "Invalid user credentials")
 	}
 	if rs.disabled[username] {
-		return generated.TokenResponse{}, oauthErr(http.StatusBadRequest, "invalid_grant", "Account disabled")
+		return generated.TokenResponse{}, oauthErr(http.StatusBadRequest, codeInvalidGrant, "Account disabled")
 	}
 	if len(s.sessions) >= s.pruneAt {
 		s.pruneSessions()
@@ -616,17 +622,17 @@ func (s *Server) RefreshGrant(_ context.Context, realm, clientID, refreshToken s
 		return generated.TokenResponse{}, err
 	}
 	if c.Exp != 0 && s.cfg.clock.Now().Unix() >= c.Exp {
-		return generated.TokenResponse{}, oauthErr(http.StatusBadRequest, "invalid_grant", "Token is not active")
+		return generated.TokenResponse{}, oauthErr(http.StatusBadRequest, codeInvalidGrant, "Token is not active")
 	}
 	ss := s.sessions[c.Sid]
 	if ss == nil {
-		return generated.TokenResponse{}, oauthErr(http.StatusBadRequest, "invalid_grant", "Session not active")
+		return generated.TokenResponse{}, oauthErr(http.StatusBadRequest, codeInvalidGrant, "Session not active")
 	}
 	if s.realms[realm].disabled[ss.user] {
-		return generated.TokenResponse{}, oauthErr(http.StatusBadRequest, "invalid_grant", "User disabled")
+		return generated.TokenResponse{}, oauthErr(http.StatusBadRequest, codeInvalidGrant, "User disabled")
 	}
 	if s.cfg.rotation && c.Jti != ss.refreshJTI {
-		return generated.TokenResponse{}, oauthErr(http.StatusBadRequest, "invalid_grant", "Maximum allowed refresh token reuse exceeded")
+		return generated.TokenResponse{}, oauthErr(http.StatusBadRequest, codeInvalidGrant, "Maximum allowed refresh token reuse exceeded")
 	}
 	return s.issue(c.Sid, ss), nil
 }
@@ -647,14 +653,14 @@ func (s *Server) EndSession(_ context.Context, realm, clientID, refreshToken str
 func (s *Server) checkRefreshToken(realm, clientID, token string) (claims, error) {
 	c, err := verify(s.key[:], token)
 	if err != nil || c.Typ != "Refresh" {
-		return claims{}, oauthErr(http.StatusBadRequest, "invalid_grant", "Invalid refresh token")
+		return claims{}, oauthErr(http.StatusBadRequest, codeInvalidGrant, "Invalid refresh token")
 	}
 	if want := s.issuer(realm); c.Iss != want {
-		return claims{}, oauthErr(http.StatusBadRequest, "invalid_grant",
+		return claims{}, oauthErr(http.StatusBadRequest, codeInvalidGrant,
 			fmt.Sprintf("Invalid token issuer. Expected '%s', but was '%s'", want, c.Iss))
 	}
 	if c.Azp != clientID {
-		return claims{}, oauthErr(http.StatusBadRequest, "invalid_grant", "Invalid refresh token. Token client and authorized client don't match")
+		return claims{}, oauthErr(http.StatusBadRequest, codeInvalidGrant, "Invalid refresh token. Token client and authorized client don't match")
 	}
 	return c, nil
 }

@@ -2,6 +2,7 @@ package validate
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -46,13 +47,14 @@ var (
 	ErrInvalidValue = errors.New("has an invalid value")
 )
 
-// Wire names of the AuthRequest fields, in the Python model's order.
+// Wire names of the AuthRequest fields, in the Python model's order (openapi.yaml's,
+// through the generated constants).
 const (
-	FieldClientID     = "client_id"
-	FieldGrantType    = "grant_type"
-	FieldUsername     = "username"
-	FieldPassword     = "password"
-	FieldRefreshToken = "refresh_token"
+	FieldClientID     = generated.AuthRequestClientID
+	FieldGrantType    = generated.AuthRequestGrantType
+	FieldUsername     = generated.AuthRequestUsername
+	FieldPassword     = generated.AuthRequestPassword
+	FieldRefreshToken = generated.AuthRequestRefreshToken
 )
 
 // FieldError is one problem with one field of a request.
@@ -92,11 +94,12 @@ func (e *FieldError) problem() string {
 	}
 	switch e.Kind {
 	case KindPassword:
-		return `must be "password"`
+		return "must be " + strconv.Quote(string(generated.GrantTypePassword))
 	case KindRefresh:
-		return `must be "refresh_token"`
+		return "must be " + strconv.Quote(string(generated.GrantTypeRefreshToken))
 	default:
-		return `must be "password" or "refresh_token"`
+		return "must be " + strconv.Quote(string(generated.GrantTypePassword)) + " or " +
+			strconv.Quote(string(generated.GrantTypeRefreshToken))
 	}
 }
 

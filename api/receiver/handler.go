@@ -21,6 +21,14 @@ import (
 	"github.com/iqm-finland/authschema/validate"
 )
 
+// The error codes of openapi.yaml's OAuth2ErrorCode that this file answers with.
+const (
+	codeInvalidClient        = string(generated.OAuth2ErrorCodeInvalidClient)
+	codeInvalidRequest       = string(generated.OAuth2ErrorCodeInvalidRequest)
+	codeServerError          = string(generated.OAuth2ErrorCodeServerError)
+	codeUnsupportedGrantType = string(generated.OAuth2ErrorCodeUnsupportedGrantType)
+)
+
 // Backend holds what a receiving server knows: realms, clients, users and sessions.
 // The Handler runs the protocol (decoding, validation, Keycloak's order of checks and
 // its answers) and asks the Backend. Errors a Backend returns should be
@@ -121,7 +129,7 @@ func New(b Backend, cfg Config) *Handler {
 	// Logout. Another method on them is Keycloak's JSON 405; any other path, 404.
 	server.HandlerWithOptions(h, server.StdHTTPServerOptions{BaseRouter: mux,
 		ErrorHandlerFunc: func(w http.ResponseWriter, _ *http.Request, _ error) {
-			writeError(w, &api.OAuthError{Status: http.StatusBadRequest, Code: "invalid_request", Description: "Invalid path parameter"})
+			writeError(w, &api.OAuthError{Status: http.StatusBadRequest, Code: codeInvalidRequest, Description: "Invalid path parameter"})
 		}})
 	mux.HandleFunc(generated.RequestTokenPath, methodNotAllowed)
 	mux.HandleFunc(generated.LogoutPath, methodNotAllowed)
@@ -221,7 +229,7 @@ func (h *Handler) readForm(ex *exchange) *api.OAuthError {
 	if !isForm(ex.r.Header.Get("Content-Type")) {
 		return &api.OAuthError{Status: http.StatusUnsupportedMediaType, Code: "The content-type header value did not match the value in @Consumes"}
 	}
-	tooLarge := &api.OAuthError{Status: http.StatusRequestEntityTooLarge, Code: "invalid_request", Description: "Request body too large"}
+	tooLarge := &api.OAuthError{Status: http.StatusRequestEntityTooLarge, Code: codeInvalidRequest, Description: "Request body too large"}
 	if ex.r.ContentLength > int64(h.cfg.MaxBodyBytes) {
 		return tooLarge
 	}
@@ -231,7 +239,7 @@ func (h *Handler) readForm(ex *exchange) *api.OAuthError {
 		if errors.As(err, &mbe) {
 			return tooLarge
 		}
-		return &api.OAuthError{Status: http.StatusBadRequest, Code: "invalid_request", Description: "Cannot read the request body"}
+		return &api.OAuthError{Status: http.StatusBadRequest, Code: codeInvalidRequest, Description: "Cannot read the request body"}
 	}
 	ex.body = body
 	ex.req, ex.left, err = api.Decoder{MaxBytes: h.cfg.MaxBodyBytes}.LenientForm(body)
@@ -241,7 +249,7 @@ func (h *Handler) readForm(ex *exchange) *api.OAuthError {
 		if errors.As(err, &de) {
 			desc += ": " + de.Error()
 		}
-		return &api.OAuthError{Status: http.StatusBadRequest, Code: "invalid_request", Description: desc}
+		return &api.OAuthError{Status: http.StatusBadRequest, Code: codeInvalidRequest, Description: desc}
 	}
 	return nil
 }
@@ -259,16 +267,16 @@ func (h *Handler) supportedGrant(ex *exchange) *api.OAuthError {
 	switch {
 	case ex.req.GrantType == nil:
 		ex.kind = validate.KindUnknown
-		return &api.OAuthError{Status: http.StatusBadRequest, Code: "invalid_request", Description: "Missing form parameter: grant_type"}
+		return &api.OAuthError{Status: http.StatusBadRequest, Code: codeInvalidRequest, Description: "Missing form parameter: grant_type"}
 	case ex.kind == validate.KindUnknown:
-		return &api.OAuthError{Status: http.StatusBadRequest, Code: "unsupported_grant_type", Description: "Unsupported grant_type"}
+		return &api.OAuthError{Status: http.StatusBadRequest, Code: codeUnsupportedGrantType, Description: "Unsupported grant_type"}
 	}
 	return nil
 }
 
 func (h *Handler) knownClient(ex *exchange) *api.OAuthError {
 	if ex.req.ClientID == "" {
-		return &api.OAuthError{Status: http.StatusBadRequest, Code: "invalid_client", Description: "Missing client_id parameter"}
+		return &api.OAuthError{Status: http.StatusBadRequest, Code: codeInvalidClient, Description: "Missing client_id parameter"}
 	}
 	return h.backendError(ex, h.backend.Client(ex.r.Context(), ex.realm, ex.req.ClientID))
 }
@@ -276,7 +284,7 @@ func (h *Handler) knownClient(ex *exchange) *api.OAuthError {
 // noDuplicates: Keycloak checks for a repeated parameter on the token endpoint only.
 func (h *Handler) noDuplicates(ex *exchange) *api.OAuthError {
 	if ex.left.Duplicate != "" && (ex.endpoint == endpointToken || !h.cfg.Lenient) {
-		return &api.OAuthError{Status: http.StatusBadRequest, Code: "invalid_request", Description: "duplicated parameter"}
+		return &api.OAuthError{Status: http.StatusBadRequest, Code: codeInvalidRequest, Description: "duplicated parameter"}
 	}
 	return nil
 }
@@ -293,13 +301,13 @@ func (h *Handler) onlyKindsFields(ex *exchange) *api.OAuthError {
 		if ex.left.UnknownKey != "" {
 			desc = "Unknown parameter: " + ex.left.UnknownKey
 		}
-		return &api.OAuthError{Status: http.StatusBadRequest, Code: "invalid_request", Description: desc}
+		return &api.OAuthError{Status: http.StatusBadRequest, Code: codeInvalidRequest, Description: desc}
 	}
 	var verr *validate.Error
 	if errors.As(validate.Check(ex.kind, ex.req), &verr) {
 		for _, f := range verr.Fields {
 			if f.Err == validate.ErrForbidden {
-				return &api.OAuthError{Status: http.StatusBadRequest, Code: "invalid_request",
+				return &api.OAuthError{Status: http.StatusBadRequest, Code: codeInvalidRequest,
 					Description: "Parameter not allowed in a " + ex.kind.String() + " request: " + f.Field}
 			}
 		}
@@ -315,7 +323,7 @@ func (h *Handler) grant(ex *exchange) (int, *api.OAuthError) {
 	switch ex.kind {
 	case validate.KindPassword:
 		if req.Username == nil || *req.Username == "" {
-			return http.StatusUnauthorized, &api.OAuthError{Status: http.StatusUnauthorized, Code: "invalid_request", Description: "Missing parameter: username"}
+			return http.StatusUnauthorized, &api.OAuthError{Status: http.StatusUnauthorized, Code: codeInvalidRequest, Description: "Missing parameter: username"}
 		}
 		password := ""
 		if req.Password != nil {
@@ -324,14 +332,14 @@ func (h *Handler) grant(ex *exchange) (int, *api.OAuthError) {
 		tr, err = h.backend.PasswordGrant(ctx, ex.realm, req.ClientID, *req.Username, password)
 	case validate.KindRefresh:
 		if req.RefreshToken == nil || *req.RefreshToken == "" {
-			return http.StatusBadRequest, &api.OAuthError{Status: http.StatusBadRequest, Code: "invalid_request", Description: "No refresh token"}
+			return http.StatusBadRequest, &api.OAuthError{Status: http.StatusBadRequest, Code: codeInvalidRequest, Description: "No refresh token"}
 		}
 		tr, err = h.backend.RefreshGrant(ctx, ex.realm, req.ClientID, *req.RefreshToken)
 	default:
 		// Keycloak would serve its browser logout page without a refresh_token key; a
 		// test server is more useful answering in JSON.
 		if req.RefreshToken == nil || *req.RefreshToken == "" {
-			return http.StatusBadRequest, &api.OAuthError{Status: http.StatusBadRequest, Code: "invalid_request", Description: "No refresh token"}
+			return http.StatusBadRequest, &api.OAuthError{Status: http.StatusBadRequest, Code: codeInvalidRequest, Description: "No refresh token"}
 		}
 		if err := h.backend.EndSession(ctx, ex.realm, req.ClientID, *req.RefreshToken); err != nil {
 			e := h.backendError(ex, err)
@@ -363,7 +371,7 @@ func (h *Handler) backendError(ex *exchange, err error) *api.OAuthError {
 	var oe *api.OAuthError
 	if errors.As(err, &oe) && oe != nil && oe.Status >= 400 && slices.Contains(h.statuses[ex.endpoint], oe.Status) {
 		if oe.Code == "" {
-			return &api.OAuthError{Status: oe.Status, Code: "invalid_request", Description: oe.Description}
+			return &api.OAuthError{Status: oe.Status, Code: codeInvalidRequest, Description: oe.Description}
 		}
 		return oe
 	}
@@ -371,7 +379,7 @@ func (h *Handler) backendError(ex *exchange, err error) *api.OAuthError {
 }
 
 func serverError() *api.OAuthError {
-	return &api.OAuthError{Status: http.StatusInternalServerError, Code: "server_error", Description: "Internal server error"}
+	return &api.OAuthError{Status: http.StatusInternalServerError, Code: codeServerError, Description: "Internal server error"}
 }
 
 const formContentType = "application/x-www-form-urlencoded"
@@ -432,7 +440,7 @@ func writeError(w http.ResponseWriter, e *api.OAuthError) {
 	data, err := json.Marshal(body)
 	status := e.Status
 	if err != nil || status < 400 || status > 599 {
-		status, data = http.StatusInternalServerError, []byte(`{"error":"server_error"}`)
+		status, data = http.StatusInternalServerError, []byte(`{"error":"`+codeServerError+`"}`)
 	}
 	w.Header()["Content-Type"] = jsonType
 	w.WriteHeader(status)

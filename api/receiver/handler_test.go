@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/iqm-finland/authschema/api/authclient"
 	"github.com/iqm-finland/authschema/api/tokens"
 	"github.com/iqm-finland/authschema/authtest"
+	"github.com/iqm-finland/authschema/generated"
 )
 
 type answer struct {
@@ -121,6 +123,13 @@ func TestKeycloakAnswers(t *testing.T) {
 			status, body, hdr := post(t, h, tt.path, tt.ct, tt.body)
 			if status != tt.want.status {
 				t.Fatalf("status %d, want %d (%v)", status, tt.want.status, body)
+			}
+			specStatuses, op := generated.RequestTokenStatuses(), "requestToken"
+			if strings.HasSuffix(tt.path, "/logout") {
+				specStatuses, op = generated.LogoutStatuses(), "logout"
+			}
+			if !slices.Contains(specStatuses, status) {
+				t.Errorf("api/receiver/handler.go answered %d, which openapi.yaml does not list for %s (%v)", status, op, specStatuses)
 			}
 			if hdr.Get("Cache-Control") != "no-store" || hdr.Get("Pragma") != "no-cache" {
 				t.Errorf("headers %v", hdr)

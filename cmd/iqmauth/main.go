@@ -62,7 +62,8 @@ commands:
   status    show server, realm, client, user and expiry times (never a token)
   logout    log out and remove the tokens file
   serve     run a Keycloak-compatible test auth server on loopback
-  demo      start a test server in-process and run a session through its life cycle
+  demo      start a test server in-process: the per-kind rules, then a session's life cycle
+  spec      write openapi.yaml of this version (for a service that generates its own code)
   help      show this help
 
 Run 'iqmauth <command> --help' for a command's flags. Settings default to the
@@ -121,6 +122,8 @@ func (c *cli) run(args []string) int {
 		return c.serve(args[1:])
 	case "demo":
 		return c.demo(args[1:])
+	case "spec":
+		return c.spec(args[1:])
 	default:
 		fmt.Fprintf(c.stderr, "iqmauth: unknown command %q\n%s", args[0], usage)
 		return exitUsage
