@@ -52,3 +52,13 @@ func ExampleDecodeFormRequest() {
 	// logout iqm_client <nil>
 	// "client_secret": unknown field
 }
+
+// Building the token endpoint's answer needs no pointers to literals.
+func ExampleNewTokenResponse() {
+	tr := api.NewTokenResponse("access-token", 300, "refresh-token", 1800, "profile email", "")
+	fmt.Println(tr) // secrets never show
+	fmt.Println(string(api.EncodeTokenResponse(&tr)))
+	// Output:
+	// TokenResponse{access_token:[REDACTED] expires_in:300 refresh_expires_in:1800 refresh_token:[REDACTED] token_type:"Bearer" not-before-policy:0 scope:"profile email"}
+	// {"access_token":"access-token","expires_in":300,"refresh_expires_in":1800,"refresh_token":"refresh-token","token_type":"Bearer","not-before-policy":0,"scope":"profile email"}
+}
