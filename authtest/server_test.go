@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +16,7 @@ import (
 	"github.com/iqm-finland/authschema/api/authclient"
 	"github.com/iqm-finland/authschema/api/tokens"
 	"github.com/iqm-finland/authschema/authtest"
+	"go.uber.org/goleak"
 )
 
 var t0 = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
@@ -36,15 +36,27 @@ func claims(t *testing.T, jwt string) map[string]any {
 		t.Fatal(err)
 	}
 	var m map[string]any
-	json.Unmarshal(raw, &m)
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatal(err)
+	}
 	return m
+}
+
+// newClient makes a client, failing the test when it cannot.
+func newClient(t testing.TB, cfg authclient.Config) *authclient.Client {
+	t.Helper()
+	c, err := authclient.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 func TestTokensAreKeycloakLikeJWTs(t *testing.T) {
 	clock := authtest.NewClock(t0)
 	srv := authtest.Start(t, authtest.WithClock(clock), authtest.WithUser("alice", "pw"),
 		authtest.WithAccessTTL(120*time.Second), authtest.WithRefreshTTL(600*time.Second))
-	c, _ := authclient.New(authclient.Config{ServerURL: srv.URL, Clock: clock})
+	c := newClient(t, authclient.Config{ServerURL: srv.URL, Clock: clock})
 	tk, err := c.Login(context.Background(), "alice", "pw")
 	if err != nil {
 		t.Fatal(err)
@@ -72,7 +84,7 @@ func TestTokensAreKeycloakLikeJWTs(t *testing.T) {
 	}
 	// Another server's tokens are not this one's (per-server key).
 	other := authtest.Start(t, authtest.WithUser("alice", "pw"))
-	oc, _ := authclient.New(authclient.Config{ServerURL: other.URL})
+	oc := newClient(t, authclient.Config{ServerURL: other.URL})
 	otk, _ := oc.Login(context.Background(), "alice", "pw")
 	if _, err := srv.VerifyAccessToken(otk.AccessToken()); !errors.Is(err, authtest.ErrNoSuchToken) {
 		t.Errorf("foreign token: %v", err)
@@ -84,7 +96,7 @@ func TestTokensAreKeycloakLikeJWTs(t *testing.T) {
 
 func TestNonExpiringRefreshToken(t *testing.T) {
 	srv := authtest.Start(t, authtest.WithUser("alice", "pw"), authtest.WithRefreshTTL(0))
-	c, _ := authclient.New(authclient.Config{ServerURL: srv.URL})
+	c := newClient(t, authclient.Config{ServerURL: srv.URL})
 	tk, err := c.Login(context.Background(), "alice", "pw")
 	if err != nil || !tk.RefreshNeverExpires || !tk.RefreshExpiry.IsZero() {
 		t.Fatalf("%v %v", tk, err)
@@ -93,7 +105,7 @@ func TestNonExpiringRefreshToken(t *testing.T) {
 
 func TestRotationAndDisabledUsers(t *testing.T) {
 	srv := authtest.Start(t, authtest.WithUser("alice", "pw"), authtest.WithRotation())
-	c, _ := authclient.New(authclient.Config{ServerURL: srv.URL})
+	c := newClient(t, authclient.Config{ServerURL: srv.URL})
 	ctx := context.Background()
 	t1, _ := c.Login(ctx, "alice", "pw")
 	t2, err := c.Refresh(ctx, t1.RefreshToken())
@@ -114,7 +126,7 @@ func TestRotationAndDisabledUsers(t *testing.T) {
 
 func TestDisabledUserOption(t *testing.T) {
 	srv := authtest.Start(t, authtest.WithDisabledUser("eve", "pw"))
-	c, _ := authclient.New(authclient.Config{ServerURL: srv.URL})
+	c := newClient(t, authclient.Config{ServerURL: srv.URL})
 	if _, err := c.Login(context.Background(), "eve", "pw"); err == nil || !strings.Contains(err.Error(), "Account disabled") {
 		t.Errorf("disabled user: %v", err)
 	}
@@ -126,7 +138,7 @@ func TestDisabledUserOption(t *testing.T) {
 
 func TestFaultInjection(t *testing.T) {
 	srv := authtest.Start(t, authtest.WithUser("alice", "pw"))
-	c, _ := authclient.New(authclient.Config{ServerURL: srv.URL})
+	c := newClient(t, authclient.Config{ServerURL: srv.URL})
 	ctx := context.Background()
 	srv.FailNext(2, 503, "<html>maintenance</html>")
 	for range 2 {
@@ -139,7 +151,9 @@ func TestFaultInjection(t *testing.T) {
 	}
 	srv.SetLatency(100 * time.Millisecond)
 	start := time.Now()
-	c.Login(ctx, "alice", "pw")
+	if _, err := c.Login(ctx, "alice", "pw"); err != nil {
+		t.Fatal(err)
+	}
 	if time.Since(start) < 100*time.Millisecond {
 		t.Error("no latency")
 	}
@@ -166,14 +180,16 @@ func TestClock(t *testing.T) {
 // under -race: every request is answered correctly, no session gets another's
 // tokens, and nothing is left running.
 func TestLoad(t *testing.T) {
-	before := runtime.NumGoroutine()
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	const n = 200
 	srv, err := authtest.NewServer()
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i := range n {
-		srv.AddUser("cortex", fmt.Sprintf("user%03d", i), fmt.Sprintf("pw-%03d", i))
+		if err := srv.AddUser("cortex", fmt.Sprintf("user%03d", i), fmt.Sprintf("pw-%03d", i)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	tr := &http.Transport{MaxIdleConnsPerHost: 64}
 	hc := &http.Client{Transport: tr}
@@ -248,11 +264,4 @@ func TestLoad(t *testing.T) {
 	}
 	srv.Close()
 	tr.CloseIdleConnections()
-	deadline := time.Now().Add(5 * time.Second)
-	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if g := runtime.NumGoroutine(); g > before {
-		t.Errorf("%d goroutines left", g-before)
-	}
 }

@@ -212,7 +212,7 @@ func TestClientConfig(t *testing.T) {
 			t.Errorf("%q: %v, %v", tt.url, c, err)
 		}
 	}
-	c, _ := authclient.New(authclient.Config{ServerURL: "https://a.example", Realm: "other realm", ClientID: "cli"})
+	c := newClient(t, "https://a.example", func(cfg *authclient.Config) { cfg.Realm, cfg.ClientID = "other realm", "cli" })
 	if c.LogoutURL() != "https://a.example/realms/other%20realm/protocol/openid-connect/logout" || c.ClientID() != "cli" {
 		t.Errorf("%s %s", c.LogoutURL(), c.ClientID())
 	}
@@ -238,18 +238,27 @@ func TestClientUserAgentAndBodies(t *testing.T) {
 func TestTokenExpiry(t *testing.T) {
 	clock := authtest.NewClock(t0)
 	exp := t0.Add(time.Hour).Unix()
+	// Expiry times are absolute (from a JWT's exp) or counted from when the request
+	// was sent (from expires_in); zero means unknown.
+	at := func(unix int64) func(time.Time) time.Time {
+		return func(time.Time) time.Time { return time.Unix(unix, 0) }
+	}
+	after := func(d time.Duration) func(time.Time) time.Time {
+		return func(sent time.Time) time.Time { return sent.Add(d) }
+	}
+	unknown := func(time.Time) time.Time { return time.Time{} }
 	tests := []struct {
 		name, body            string
-		access, refresh       time.Time
+		access, refresh       func(sent time.Time) time.Time
 		refreshNever, hasRefr bool
 	}{
 		{"lifetimes", `{"access_token":"a","refresh_token":"r","expires_in":300,"refresh_expires_in":1800}`,
-			t0.Add(300 * time.Second), t0.Add(1800 * time.Second), false, true},
+			after(300 * time.Second), after(1800 * time.Second), false, true},
 		{"refresh never expires", `{"access_token":"a","refresh_token":"r","expires_in":300,"refresh_expires_in":0}`,
-			t0.Add(300 * time.Second), time.Time{}, true, true},
+			after(300 * time.Second), unknown, true, true},
 		{"from JWT exp", fmt.Sprintf(`{"access_token":%q,"refresh_token":%q}`, jwtWithExp(exp), jwtWithExp(exp+60)),
-			time.Unix(exp, 0), time.Unix(exp+60, 0), false, true},
-		{"unknown", `{"access_token":"opaque"}`, time.Time{}, time.Time{}, false, false},
+			at(exp), at(exp + 60), false, true},
+		{"unknown", `{"access_token":"opaque"}`, unknown, unknown, false, false},
 	}
 	for _, tt := range tests {
 		srv, _ := faultServer(t, func(w http.ResponseWriter, r *http.Request) {
@@ -262,13 +271,7 @@ func TestTokenExpiry(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", tt.name, err)
 		}
-		if tt.name == "lifetimes" || tt.name == "refresh never expires" {
-			tt.access = sent.Add(300 * time.Second)
-			if !tt.refresh.IsZero() {
-				tt.refresh = sent.Add(1800 * time.Second)
-			}
-		}
-		if !tk.AccessExpiry.Equal(tt.access) || !tk.RefreshExpiry.Equal(tt.refresh) ||
+		if !tk.AccessExpiry.Equal(tt.access(sent)) || !tk.RefreshExpiry.Equal(tt.refresh(sent)) ||
 			tk.RefreshNeverExpires != tt.refreshNever || tk.HasRefreshToken() != tt.hasRefr || !tk.ObtainedAt.Equal(sent) {
 			t.Errorf("%s: %v", tt.name, tk)
 		}

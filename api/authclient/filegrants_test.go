@@ -49,7 +49,9 @@ func TestFileGrantsRefusesCleartextServer(t *testing.T) {
 		t.Errorf("opted in: %v", err)
 	}
 	f.AuthServerURL = ""
-	tokensfile.Write(context.Background(), path, f)
+	if err := tokensfile.Write(context.Background(), path, f); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := authclient.NewFileGrants(path, authclient.Config{}, "", "", authclient.FileLock{}); !errors.Is(err, tokensfile.ErrMalformed) {
 		t.Errorf("no auth_server_url: %v", err)
 	}
@@ -108,7 +110,9 @@ func TestFileGrantsLogoutRemovesFile(t *testing.T) {
 	path := filepath.Join(dir, "tokens.json")
 	tk := loginToFile(t, srv, clock, path)
 	stale := filepath.Join(dir, ".tokens.json.77.tmp")
-	os.WriteFile(stale, []byte(`{"access_token":"x"}`), 0o600)
+	if err := os.WriteFile(stale, []byte(`{"access_token":"x"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	g, err := authclient.NewFileGrants(path, authclient.Config{Clock: clock}, "", "", authclient.FileLock{})
 	if err != nil {
 		t.Fatal(err)

@@ -56,6 +56,18 @@ func newFixture(t *testing.T, srvOpts []authtest.Option, mod func(*authclient.Se
 	return f
 }
 
+// newSession makes a session, failing the test when it cannot; it is closed when the
+// test ends.
+func newSession(t testing.TB, src authclient.Source, opts authclient.SessionOptions) *authclient.Session {
+	t.Helper()
+	s, err := authclient.NewSession(src, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
 func mustToken(t *testing.T, s *authclient.Session) string {
 	t.Helper()
 	tok, err := s.Token(context.Background())
@@ -191,7 +203,7 @@ func TestRefreshInvalidGrantFallsBackToPassword(t *testing.T) {
 		t.Fatalf("requests %v", reqs)
 	}
 	// Without a password there is nothing to fall back to.
-	s2, _ := authclient.NewSession(authclient.NewGrants(c, "", ""), authclient.SessionOptions{Tokens: first, Clock: clock})
+	s2 := newSession(t, authclient.NewGrants(c, "", ""), authclient.SessionOptions{Tokens: first, Clock: clock})
 	defer s2.Close()
 	if _, err := s2.Token(ctx); !errors.Is(err, api.ErrInvalidGrant) {
 		t.Fatalf("without password: %v", err)
@@ -345,13 +357,15 @@ func TestDeadRefreshTokenIsDropped(t *testing.T) {
 	ctx := context.Background()
 	clock := authtest.NewClock(t0)
 	srv := authtest.Start(t, authtest.WithClock(clock), authtest.WithUser(canaryUser, canaryPassword))
-	c, _ := authclient.New(authclient.Config{ServerURL: srv.URL, Clock: clock})
+	c := newClient(t, srv.URL, func(cfg *authclient.Config) { cfg.Clock = clock })
 	tk, err := c.Login(ctx, canaryUser, canaryPassword)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.Logout(ctx, tk.RefreshToken())
-	s, _ := authclient.NewSession(authclient.NewGrants(c, "", ""), authclient.SessionOptions{Tokens: tk, Clock: clock})
+	if err := c.Logout(ctx, tk.RefreshToken()); err != nil {
+		t.Fatal(err)
+	}
+	s := newSession(t, authclient.NewGrants(c, "", ""), authclient.SessionOptions{Tokens: tk, Clock: clock})
 	defer s.Close()
 	srv.ResetRequests()
 	clock.Advance(250 * time.Second)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -36,7 +37,14 @@ func post(t *testing.T, h http.Handler, path, ct, body string) (int, map[string]
 	h.ServeHTTP(rec, req)
 	var m map[string]string
 	if rec.Body.Len() > 0 {
-		json.Unmarshal(rec.Body.Bytes(), &m)
+		var raw map[string]any
+		if err := json.Unmarshal(rec.Body.Bytes(), &raw); err != nil {
+			t.Fatalf("%s answered %d with a body that is not a JSON object: %q", path, rec.Code, rec.Body)
+		}
+		m = map[string]string{}
+		for k, v := range raw {
+			m[k] = fmt.Sprint(v)
+		}
 	}
 	return rec.Code, m, rec.Header()
 }
@@ -54,7 +62,7 @@ func TestKeycloakAnswers(t *testing.T) {
 	srv := authtest.Start(t, authtest.WithClock(clock), authtest.WithUser("alice", "pw"), authtest.WithUser("dave", "pw"),
 		authtest.WithRealm(authtest.Realm{Name: "other", Clients: []string{"iqm_client"}}), authtest.WithRealmUser("other", "alice", "pw"))
 	h := srv.Handler()
-	c, _ := authclient.New(authclient.Config{ServerURL: srv.URL, Clock: clock})
+	c := newClient(t, authclient.Config{ServerURL: srv.URL, Clock: clock})
 	ctx := context.Background()
 	login := func() tokens.Set {
 		tk, err := c.Login(ctx, "alice", "pw")
@@ -68,7 +76,7 @@ func TestKeycloakAnswers(t *testing.T) {
 	if err := c.Logout(ctx, ended.RefreshToken()); err != nil {
 		t.Fatal(err)
 	}
-	other, _ := authclient.New(authclient.Config{ServerURL: srv.URL, Realm: "other", Clock: clock})
+	other := newClient(t, authclient.Config{ServerURL: srv.URL, Realm: "other", Clock: clock})
 	foreign, err := other.Login(ctx, "alice", "pw")
 	if err != nil {
 		t.Fatal(err)
@@ -202,13 +210,17 @@ func TestLenient(t *testing.T) {
 func TestHandlerLogsRedacted(t *testing.T) {
 	var logs bytes.Buffer
 	srv := authtest.Start(t, authtest.WithUser("alice", canaryPassword), authtest.WithLogger(slog.New(slog.NewJSONHandler(&logs, nil))))
-	c, _ := authclient.New(authclient.Config{ServerURL: srv.URL})
+	c := newClient(t, authclient.Config{ServerURL: srv.URL})
 	tk, err := c.Login(context.Background(), "alice", canaryPassword)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.Login(context.Background(), "alice", "wrong-"+canaryPassword)
-	c.Logout(context.Background(), tk.RefreshToken())
+	if _, err := c.Login(context.Background(), "alice", "wrong-"+canaryPassword); err == nil {
+		t.Fatal("a wrong password logged in")
+	}
+	if err := c.Logout(context.Background(), tk.RefreshToken()); err != nil {
+		t.Fatal(err)
+	}
 	out := logs.String()
 	if strings.Count(out, `"msg":"auth request"`) != 3 || !strings.Contains(out, `"status":401`) || !strings.Contains(out, `"password":"[REDACTED]"`) {
 		t.Errorf("logs:\n%s", out)

@@ -2,10 +2,23 @@ package receiver_test
 
 import (
 	"encoding/json"
+
 	"os"
 	"testing"
 	"time"
+
+	"github.com/iqm-finland/authschema/api/authclient"
 )
+
+// newClient makes a client, failing the test when it cannot.
+func newClient(t testing.TB, cfg authclient.Config) *authclient.Client {
+	t.Helper()
+	c, err := authclient.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
 
 const canaryPassword = "CANARY-PASS-3b9f"
 

@@ -67,7 +67,9 @@ func TestTokensFileCortexFormat(t *testing.T) {
 	exp := t0.Add(time.Hour).Unix()
 	body := `{"pid": 4242, "timestamp": "2026-11-27T12:00:00.123456", "refresh_status": "SUCCESS",
  "access_token": "` + jwtWithExp(exp) + `", "refresh_token": "r", "auth_server_url": "https://auth.example", "extra": [1]}`
-	os.WriteFile(path, []byte(body), 0o600)
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	f, err := tokensfile.Read(path)
 	if err != nil {
 		t.Fatal(err)
@@ -92,7 +94,9 @@ func TestTokensFileErrors(t *testing.T) {
 		"empty":     ``,
 	} {
 		path := filepath.Join(dir, strings.ReplaceAll(name, " ", "_")+".json")
-		os.WriteFile(path, []byte(body), 0o600)
+		if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
 		_, err := tokensfile.Read(path)
 		if !errors.Is(err, tokensfile.ErrMalformed) || !strings.Contains(err.Error(), path) || strings.Contains(err.Error(), "CANARY") {
 			t.Errorf("%s: %v", name, err)

@@ -150,7 +150,9 @@ func TestAuthCommandFailures(t *testing.T) {
 		}
 	}
 	// A corrupt file names the path.
-	os.WriteFile(file, []byte(`{"access_token": "CANARY-CLI-PW-55`), 0o600)
+	if err := os.WriteFile(file, []byte(`{"access_token": "CANARY-CLI-PW-55`), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	if code, _, errOut := runWith(t, base, "token"); code != 1 || !strings.Contains(errOut, file) {
 		t.Errorf("corrupt file: %d %q", code, errOut)
 	}
@@ -213,7 +215,10 @@ func TestServeBinary(t *testing.T) {
 	}
 	base := strings.TrimSpace(line)
 	for _, user := range []struct{ name, pw string }{{"bob", cliPassword}, {"carol", cliPassword + "-2"}} {
-		c, _ := authclient.New(authclient.Config{ServerURL: base})
+		c, err := authclient.New(authclient.Config{ServerURL: base})
+		if err != nil {
+			t.Fatal(err)
+		}
 		if _, err := c.Login(context.Background(), user.name, user.pw); err != nil {
 			t.Errorf("%s: %v", user.name, err)
 		}

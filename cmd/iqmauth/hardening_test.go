@@ -430,8 +430,12 @@ func TestStatusSanitizesFileText(t *testing.T) {
 		t.Errorf("warned for mode 0600: %q", errOut)
 	}
 	// Readable by others, in a folder others can write to.
-	os.Chmod(file, 0o644)
-	os.Chmod(dir, 0o777)
+	if err := os.Chmod(file, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
 	defer os.Chmod(dir, 0o700)
 	_, _, errOut = runBin(t, baseEnv("IQM_TOKENS_FILE="+file), "", "status")
 	if !strings.Contains(errOut, "warning") || !strings.Contains(errOut, file) || !strings.Contains(errOut, dir) ||
