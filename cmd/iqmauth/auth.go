@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io/fs"
 	"net/url"
@@ -38,14 +37,12 @@ func (c *cli) fail(cmd string, err error) int {
 	return exitFailure
 }
 
-func (c *cli) usageError(fs *flag.FlagSet, format string, a ...any) int {
-	fmt.Fprintf(c.stderr, "iqmauth %s: %s\n", fs.Name(), fmt.Sprintf(format, a...))
-	fs.Usage()
-	return exitUsage
+func (c *cli) usageError(fs *flagSet, format string, a ...any) int {
+	return fs.mistake(fmt.Sprintf(format, a...))
 }
 
 // tokensFileFlag adds --tokens-file with its default from IQM_TOKENS_FILE.
-func (c *cli) tokensFileFlag(fs *flag.FlagSet) *string {
+func (c *cli) tokensFileFlag(fs *flagSet) *string {
 	return fs.String("tokens-file", c.getenv(authclient.EnvTokensFile), "tokens file (default $IQM_TOKENS_FILE, else the Cortex CLI's ~/.cache/iqm-cortex-cli/tokens.json)")
 }
 
@@ -166,7 +163,7 @@ func describeExpiry(at time.Time, never bool, now time.Time) string {
 
 // fileFlags adds the flags of the commands that renew or end the session of a tokens
 // file: --allow-insecure-http and --lock-timeout.
-func fileFlags(fs *flag.FlagSet) (insecure *bool, lockTimeout *time.Duration) {
+func fileFlags(fs *flagSet) (insecure *bool, lockTimeout *time.Duration) {
 	insecure = fs.Bool("allow-insecure-http", false, "allow the tokens file's auth_server_url to be a plain http:// server that is not loopback (sends the refresh token, and the password, in clear text)")
 	lockTimeout = fs.Duration("lock-timeout", tokensfile.DefaultLockTimeout, "longest wait for the tokens file's lock, which another iqmauth may hold while it renews")
 	return insecure, lockTimeout

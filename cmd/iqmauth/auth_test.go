@@ -173,7 +173,11 @@ func TestDemo(t *testing.T) {
 		t.Fatalf("demo: %d\n%s\n%s", code, out, errOut)
 	}
 	for _, want := range []string{"password request -> 200", "no request: the token was reused", "refresh request -> 200",
-		"logout request -> 204", "password=[REDACTED]", "refresh_token=[REDACTED]"} {
+		"logout request -> 204", "password=[REDACTED]", "refresh_token=[REDACTED]",
+		"validate: username: must be absent in a refresh request",
+		"server:   400 invalid_request: Parameter not allowed in a refresh request: username",
+		"validate: grant_type: must be absent in a logout request",
+		"server:   400 invalid_request: Parameter not allowed in a logout request: grant_type"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q", want)
 		}
@@ -187,7 +191,7 @@ func TestServeFlags(t *testing.T) {
 		{"serve", "--access-ttl", "0s"},
 		{"serve", "--addr", "nonsense"},
 	} {
-		if code, _, errOut := runWith(t, env{}, args...); code != 2 || !strings.Contains(errOut, "usage: iqmauth serve") {
+		if code, _, errOut := runWith(t, env{}, args...); code != 2 || !strings.Contains(errOut, "iqmauth serve: ") || !strings.Contains(errOut, "iqmauth serve --help") {
 			t.Errorf("%v: %d %q", args, code, errOut)
 		}
 	}

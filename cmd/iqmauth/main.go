@@ -94,11 +94,6 @@ func (c *cli) restoreTerminal() {
 	}
 }
 
-func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	c := &cli{stdin: stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv, ctx: context.Background()}
-	return c.run(args)
-}
-
 func (c *cli) run(args []string) int {
 	if len(args) == 0 {
 		fmt.Fprint(c.stderr, usage)
@@ -125,7 +120,7 @@ func (c *cli) run(args []string) int {
 	case "spec":
 		return c.spec(args[1:])
 	default:
-		fmt.Fprintf(c.stderr, "iqmauth: unknown command %q\n%s", args[0], usage)
+		fmt.Fprintf(c.stderr, "iqmauth: unknown command %q\nrun 'iqmauth help' for the commands\n", args[0])
 		return exitUsage
 	}
 }

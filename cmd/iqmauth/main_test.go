@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -33,7 +35,9 @@ func TestMain(m *testing.M) {
 func runCLI(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	code = run(args, strings.NewReader(stdin), &out, &errOut)
+	c := &cli{stdin: strings.NewReader(stdin), stdout: &out, stderr: &errOut, getenv: func(string) string { return "" },
+		ctx: context.Background()}
+	code = c.run(args)
 	return code, out.String(), errOut.String()
 }
 
@@ -90,29 +94,83 @@ func TestValidate(t *testing.T) {
 }
 
 func TestUsage(t *testing.T) {
+	for _, args := range [][]string{{"help"}, {"--help"}, {"-h"}} {
+		if code, stdout, stderr := runCLI(t, "", args...); code != 0 || !strings.Contains(stdout, "usage: iqmauth") || stderr != "" {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q", args, code, stdout, stderr)
+		}
+	}
+	if code, stdout, stderr := runCLI(t, ""); code != 2 || stdout != "" || !strings.Contains(stderr, "usage: iqmauth") {
+		t.Errorf("no command: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	// A mistake is one line saying what is wrong, plus where to read more.
 	for _, tt := range []struct {
 		args []string
-		code int
-		out  string // "stdout" or "stderr": where the usage goes
+		msg  string
 	}{
-		{nil, 2, "stderr"},
-		{[]string{"help"}, 0, "stdout"},
-		{[]string{"--help"}, 0, "stdout"},
-		{[]string{"validate", "--help"}, 0, "stdout"},
-		{[]string{"nope"}, 2, "stderr"},
-		{[]string{"validate", "--format", "xml"}, 2, "stderr"},
-		{[]string{"validate", "--kind", "client"}, 2, "stderr"},
-		{[]string{"validate", "--bogus"}, 2, "stderr"},
-		{[]string{"validate", "extra"}, 2, "stderr"},
+		{[]string{"nope"}, `unknown command "nope"`},
+		{[]string{"validate", "--format", "xml"}, "--format must be auto, form or json"},
+		{[]string{"validate", "--kind", "client"}, "--kind must be password, refresh or logout"},
+		{[]string{"validate", "--bogus"}, "flag provided but not defined: -bogus"},
+		{[]string{"validate", "extra"}, `unexpected argument "extra"`},
+		{[]string{"token", "--min-valid", "soon"}, "invalid value"},
+		{[]string{"spec", "--format", "xml"}, "--format must be yaml or json"},
 	} {
 		code, stdout, stderr := runCLI(t, "", tt.args...)
-		got := stdout
-		if tt.out == "stderr" {
-			got = stderr
-		}
-		if code != tt.code || !strings.Contains(got, "usage: iqmauth") {
+		lines := strings.Split(strings.TrimSuffix(stderr, "\n"), "\n")
+		if code != 2 || stdout != "" || len(lines) != 2 || !strings.Contains(lines[0], tt.msg) || !strings.Contains(lines[1], "help") {
 			t.Errorf("%v: exit %d, stdout %q, stderr %q", tt.args, code, stdout, stderr)
 		}
+	}
+}
+
+// TestHelpOnceToStdout: every command's --help prints its usage once, to stdout, and
+// exits 0.
+func TestHelpOnceToStdout(t *testing.T) {
+	for _, cmd := range []string{"validate", "login", "token", "status", "logout", "serve", "demo", "spec"} {
+		for _, flag := range []string{"--help", "-h"} {
+			code, stdout, stderr := runCLI(t, "", cmd, flag)
+			if code != 0 || stderr != "" || strings.Count(stdout, "usage: iqmauth "+cmd) != 1 {
+				t.Errorf("%s %s: exit %d, stdout %q, stderr %q", cmd, flag, code, stdout, stderr)
+			}
+		}
+	}
+}
+
+// TestCommandLinksNoTesting: the command links no testing package (authtest does not
+// need testing.TB to start a server).
+func TestCommandLinksNoTesting(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", ".").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pkg := range strings.Fields(string(out)) {
+		if pkg == "testing" || strings.HasPrefix(pkg, "testing/") {
+			t.Errorf("the command links %s", pkg)
+		}
+	}
+}
+
+// TestSpecCommand: iqmauth spec writes openapi.yaml of this version, to stdout or a
+// file, and its JSON form.
+func TestSpecCommand(t *testing.T) {
+	file, err := os.ReadFile("../../openapi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, stdout, _ := runCLI(t, "", "spec"); code != 0 || stdout != string(file) {
+		t.Errorf("spec: exit %d, %d bytes", code, len(stdout))
+	}
+	out := filepath.Join(t.TempDir(), "authschema.yaml")
+	if code, _, stderr := runCLI(t, "", "spec", "-o", out); code != 0 {
+		t.Fatalf("spec -o: %d %s", code, stderr)
+	}
+	if got, err := os.ReadFile(out); err != nil || string(got) != string(file) {
+		t.Errorf("spec -o wrote %d bytes, %v", len(got), err)
+	}
+	code, stdout, _ := runCLI(t, "", "spec", "--format", "json")
+	var doc map[string]any
+	if code != 0 || json.Unmarshal([]byte(stdout), &doc) != nil || doc["openapi"] != "3.0.3" {
+		t.Errorf("spec --format json: exit %d, %.80s", code, stdout)
 	}
 }
 

@@ -12,31 +12,48 @@ import (
 	"github.com/iqm-finland/authschema/validate"
 )
 
-// newFlags makes a flag set that reports to stderr and prints its usage on --help.
-func newFlags(name, synopsis string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: iqmauth %s %s\n", name, synopsis)
-		fs.PrintDefaults()
-	}
+// flagSet is a command's flags, with where its messages go.
+type flagSet struct {
+	*flag.FlagSet
+	synopsis string
+	stderr   io.Writer
+}
+
+// newFlags makes a command's flag set. The flag package prints nothing itself:
+// parseFlags prints the usage once, to stdout, on --help, and one line plus a hint on
+// stderr for a mistake.
+func newFlags(name, synopsis string, stderr io.Writer) *flagSet {
+	fs := &flagSet{FlagSet: flag.NewFlagSet(name, flag.ContinueOnError), synopsis: synopsis, stderr: stderr}
+	fs.SetOutput(io.Discard)
 	return fs
 }
 
+// printUsage writes the synopsis and every flag.
+func (fs *flagSet) printUsage(w io.Writer) {
+	fmt.Fprintf(w, "usage: iqmauth %s %s\n", fs.Name(), fs.synopsis)
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+	fs.SetOutput(io.Discard)
+}
+
+// mistake reports a usage or configuration mistake: one line, and where to read more.
+func (fs *flagSet) mistake(problem string) int {
+	fmt.Fprintf(fs.stderr, "iqmauth %s: %s\n", fs.Name(), problem)
+	fmt.Fprintf(fs.stderr, "run 'iqmauth %s --help' for its flags\n", fs.Name())
+	return exitUsage
+}
+
 // parseFlags parses args; it returns an exit code when the command should stop.
-func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer) (int, bool) {
+func parseFlags(fs *flagSet, args []string, stdout io.Writer) (int, bool) {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(stdout)
-			fs.Usage()
+			fs.printUsage(stdout)
 			return exitOK, true
 		}
-		return exitUsage, true
+		return fs.mistake(err.Error()), true
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(fs.Output(), "iqmauth %s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
-		fs.Usage()
-		return exitUsage, true
+		return fs.mistake(fmt.Sprintf("unexpected argument %q", fs.Arg(0))), true
 	}
 	return 0, false
 }
@@ -58,14 +75,10 @@ func runValidate(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "logout":
 		kind = validate.KindLogout
 	default:
-		fmt.Fprintf(stderr, "iqmauth validate: --kind must be password, refresh or logout\n")
-		fs.Usage()
-		return exitUsage
+		return fs.mistake("--kind must be password, refresh or logout")
 	}
 	if *format != "auto" && *format != "form" && *format != "json" {
-		fmt.Fprintf(stderr, "iqmauth validate: --format must be auto, form or json\n")
-		fs.Usage()
-		return exitUsage
+		return fs.mistake("--format must be auto, form or json")
 	}
 
 	body, err := io.ReadAll(io.LimitReader(stdin, api.DefaultMaxBodyBytes+1))
