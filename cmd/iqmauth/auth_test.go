@@ -136,7 +136,9 @@ func TestAuthCommandFailures(t *testing.T) {
 		{"remote http", with("IQM_AUTH_PASSWORD", cliPassword), []string{"login", "--server", "http://auth.example"}, 2, "--allow-insecure-http"},
 		{"network", with("IQM_AUTH_PASSWORD", cliPassword), []string{"login", "--server", "http://127.0.0.1:1"}, 1, "connect"},
 		{"password flag", with("IQM_AUTH_PASSWORD", cliPassword), []string{"login", "--password", "x"}, 2, "flag provided but not defined"},
-		{"token without file", base, []string{"token"}, 1, "file not found"},
+		{"token without file", base, []string{"token"}, 1, "file not found; run 'iqmauth login' first"},
+		{"status without file", base, []string{"status"}, 1, "file not found; run 'iqmauth login' first"},
+		{"logout without file", base, []string{"logout"}, 1, "file not found; run 'iqmauth login' first"},
 		{"bad min-valid", base, []string{"token", "--min-valid", "-1s"}, 2, "must not be negative"},
 		{"bad timeout", with("IQM_CLIENT_REQUESTS_TIMEOUT", "x", "IQM_AUTH_PASSWORD", cliPassword), []string{"login"}, 2, "IQM_CLIENT_REQUESTS_TIMEOUT"},
 	}
