@@ -162,7 +162,7 @@ func (g FileGrants) String() string {
 
 // Format keeps the password out of every fmt verb.
 func (g FileGrants) Format(f fmt.State, verb rune) {
-	redact.Format(f, verb, g.String(), "api."+g.String())
+	redact.Format(f, verb, g.String(), "authclient."+g.String())
 }
 
 // LogValue keeps the password out of log/slog output.

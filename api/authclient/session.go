@@ -73,7 +73,7 @@ func (r Renewal) String() string {
 
 // Format keeps the tokens out of every fmt verb.
 func (r Renewal) Format(f fmt.State, verb rune) {
-	redact.Format(f, verb, r.String(), "api."+r.String())
+	redact.Format(f, verb, r.String(), "authclient."+r.String())
 }
 
 // LogValue keeps the tokens out of log/slog output.
@@ -219,7 +219,7 @@ func secretOrNone(p *string) string {
 
 // Format keeps the password out of every fmt verb.
 func (g Grants) Format(f fmt.State, verb rune) {
-	redact.Format(f, verb, g.String(), "api."+g.String())
+	redact.Format(f, verb, g.String(), "authclient."+g.String())
 }
 
 // LogValue keeps the password out of log/slog output.
@@ -321,7 +321,7 @@ func (o SessionOptions) tokens() string {
 
 // Format keeps the tokens out of every fmt verb.
 func (o SessionOptions) Format(f fmt.State, verb rune) {
-	redact.Format(f, verb, o.String(), "api."+o.String())
+	redact.Format(f, verb, o.String(), "authclient."+o.String())
 }
 
 // LogValue keeps the tokens out of log/slog output.
@@ -660,7 +660,7 @@ func describeSource(src Source) string {
 
 // Format keeps the password and tokens out of every fmt verb.
 func (s *Session) Format(f fmt.State, verb rune) {
-	redact.Format(f, verb, s.String(), "api."+s.String())
+	redact.Format(f, verb, s.String(), "authclient."+s.String())
 }
 
 // LogValue keeps the password and tokens out of log/slog output.

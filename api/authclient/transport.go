@@ -28,7 +28,7 @@ func (t Transport) String() string {
 
 // Format keeps the tokens out of every fmt verb.
 func (t Transport) Format(f fmt.State, verb rune) {
-	redact.Format(f, verb, t.String(), "api."+t.String())
+	redact.Format(f, verb, t.String(), "authclient."+t.String())
 }
 
 // LogValue keeps the tokens out of log/slog output.
