@@ -9,9 +9,9 @@ import (
 
 // RedactForm renders a form body for logs: the fields openapi.yaml does not mark as
 // secret (client_id, grant_type, username) keep their values; every other value
-// (password, refresh_token, and any unknown key's) is [REDACTED]. An unknown key's name is shown only when it looks like a parameter name
-// and the body has no password or refresh_token (a stray '&' in a secret makes its
-// rest look like a key). A malformed body gives a placeholder. It never panics.
+// (password, refresh_token, and any unknown key's) is [REDACTED]. An unknown key's name
+// is shown only when it looks like a parameter name and the body has no password or
+// refresh_token (a stray '&' in a secret makes its rest look like a key). A malformed body gives a placeholder. It never panics.
 func RedactForm(body []byte) string {
 	if len(body) == 0 {
 		return ""
@@ -26,11 +26,14 @@ func RedactForm(body []byte) string {
 		if b.Len() > 0 {
 			b.WriteByte('&')
 		}
-		known := ok && fieldIndex(name) >= 0
+		field := -1
+		if ok {
+			field = fieldIndex(name)
+		}
 		switch {
 		case !ok || !utf8.Valid(name):
 			b.WriteString("[MALFORMED]")
-		case !known && (!hasEq || secret || !looksLikeName(name)):
+		case field < 0 && (!hasEq || secret || !looksLikeName(name)):
 			// A lone word may be a token sent without its key; a key may be part of one.
 			b.WriteString(generated.Redacted)
 			if hasEq {
@@ -40,7 +43,7 @@ func RedactForm(body []byte) string {
 			b.WriteString(string(name))
 			if hasEq {
 				b.WriteByte('=')
-				if i := fieldIndex(name); i >= 0 && !specFields[i].Secret {
+				if field >= 0 && !specFields[field].Secret {
 					if v, ok := unescapeForm(nil, value); ok && utf8.Valid(v) {
 						b.WriteString(string(appendEscaped(nil, string(v))))
 					} else {

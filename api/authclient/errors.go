@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"html"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf16"
@@ -213,12 +214,9 @@ func scrub(text string, secrets []string) string {
 func secretForms(sec string) []string {
 	forms := []string{sec}
 	add := func(f string) {
-		for _, g := range forms {
-			if g == f {
-				return
-			}
+		if !slices.Contains(forms, f) {
+			forms = append(forms, f)
 		}
-		forms = append(forms, f)
 	}
 	form := url.QueryEscape(sec) // Python's quote_plus, as the form encoder writes it
 	path := strings.ReplaceAll(form, "+", "%20")
@@ -286,5 +284,5 @@ func locationHint(loc string, secrets []string) string {
 	if err != nil || u.Scheme == "" || u.Host == "" {
 		return ""
 	}
-	return scrub(clean([]byte(u.Scheme+"://"+u.Host), nil, maxExcerpt), secrets)
+	return clean([]byte(u.Scheme+"://"+u.Host), secrets, maxExcerpt)
 }

@@ -97,51 +97,50 @@ func (g *FileGrants) locked(ctx context.Context, fn func(l *tokensfile.Locked, f
 	return fn(l, f, gr)
 }
 
-// save writes renewed tokens into the file (with the lock held).
-func save(l *tokensfile.Locked, f tokensfile.File, t tokens.Set) error {
-	f.Tokens, f.RefreshStatus, f.Timestamp = t, "SUCCESS", time.Time{}
-	return l.Write(f)
+// update renews the file's tokens with its lock held: get gives the tokens, and
+// whether they are new (and so written back into the file, keeping the members it
+// does not own) or the file's own.
+func (g *FileGrants) update(ctx context.Context, get func(f tokensfile.File, gr *Grants) (t tokens.Set, renewed bool, err error)) (t tokens.Set, err error) {
+	err = g.locked(ctx, func(l *tokensfile.Locked, f tokensfile.File, gr *Grants) error {
+		var renewed bool
+		if t, renewed, err = get(f, gr); err != nil || !renewed {
+			return err
+		}
+		f.Tokens, f.RefreshStatus, f.Timestamp = t, "SUCCESS", time.Time{}
+		return l.Write(f)
+	})
+	return t, err
 }
 
 // Renew implements Source. The file's tokens are used without a request when they are
 // not r.Current (another process renewed them, or this is the first use) and last
 // longer than the margin (at most half their lifetime).
-func (g *FileGrants) Renew(ctx context.Context, r Renewal) (t tokens.Set, err error) {
-	err = g.locked(ctx, func(l *tokensfile.Locked, f tokensfile.File, gr *Grants) error {
+func (g *FileGrants) Renew(ctx context.Context, r Renewal) (tokens.Set, error) {
+	return g.update(ctx, func(f tokensfile.File, gr *Grants) (tokens.Set, bool, error) {
 		ft := f.Tokens
 		if ft.AccessToken() != r.Current.AccessToken() &&
 			ft.AccessValidFor(r.Now, effectiveMargin(r.Margin, lifetime(ft.AccessExpiry, ft.ObtainedAt, r.Now))) {
-			t = ft
-			return nil
+			return ft, false, nil
 		}
-		if t, err = gr.Renew(ctx, Renewal{Current: ft, Now: r.Now, Margin: r.Margin}); err != nil {
-			return err
-		}
-		return save(l, f, t)
+		t, err := gr.Renew(ctx, Renewal{Current: ft, Now: r.Now, Margin: r.Margin})
+		return t, true, err
 	})
-	return t, err
 }
 
 // Refresh renews the file's tokens with the refresh_token grant now.
-func (g *FileGrants) Refresh(ctx context.Context, r Renewal) (t tokens.Set, err error) {
-	err = g.locked(ctx, func(l *tokensfile.Locked, f tokensfile.File, gr *Grants) error {
-		if t, err = gr.Refresh(ctx, Renewal{Current: f.Tokens, Now: r.Now, Margin: r.Margin}); err != nil {
-			return err
-		}
-		return save(l, f, t)
+func (g *FileGrants) Refresh(ctx context.Context, r Renewal) (tokens.Set, error) {
+	return g.update(ctx, func(f tokensfile.File, gr *Grants) (tokens.Set, bool, error) {
+		t, err := gr.Refresh(ctx, Renewal{Current: f.Tokens, Now: r.Now, Margin: r.Margin})
+		return t, true, err
 	})
-	return t, err
 }
 
 // Login logs in with the password grant now and writes the tokens into the file.
-func (g *FileGrants) Login(ctx context.Context) (t tokens.Set, err error) {
-	err = g.locked(ctx, func(l *tokensfile.Locked, f tokensfile.File, gr *Grants) error {
-		if t, err = gr.Login(ctx); err != nil {
-			return err
-		}
-		return save(l, f, t)
+func (g *FileGrants) Login(ctx context.Context) (tokens.Set, error) {
+	return g.update(ctx, func(_ tokensfile.File, gr *Grants) (tokens.Set, bool, error) {
+		t, err := gr.Login(ctx)
+		return t, true, err
 	})
-	return t, err
 }
 
 // Logout ends the session of the file's refresh token at the server and removes the

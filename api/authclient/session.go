@@ -368,7 +368,6 @@ type Session struct {
 // access token is handed out without a renewal.
 type tokenState struct {
 	tokens     tokens.Set
-	access     string
 	freshUntil int64 // Unix nanoseconds, wall clock
 }
 
@@ -416,7 +415,7 @@ func (s *Session) Source() Source { return s.src }
 // without a request until a backoff (1 s, doubling up to 30 s) has passed.
 func (s *Session) Token(ctx context.Context) (string, error) {
 	if st := s.state.Load(); st != nil && s.clock.Now().UnixNano() < st.freshUntil {
-		return st.access, nil
+		return st.tokens.AccessToken(), nil
 	}
 	t, err := s.do(ctx, opAuto)
 	return t.AccessToken(), err
@@ -570,15 +569,15 @@ func (s *Session) dropDeadRefreshToken(err error) {
 		return
 	}
 	t := st.tokens.WithoutRefreshToken()
-	s.state.Store(&tokenState{tokens: t, access: t.AccessToken(), freshUntil: st.freshUntil})
+	s.state.Store(&tokenState{tokens: t, freshUntil: st.freshUntil})
 }
 
 // store installs t, handed out until its access token enters the margin. Called with
 // s.mu held (or before the session is shared).
 func (s *Session) store(t tokens.Set) {
-	st := &tokenState{tokens: t, access: t.AccessToken(), freshUntil: math.MaxInt64}
+	st := &tokenState{tokens: t, freshUntil: math.MaxInt64}
 	switch {
-	case st.access == "":
+	case t.AccessToken() == "":
 		st.freshUntil = math.MinInt64
 	case !t.AccessExpiry.IsZero():
 		now := s.clock.Now()

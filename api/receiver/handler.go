@@ -180,6 +180,7 @@ type exchange struct {
 	req      generated.AuthRequest
 	left     api.Leftovers
 	kind     validate.Kind
+	status   int // the status answered, once answered
 }
 
 func (h *Handler) serve(w http.ResponseWriter, r *http.Request, realm, endpoint string) {
@@ -189,8 +190,10 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, realm, endpoint 
 	}
 	noCache(w)
 	ex := &exchange{r: r, w: w, realm: realm, endpoint: endpoint}
-	status, failure := h.handle(ex)
+	failure := h.handle(ex)
+	status := ex.status
 	if failure != nil {
+		status = failure.Status
 		writeError(w, failure)
 	}
 	if h.cfg.Observe != nil {
@@ -207,9 +210,9 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, realm, endpoint 
 	}
 }
 
-// handle runs Keycloak's checks in its order, then the grant, and reports the status
-// answered; failure is the answer when a check or the grant fails.
-func (h *Handler) handle(ex *exchange) (status int, failure *api.OAuthError) {
+// handle runs Keycloak's checks in its order, then the grant; its result is the answer
+// when a check or the grant fails (nil when the grant answered).
+func (h *Handler) handle(ex *exchange) *api.OAuthError {
 	for _, check := range []func(*exchange) *api.OAuthError{
 		h.readForm,        // 415 not a form, 413 too large, 400 malformed
 		h.knownRealm,      // 404 (the Backend)
@@ -219,7 +222,7 @@ func (h *Handler) handle(ex *exchange) (status int, failure *api.OAuthError) {
 		h.onlyKindsFields, // 400 unknown or foreign parameter (unless Lenient)
 	} {
 		if e := check(ex); e != nil {
-			return e.Status, e
+			return e
 		}
 	}
 	return h.grant(ex)
@@ -315,15 +318,16 @@ func (h *Handler) onlyKindsFields(ex *exchange) *api.OAuthError {
 	return nil
 }
 
-// grant asks the Backend for what the request's kind asks, and writes the answer.
-func (h *Handler) grant(ex *exchange) (int, *api.OAuthError) {
+// grant asks the Backend for what the request's kind asks, and writes the answer; a
+// failure is returned for serve to write.
+func (h *Handler) grant(ex *exchange) *api.OAuthError {
 	ctx, req := ex.r.Context(), ex.req
 	var tr generated.TokenResponse
 	var err error
 	switch ex.kind {
 	case validate.KindPassword:
 		if req.Username == nil || *req.Username == "" {
-			return http.StatusUnauthorized, &api.OAuthError{Status: http.StatusUnauthorized, Code: codeInvalidRequest, Description: "Missing parameter: username"}
+			return &api.OAuthError{Status: http.StatusUnauthorized, Code: codeInvalidRequest, Description: "Missing parameter: username"}
 		}
 		password := ""
 		if req.Password != nil {
@@ -332,33 +336,37 @@ func (h *Handler) grant(ex *exchange) (int, *api.OAuthError) {
 		tr, err = h.backend.PasswordGrant(ctx, ex.realm, req.ClientID, *req.Username, password)
 	case validate.KindRefresh:
 		if req.RefreshToken == nil || *req.RefreshToken == "" {
-			return http.StatusBadRequest, &api.OAuthError{Status: http.StatusBadRequest, Code: codeInvalidRequest, Description: "No refresh token"}
+			return noRefreshToken()
 		}
 		tr, err = h.backend.RefreshGrant(ctx, ex.realm, req.ClientID, *req.RefreshToken)
 	default:
 		// Keycloak would serve its browser logout page without a refresh_token key; a
 		// test server is more useful answering in JSON.
 		if req.RefreshToken == nil || *req.RefreshToken == "" {
-			return http.StatusBadRequest, &api.OAuthError{Status: http.StatusBadRequest, Code: codeInvalidRequest, Description: "No refresh token"}
+			return noRefreshToken()
 		}
 		if err := h.backend.EndSession(ctx, ex.realm, req.ClientID, *req.RefreshToken); err != nil {
-			e := h.backendError(ex, err)
-			return e.Status, e
+			return h.backendError(ex, err)
 		}
-		ex.w.WriteHeader(http.StatusNoContent)
-		return http.StatusNoContent, nil
+		ex.status = http.StatusNoContent
+		ex.w.WriteHeader(ex.status)
+		return nil
 	}
 	if err != nil {
-		e := h.backendError(ex, err)
-		return e.Status, e
+		return h.backendError(ex, err)
 	}
 	if tr.AccessToken == nil || *tr.AccessToken == "" {
-		return http.StatusInternalServerError, serverError()
+		return serverError()
 	}
+	ex.status = http.StatusOK
 	ex.w.Header()["Content-Type"] = jsonType
-	ex.w.WriteHeader(http.StatusOK)
+	ex.w.WriteHeader(ex.status)
 	_, _ = ex.w.Write(api.EncodeTokenResponse(&tr))
-	return http.StatusOK, nil
+	return nil
+}
+
+func noRefreshToken() *api.OAuthError {
+	return &api.OAuthError{Status: http.StatusBadRequest, Code: codeInvalidRequest, Description: "No refresh token"}
 }
 
 // backendError maps a Backend's error to the answer: an *api.OAuthError with a status

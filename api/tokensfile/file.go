@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -292,7 +293,7 @@ func writeLocked(path string, f File) error {
 	}
 	done := map[string]bool{}
 	for _, m := range old {
-		if _, ours := owned[m.key]; ours || isOwned(m.key) {
+		if slices.Contains(ownedMembers, m.key) {
 			if v, ok := owned[m.key]; ok && !done[m.key] {
 				raw, _ := json.Marshal(v)
 				put(m.key, raw)
@@ -310,15 +311,6 @@ func writeLocked(path string, f File) error {
 	}
 	b.WriteString("\n}\n")
 	return replaceFile(path, b.Bytes())
-}
-
-func isOwned(key string) bool {
-	for _, k := range ownedMembers {
-		if k == key {
-			return true
-		}
-	}
-	return false
 }
 
 // replaceFile writes data to a temporary file beside path and renames it over path.

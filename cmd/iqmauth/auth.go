@@ -65,7 +65,7 @@ func (c *cli) login(args []string) int {
 	username := fs.String("username", c.getenv(authclient.EnvAuthUsername), "username (default $IQM_AUTH_USERNAME)")
 	file := c.tokensFileFlag(fs)
 	insecure := fs.Bool("allow-insecure-http", false, "allow a plain http:// server that is not loopback (sends the password in clear text)")
-	lockTimeout := fs.Duration("lock-timeout", tokensfile.DefaultLockTimeout, "longest wait for the tokens file's lock, which another iqmauth may hold while it renews")
+	lockTimeout := lockTimeoutFlag(fs)
 	if code, stop := parseFlags(fs, args, c.stdout); stop {
 		return code
 	}
@@ -165,16 +165,20 @@ func describeExpiry(at time.Time, never bool, now time.Time) string {
 // file: --allow-insecure-http and --lock-timeout.
 func fileFlags(fs *flagSet) (insecure *bool, lockTimeout *time.Duration) {
 	insecure = fs.Bool("allow-insecure-http", false, "allow the tokens file's auth_server_url to be a plain http:// server that is not loopback (sends the refresh token, and the password, in clear text)")
-	lockTimeout = fs.Duration("lock-timeout", tokensfile.DefaultLockTimeout, "longest wait for the tokens file's lock, which another iqmauth may hold while it renews")
-	return insecure, lockTimeout
+	return insecure, lockTimeoutFlag(fs)
+}
+
+// lockTimeoutFlag adds --lock-timeout, for the commands that write a tokens file.
+func lockTimeoutFlag(fs *flagSet) *time.Duration {
+	return fs.Duration("lock-timeout", tokensfile.DefaultLockTimeout, "longest wait for the tokens file's lock, which another iqmauth may hold while it renews")
 }
 
 // fileGrants makes the source that renews the tokens of a tokens file, shared with
 // other processes: under the file's lock, with its auth_server_url checked.
-func (c *cli) fileGrants(cmd, path string, insecure bool, lockTimeout time.Duration) (*authclient.FileGrants, int) {
+func (c *cli) fileGrants(cmd, path string, insecure bool, lockTimeout time.Duration) (*authclient.FileGrants, error) {
 	timeout, err := authclient.TimeoutFromEnv(c.getenv)
 	if err != nil {
-		return nil, c.fail(cmd, err)
+		return nil, err
 	}
 	// The password, if the environment has it, lets a renewal log in again when the
 	// refresh token is gone.
@@ -186,11 +190,7 @@ func (c *cli) fileGrants(cmd, path string, insecure bool, lockTimeout time.Durat
 	lock := authclient.FileLock{Timeout: lockTimeout, OnWait: func() {
 		fmt.Fprintf(c.stderr, "iqmauth %s: waiting for %s.lock: another process is renewing the tokens\n", cmd, path)
 	}}
-	g, err := authclient.NewFileGrants(path, cfg, user, password, lock)
-	if err != nil {
-		return nil, c.fail(cmd, err)
-	}
-	return g, -1
+	return authclient.NewFileGrants(path, cfg, user, password, lock)
 }
 
 func (c *cli) token(args []string) int {
@@ -209,9 +209,9 @@ func (c *cli) token(args []string) int {
 	if err != nil {
 		return c.fail("token", err)
 	}
-	src, code := c.fileGrants("token", path, *insecure, *lockTimeout)
-	if code >= 0 {
-		return code
+	src, err := c.fileGrants("token", path, *insecure, *lockTimeout)
+	if err != nil {
+		return c.fail("token", err)
 	}
 	f, err := tokensfile.Read(path)
 	if err != nil {
@@ -316,9 +316,9 @@ func (c *cli) logout(args []string) int {
 	if err != nil {
 		return c.fail("logout", err)
 	}
-	src, code := c.fileGrants("logout", path, *insecure, *lockTimeout)
-	if code >= 0 {
-		return code
+	src, err := c.fileGrants("logout", path, *insecure, *lockTimeout)
+	if err != nil {
+		return c.fail("logout", err)
 	}
 	f, err := tokensfile.Read(path)
 	if err != nil {
