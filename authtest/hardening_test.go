@@ -11,6 +11,7 @@ import (
 
 	"github.com/iqm-finland/authschema/api/authclient"
 	"github.com/iqm-finland/authschema/authtest"
+	"github.com/iqm-finland/authschema/internal/testtime"
 )
 
 func heapInUse() uint64 {
@@ -54,7 +55,7 @@ func TestServerMemoryBounded(t *testing.T) {
 
 // TestExpiredSessionsPruned: sessions whose refresh token has expired are forgotten.
 func TestExpiredSessionsPruned(t *testing.T) {
-	clock := authtest.NewClock(time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC))
+	clock := authtest.NewClock(testtime.Epoch())
 	srv := authtest.Start(t, authtest.WithClock(clock), authtest.WithUser("alice", "pw"), authtest.WithRefreshTTL(time.Minute))
 	c, err := authclient.New(authclient.Config{ServerURL: srv.URL, Clock: clock})
 	if err != nil {

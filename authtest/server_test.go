@@ -16,10 +16,11 @@ import (
 	"github.com/iqm-finland/authschema/api/authclient"
 	"github.com/iqm-finland/authschema/api/tokens"
 	"github.com/iqm-finland/authschema/authtest"
+	"github.com/iqm-finland/authschema/internal/testtime"
 	"go.uber.org/goleak"
 )
 
-var t0 = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+var t0 = testtime.Epoch()
 
 func claims(t *testing.T, jwt string) map[string]any {
 	t.Helper()

@@ -8,13 +8,14 @@ import (
 
 	"github.com/iqm-finland/authschema/api/authclient"
 	"github.com/iqm-finland/authschema/authtest"
+	"github.com/iqm-finland/authschema/internal/testtime"
 )
 
 // A session against a test server on a fake clock: the first Token logs in, the next
 // reuse the token, a token near expiry is refreshed, and after Logout the session gives
 // ErrLoggedOut.
 func ExampleSession() {
-	clock := authtest.NewClock(time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC))
+	clock := authtest.NewClock(testtime.Epoch())
 	srv, err := authtest.NewServer(authtest.WithClock(clock), authtest.WithUser("alice", "s3cret"))
 	if err != nil {
 		fmt.Println(err)

@@ -15,6 +15,7 @@ import (
 	"github.com/iqm-finland/authschema/api/authclient"
 	"github.com/iqm-finland/authschema/api/tokens"
 	"github.com/iqm-finland/authschema/authtest"
+	"github.com/iqm-finland/authschema/internal/testtime"
 	"github.com/iqm-finland/authschema/validate"
 )
 
@@ -23,7 +24,7 @@ const (
 	canaryPassword = "CANARY-PASS-3b9f"
 )
 
-var t0 = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+var t0 = testtime.Epoch()
 
 type fixture struct {
 	srv    *authtest.Server

@@ -5,9 +5,9 @@ import (
 
 	"os"
 	"testing"
-	"time"
 
 	"github.com/iqm-finland/authschema/api/authclient"
+	"github.com/iqm-finland/authschema/internal/testtime"
 )
 
 // newClient makes a client, failing the test when it cannot.
@@ -22,7 +22,7 @@ func newClient(t testing.TB, cfg authclient.Config) *authclient.Client {
 
 const canaryPassword = "CANARY-PASS-3b9f"
 
-var t0 = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+var t0 = testtime.Epoch()
 
 // formSeeds are the form bodies of the golden vectors (api/testdata/vectors.json),
 // with a few malformed ones, as seeds for the fuzz targets.

@@ -16,9 +16,10 @@ import (
 
 	"github.com/iqm-finland/authschema/api/tokens"
 	"github.com/iqm-finland/authschema/api/tokensfile"
+	"github.com/iqm-finland/authschema/internal/testtime"
 )
 
-var t0 = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+var t0 = testtime.Epoch()
 
 func jwtWithExp(exp int64) string {
 	payload := base64.RawURLEncoding.EncodeToString([]byte(fmt.Sprintf(`{"exp":%d,"sub":"x-_?>"}`, exp)))
