@@ -205,11 +205,10 @@ func (c *cli) token(args []string) int {
 	if *minValid < 0 {
 		return c.usageError(fs, "--min-valid must not be negative")
 	}
-	path, err := c.tokensPath(*file)
-	if err != nil {
-		return c.fail("token", err)
+	if code, done := c.tokenFromEnv(fs, *force); done {
+		return code
 	}
-	src, err := c.fileGrants("token", path, *insecure, *lockTimeout)
+	path, err := c.tokensPath(*file)
 	if err != nil {
 		return c.fail("token", err)
 	}
@@ -220,16 +219,23 @@ func (c *cli) token(args []string) int {
 	now := time.Now()
 	r := authclient.Renewal{Current: f.Tokens, Now: now, Margin: *minValid}
 	t := f.Tokens
-	switch {
-	case *force:
-		t, err = src.Refresh(c.ctx, r)
-	case !t.AccessValidFor(now, *minValid):
-		// Renew reads the file again under its lock: when another process renewed the
-		// tokens meanwhile, it takes those.
-		t, err = src.Renew(c.ctx, r)
-	}
-	if err != nil {
-		return c.fail("token", err)
+	// A file that needs no renewal needs nothing else either: a file with only
+	// access_token is enough, as for iqm-client 36.
+	if *force || !t.AccessValidFor(now, *minValid) {
+		src, err := c.fileGrants("token", path, *insecure, *lockTimeout)
+		if err != nil {
+			return c.fail("token", err)
+		}
+		if *force {
+			t, err = src.Refresh(c.ctx, r)
+		} else {
+			// Renew reads the file again under its lock: when another process renewed
+			// the tokens meanwhile, it takes those.
+			t, err = src.Renew(c.ctx, r)
+		}
+		if err != nil {
+			return c.fail("token", err)
+		}
 	}
 	fmt.Fprintln(c.stdout, t.AccessToken())
 	return exitOK
