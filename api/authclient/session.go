@@ -373,9 +373,9 @@ type Session struct {
 	failure   error
 	retryAt   time.Time
 	backoff   time.Duration
-	useless   int    // renewals in a row whose tokens had expired on arrival
-	gaveUp    bool   // after MaxUselessRenewals of them: no more automatic renewals
-	stored    uint64 // counts the token sets stored, for OnTokens' order
+	useless   int             // renewals in a row whose tokens had expired on arrival
+	gaveUp    bool            // after MaxUselessRenewals of them: no more automatic renewals
+	stored    uint64          // counts the token sets stored, for OnTokens' order
 	ctx       context.Context // flights run under it; Close cancels it
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
