@@ -13,9 +13,9 @@ import (
 const module = "github.com/iqm-finland/authschema"
 
 // layers lists, for each package, the packages of this module it may import
-// (directly): dependencies point one way, generated <- validate <- api <- api/tokens <-
-// api/tokensfile <- api/authclient <- api/xoauth2, and api <- api/receiver <- authtest
-// <- cmd/iqmauth.
+// (directly): dependencies point one way: generated <- validate <- api <- api/receiver
+// <- authtest <- cmd/iqmauth; generated <- api/tokens <- api/tokensfile; api,
+// api/tokens and api/tokensfile <- api/authclient <- api/xoauth2.
 var layers = map[string][]string{
 	"":                  nil,
 	"internal/redact":   nil,
