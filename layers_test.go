@@ -20,6 +20,7 @@ var layers = map[string][]string{
 	"":                  nil,
 	"internal/redact":   nil,
 	"internal/testtime": nil, // test-only: the fake clocks' epoch
+	"internal/testsafe": nil, // test-only: failure messages without secrets
 	"generated":         {"", "internal/redact"},
 	"generated/client":  {"generated"},
 	"generated/server":  {"generated"},
