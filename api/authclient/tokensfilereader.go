@@ -26,15 +26,16 @@ type TokensFileOptions struct {
 // (iqm-station-control-client 14.0.0, TokensFileReader): only access_token is read,
 // and a file with nothing else is enough; the token must be a JWT whose exp is in the
 // future (in whole seconds), else ErrTokenExpired ("access token in file has expired
-// or is not valid"); the file is read again whenever the token has the session's
-// margin (60 s by default, iqm-client's REFRESH_MARGIN_SECONDS) or less left, also
-// for tokens whose lifetime is shorter than twice that (a Session otherwise waits
-// until half the lifetime). The file is not read when the reader is made: a missing
-// file is an error of the first Token, as in iqm-client 36.
+// or is not valid"); the file is read again once the token has the session's margin
+// (60 s by default, iqm-client's REFRESH_MARGIN_SECONDS) or less left, also for tokens
+// whose lifetime is shorter than twice that (a Session otherwise waits until half the
+// lifetime). The file is not read when the reader is made: a missing file is an error
+// of the first Token, as in iqm-client 36.
 //
-// One difference: iqm-client 36 decodes the JWT payload with standard base64, which
-// fails on a payload holding '-' or '_'; the reader decodes base64url, as JWTs are
-// written.
+// Two differences: within the margin iqm-client 36 reads the file on every call, the
+// reader at most once a second; and iqm-client 36 decodes the JWT payload with
+// standard base64, which fails on a payload holding '-' or '_', the reader base64url,
+// as JWTs are written.
 type TokensFileReader struct {
 	path      string
 	opts      TokensFileOptions
@@ -74,13 +75,24 @@ func (r *TokensFileReader) Renew(ctx context.Context, rn Renewal) (tokens.Set, e
 			r.failedAt, r.failDelay = rn.Now, min(max(2*r.failDelay, DefaultBackoff), MaxBackoff)
 		}
 	}
-	// The session re-reads when the margin is reached, whatever the lifetime: so
-	// the lifetime it is told is at least twice the margin.
-	t.ObtainedAt = rn.Now
-	if at := t.AccessExpiry.Add(-2 * rn.Margin); at.Before(t.ObtainedAt) {
-		t.ObtainedAt = at
-	}
+	t.ObtainedAt = obtainedFor(t.AccessExpiry, rn)
 	return t, nil
+}
+
+// obtainedFor is the ObtainedAt that makes a Session read the file again as iqm-client
+// 36 does: once the margin is reached, whatever the lifetime (a Session otherwise takes
+// at most half the lifetime as its margin), and within the margin a second later
+// (iqm-client 36 reads it on every call; a Session wants a token it may hand out for a
+// while, and counts one already within its margin as expired on arrival).
+func obtainedFor(expiry time.Time, rn Renewal) time.Time {
+	left := expiry.Sub(rn.Now)
+	if left > rn.Margin {
+		if at := expiry.Add(-2 * rn.Margin); at.Before(rn.Now) {
+			return at // the margin as it is
+		}
+		return rn.Now
+	}
+	return expiry.Add(-2 * (left - time.Second)) // a margin of left - 1 s
 }
 
 // valid is iqm-client 36's test: a JWT whose exp, in whole seconds, is after now.

@@ -16,7 +16,8 @@ import (
 
 // TestTokensFileReaderRules: iqm-client 36's rules for IQM_TOKENS_FILE: a file with
 // only access_token is enough; the token must be a JWT with a future exp; the file is
-// read again whenever 60 s or less remain, also for a token that lives less than 120 s;
+// read again once 60 s or less remain, also for a token that lives less than 120 s,
+// and then every second;
 // a missing file is an error of the first Token, not of the reader's making.
 func TestTokensFileReaderRules(t *testing.T) {
 	clock := authtest.NewClock(t0)
@@ -47,8 +48,12 @@ func TestTokensFileReaderRules(t *testing.T) {
 	}
 	third := jwtWithExp(t0.Add(110 * time.Second).Unix())
 	write(third)
+	if mustToken(t, s) != second {
+		t.Error("read again within the same second")
+	}
+	clock.Advance(time.Second)
 	if mustToken(t, s) != third {
-		t.Error("not read again on the next call within the margin")
+		t.Error("not read again a second later within the margin")
 	}
 	now := clock.Now()
 	r := authclient.NewTokensFileReader(path, authclient.TokensFileOptions{})

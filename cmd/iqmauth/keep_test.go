@@ -26,9 +26,9 @@ type serveProc struct {
 	cmd  *exec.Cmd
 }
 
-// startServe starts iqmauth serve with alice:cliPassword and args; it is stopped at the
+// startServeProc starts iqmauth serve with alice:cliPassword and args; it is stopped at the
 // end of the test.
-func startServe(t *testing.T, args ...string) *serveProc {
+func startServeProc(t *testing.T, args ...string) *serveProc {
 	t.Helper()
 	cmd := exec.Command(iqmauthBin, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
 	cmd.Env = baseEnv("IQMAUTH_SERVE_USERS=alice:" + cliPassword)
@@ -139,7 +139,7 @@ func every(interval, d time.Duration, fn func(now time.Time)) {
 func TestKeepProcessesShareOneFile(t *testing.T) {
 	t.Parallel()
 	const ttl = 4 * time.Second
-	srv := startServe(t, "--access-ttl", ttl.String(), "--refresh-ttl", "60s", "--rotation")
+	srv := startServeProc(t, "--access-ttl", ttl.String(), "--refresh-ttl", "60s", "--rotation")
 	path := filepath.Join(t.TempDir(), "tokens.json")
 	loginFile(t, srv, path)
 	keepers := []*keepProc{
@@ -252,7 +252,7 @@ func TestKeepProcessEnds(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			srv := startServe(t, tt.serve...)
+			srv := startServeProc(t, tt.serve...)
 			path := filepath.Join(t.TempDir(), "tokens.json")
 			loginFile(t, srv, path)
 			k := startKeep(t, baseEnv(), "--tokens-file", path)
@@ -272,7 +272,7 @@ func TestKeepProcessEnds(t *testing.T) {
 // once when they are, and keeps the members it does not own.
 func TestKeepOnceProcess(t *testing.T) {
 	t.Parallel()
-	srv := startServe(t)
+	srv := startServeProc(t)
 	path := filepath.Join(t.TempDir(), "tokens.json")
 	loginFile(t, srv, path)
 	code, _, errOut := runBin(t, baseEnv("IQM_TOKENS_FILE="+path), "", "keep", "--once")
