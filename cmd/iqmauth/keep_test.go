@@ -227,7 +227,7 @@ func TestKeepProcessEnds(t *testing.T) {
 			s.srv.cmd.Process.Kill()
 			out := s.keep.stderr.String
 			if code := s.keep.exited(t, 15*time.Second); code != 1 || !strings.Contains(out(), "refresh token expired") ||
-				!strings.Contains(out(), "run 'iqmauth login'") || strings.Count(out(), "retrying") < 3 {
+				!strings.Contains(out(), "run 'iqmauth login'") || strings.Count(out(), "retrying") < 2 {
 				t.Errorf("exit %d:\n%s", code, out())
 			}
 		}},
