@@ -99,7 +99,8 @@ const (
 	// Next.
 	KeepRetrying
 	// KeepUnreadable: the file could not be read between renewals (say, while someone
-	// writes it without replacing it atomically); Keep reads it again at the next poll.
+	// writes it without replacing it atomically); Keep reads it again at every poll,
+	// and says so once until a read succeeds.
 	KeepUnreadable
 )
 
@@ -183,6 +184,7 @@ type keeper struct {
 	seenIssued time.Time // when it was issued (its iat, else when first read)
 	failures   int
 	retryAt    time.Time
+	unreadable bool // the last read failed
 }
 
 func newKeeper(path string, opts KeepOptions) (*keeper, error) {
@@ -260,12 +262,16 @@ func (k *keeper) run(ctx context.Context) error {
 		case err != nil && first:
 			return err
 		case err != nil:
-			k.event(KeepEvent{Kind: KeepUnreadable, At: now, Err: err})
+			if !k.unreadable { // said once, not at every poll
+				k.event(KeepEvent{Kind: KeepUnreadable, At: now, Err: err})
+			}
+			k.unreadable = true
 			if k.wait(ctx, k.opts.Poll) != nil {
 				return nil
 			}
 			continue
 		}
+		k.unreadable = false
 		changed := k.follow(f.Tokens, f.Timestamp, now)
 		due, err := k.check(f.Tokens, now)
 		if err != nil {

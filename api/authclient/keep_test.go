@@ -495,3 +495,40 @@ func TestKeepRefusesBadInput(t *testing.T) {
 		t.Errorf("cleartext server: %v", err)
 	}
 }
+
+// TestKeepUnreadableFile: a file that cannot be parsed for a while (someone writing it
+// in place) is said once, read again at every poll, and kept as before once it can be
+// read again.
+func TestKeepUnreadableFile(t *testing.T) {
+	clock := authtest.NewClock(t0)
+	srv := keepServer(t, clock, authtest.WithAccessTTL(90*time.Second))
+	path := filepath.Join(t.TempDir(), "tokens.json")
+	loginToFile(t, srv, clock, path)
+	good, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ft := &fakeTimers{clock: clock, tick: func(now time.Time) {
+		switch now.Sub(t0) {
+		case 10 * time.Second:
+			if err := os.WriteFile(path, good[:len(good)/2], 0o600); err != nil {
+				t.Fatal(err)
+			}
+		case 20 * time.Second:
+			if err := os.WriteFile(path, good, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		case 60 * time.Second:
+			cancel()
+		}
+	}}
+	var ev keepEvents
+	if err := authclient.Keep(ctx, path, authclient.KeepOptions{Clock: clock, Sleep: ft.sleep, OnEvent: ev.add}); err != nil {
+		t.Fatal(err)
+	}
+	if ev.count(authclient.KeepUnreadable) != 1 || ev.count(authclient.KeepRenewed) != 1 || ev.count(authclient.KeepAdopted) != 0 {
+		t.Errorf("events %q", ev.lines())
+	}
+}
