@@ -304,6 +304,9 @@ func (k *keeper) run(ctx context.Context) error {
 			continue
 		}
 		if err := k.renew(ctx, now); err != nil {
+			if ctx.Err() != nil && !errors.Is(err, ErrSessionEnded) {
+				return nil // stopped during the renewal: not a failure to report
+			}
 			if !transient(err) || k.opts.Once {
 				return err
 			}

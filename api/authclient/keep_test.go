@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -530,5 +531,41 @@ func TestKeepUnreadableFile(t *testing.T) {
 	}
 	if ev.count(authclient.KeepUnreadable) != 1 || ev.count(authclient.KeepRenewed) != 1 || ev.count(authclient.KeepAdopted) != 0 {
 		t.Errorf("events %q", ev.lines())
+	}
+}
+
+// TestKeepStopsDuringRenewal: a renewal that the server holds up is given StopGrace
+// after the context ends, then cancelled; Keep returns nil without reporting a failure,
+// and the file is as it was.
+func TestKeepStopsDuringRenewal(t *testing.T) {
+	clock := authtest.NewClock(t0)
+	srv := keepServer(t, clock, authtest.WithAccessTTL(90*time.Second))
+	path := filepath.Join(t.TempDir(), "tokens.json")
+	loginToFile(t, srv, clock, path)
+	before, _ := os.ReadFile(path)
+	clock.Advance(50 * time.Second) // due
+	srv.SetLatency(time.Hour)       // the server never answers
+	ctx, cancel := context.WithCancel(context.Background())
+	var ev keepEvents
+	done := make(chan error, 1)
+	go func() {
+		done <- authclient.Keep(ctx, path, authclient.KeepOptions{Clock: clock, OnEvent: ev.add, StopGrace: 10 * time.Millisecond})
+	}()
+	// Once Keep has read the file it renews at once (the tokens are due): stop it then.
+	for ev.count(authclient.KeepStarted) == 0 {
+		select {
+		case err := <-done:
+			t.Fatalf("ended early: %v", err)
+		default:
+		}
+		runtime.Gosched()
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Keep: %v", err)
+	}
+	after, _ := os.ReadFile(path)
+	if string(after) != string(before) || ev.count(authclient.KeepRetrying) != 0 {
+		t.Errorf("file changed %v, events %q", string(after) != string(before), ev.lines())
 	}
 }
