@@ -6,7 +6,6 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -547,18 +546,22 @@ func TestKeepStopsDuringRenewal(t *testing.T) {
 	srv.SetLatency(time.Hour)       // the server never answers
 	ctx, cancel := context.WithCancel(context.Background())
 	var ev keepEvents
+	started := make(chan struct{})
+	onEvent := func(e authclient.KeepEvent) {
+		ev.add(e)
+		if e.Kind == authclient.KeepStarted {
+			close(started)
+		}
+	}
 	done := make(chan error, 1)
 	go func() {
-		done <- authclient.Keep(ctx, path, authclient.KeepOptions{Clock: clock, OnEvent: ev.add, StopGrace: 10 * time.Millisecond})
+		done <- authclient.Keep(ctx, path, authclient.KeepOptions{Clock: clock, OnEvent: onEvent, StopGrace: 10 * time.Millisecond})
 	}()
 	// Once Keep has read the file it renews at once (the tokens are due): stop it then.
-	for ev.count(authclient.KeepStarted) == 0 {
-		select {
-		case err := <-done:
-			t.Fatalf("ended early: %v", err)
-		default:
-		}
-		runtime.Gosched()
+	select {
+	case <-started:
+	case err := <-done:
+		t.Fatalf("ended early: %v", err)
 	}
 	cancel()
 	if err := <-done; err != nil {
