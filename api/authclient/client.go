@@ -248,8 +248,25 @@ func (c *Client) Grant(ctx context.Context, r generated.AuthRequest) (*tokens.Se
 	if tr.AccessToken == nil || *tr.AccessToken == "" {
 		return nil, &Error{Op: "token", StatusCode: resp.StatusCode, Err: ErrBadResponse, Detail: "no access_token in the answer"}
 	}
+	if member := badToken(&tr.TokenResponse); member != "" {
+		return nil, &Error{Op: "token", StatusCode: resp.StatusCode, Err: ErrBadResponse,
+			Detail: member + " is not an RFC 6750 bearer token (only A-Z a-z 0-9 - . _ ~ + / and trailing =)"}
+	}
 	t := tokens.FromResponse(&tr.TokenResponse, sent)
 	return &t, nil
+}
+
+// badToken names the first token of r that is not a bearer token (tokens.ValidBearer),
+// or gives "": a token with control characters would drive the terminal it is printed
+// on, a line break would forge a header line.
+func badToken(r *generated.TokenResponse) string {
+	if !tokens.ValidBearer(*r.AccessToken) {
+		return "access_token"
+	}
+	if r.RefreshToken != nil && *r.RefreshToken != "" && !tokens.ValidBearer(*r.RefreshToken) {
+		return "refresh_token"
+	}
+	return ""
 }
 
 // Logout ends the session of refreshToken: a 2xx status openapi.yaml lists for logout

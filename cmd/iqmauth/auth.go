@@ -231,8 +231,7 @@ func (c *cli) token(args []string) int {
 	if err != nil {
 		return c.fail("token", err)
 	}
-	fmt.Fprintln(c.stdout, t.AccessToken())
-	return exitOK
+	return c.printToken(t.AccessToken())
 }
 
 func (c *cli) status(args []string) int {
