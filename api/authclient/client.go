@@ -37,10 +37,19 @@ var ErrInsecureTransport = errors.New("credentials would be sent over plain http
 type ConfigError struct {
 	Setting string
 	Problem string
-	Err     error // ErrConfig, or a more specific sentinel that ErrConfig also matches
+	// Field, when set, is the Config field that would allow what was refused
+	// ("AllowInsecureHTTP"): the message ends "or opt in with Config.<Field>", which a
+	// command line replaces with its own flag.
+	Field string
+	Err   error // ErrConfig, or a more specific sentinel that ErrConfig also matches
 }
 
-func (e *ConfigError) Error() string { return e.Setting + ": " + e.Problem }
+func (e *ConfigError) Error() string {
+	if e.Field != "" {
+		return e.Setting + ": " + e.Problem + ", or opt in with Config." + e.Field
+	}
+	return e.Setting + ": " + e.Problem
+}
 
 // Unwrap yields ErrConfig and the specific sentinel.
 func (e *ConfigError) Unwrap() []error {
@@ -72,7 +81,11 @@ type Config struct {
 	// Realm defaults to api.DefaultRealm, ClientID to api.DefaultClientID.
 	Realm, ClientID string
 	// HTTPClient sends the requests; nil means a new http.Client. It is copied, and the
-	// copy never follows redirects.
+	// copy never follows redirects. For a plain http:// server on loopback, its
+	// Transport (nil: http.DefaultTransport) must be an *http.Transport, which is cloned
+	// without its proxy and with a dialer that connects to loopback addresses only
+	// ("localhost" is dialled as 127.0.0.1, then ::1, never looked up); another
+	// RoundTripper is refused (ErrInsecureTransport) unless AllowInsecureHTTP is set.
 	HTTPClient *http.Client
 	// UserAgent, when set, is sent as the User-Agent header.
 	UserAgent string
@@ -89,6 +102,7 @@ type Config struct {
 // the generated client, validating every request first.
 type Client struct {
 	gen       *genclient.Client
+	hc        *http.Client
 	base      string
 	realm     string
 	clientID  string
@@ -122,7 +136,11 @@ func New(cfg Config) (*Client, error) {
 		copied := *cfg.HTTPClient
 		hc = &copied
 	}
+	if hc.Transport, err = transportFor(base, hc.Transport, cfg.AllowInsecureHTTP); err != nil {
+		return nil, err
+	}
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	c.hc = hc
 	opts := []genclient.ClientOption{genclient.WithHTTPClient(hc)}
 	if c.userAgent != "" {
 		opts = append(opts, genclient.WithRequestEditorFn(func(_ context.Context, r *http.Request) error {
@@ -154,9 +172,8 @@ func normalizeServerURL(raw string, allowInsecure bool) (string, error) {
 		return "", &ConfigError{Setting: setting, Problem: "must not have a query or fragment", Err: ErrConfig}
 	}
 	if u.Scheme == "http" && !allowInsecure && !isLoopback(u.Hostname()) {
-		return "", &ConfigError{Setting: setting, Err: ErrInsecureTransport, Problem: fmt.Sprintf(
-			"refusing to send passwords and refresh tokens over plain http:// to %s, which is not loopback; "+
-				"use https://, or opt in with Config.AllowInsecureHTTP (iqmauth: --allow-insecure-http)", u.Host)}
+		return "", &ConfigError{Setting: setting, Err: ErrInsecureTransport, Field: "AllowInsecureHTTP", Problem: fmt.Sprintf(
+			"refusing to send passwords and refresh tokens over plain http:// to %s, which is not loopback; use https://", u.Host)}
 	}
 	return strings.TrimRight(u.Scheme+"://"+u.Host+u.EscapedPath(), "/"), nil
 }
@@ -168,6 +185,10 @@ func isLoopback(host string) bool {
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
 }
+
+// CloseIdleConnections closes the idle connections of the client's transport (for a
+// plain http:// server on loopback, the client's own clone of the caller's).
+func (c *Client) CloseIdleConnections() { c.hc.CloseIdleConnections() }
 
 // ServerURL is the normalized base URL.
 func (c *Client) ServerURL() string { return c.base }

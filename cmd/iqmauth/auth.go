@@ -27,7 +27,7 @@ func (c *cli) fail(cmd string, err error) int {
 	if errors.As(err, &fe) && errors.Is(err, fs.ErrNotExist) {
 		hint = "; run 'iqmauth login' first"
 	}
-	fmt.Fprintf(c.stderr, "iqmauth %s: %s%s\n", cmd, redact.Printable(err.Error()), hint)
+	fmt.Fprintf(c.stderr, "iqmauth %s: %s%s\n", cmd, redact.Printable(userText(err)), hint)
 	switch {
 	case errors.Is(err, authclient.ErrConfig):
 		return exitUsage
