@@ -239,14 +239,14 @@ func (c *Client) Grant(ctx context.Context, r generated.AuthRequest) (*tokens.Se
 		return nil, fmt.Errorf("token request not sent: %w", err)
 	}
 	body, _ := api.EncodeForm(r) // valid, so it encodes
-	ctx, cancel := c.withTimeout(ctx)
+	rctx, cancel := c.withTimeout(ctx)
 	defer cancel()
 	sent := c.clock.Now()
-	resp, err := c.gen.RequestTokenWithBody(ctx, c.realm, formType, bytes.NewReader(body))
+	resp, err := c.gen.RequestTokenWithBody(rctx, c.realm, formType, bytes.NewReader(body))
 	if err != nil {
-		return nil, fmt.Errorf("token request to %s: %w", c.TokenURL(), err)
+		return nil, c.noAnswer(ctx, rctx, "token", c.TokenURL(), err, secretsOf(r))
 	}
-	data, err := readBody(ctx, resp, "token")
+	data, err := c.readBody(ctx, rctx, resp, "token", secretsOf(r))
 	if err != nil {
 		return nil, err
 	}
@@ -298,13 +298,13 @@ func (c *Client) Logout(ctx context.Context, refreshToken string) error {
 	if err != nil {
 		return fmt.Errorf("logout request not sent: %w", err)
 	}
-	ctx, cancel := c.withTimeout(ctx)
+	rctx, cancel := c.withTimeout(ctx)
 	defer cancel()
-	resp, err := c.gen.LogoutWithBody(ctx, c.realm, formType, bytes.NewReader(body))
+	resp, err := c.gen.LogoutWithBody(rctx, c.realm, formType, bytes.NewReader(body))
 	if err != nil {
-		return fmt.Errorf("logout request to %s: %w", c.LogoutURL(), err)
+		return c.noAnswer(ctx, rctx, "logout", c.LogoutURL(), err, secretsOf(r))
 	}
-	data, err := readBody(ctx, resp, "logout")
+	data, err := c.readBody(ctx, rctx, resp, "logout", secretsOf(r))
 	if err != nil {
 		return err
 	}
@@ -338,16 +338,20 @@ func secretsOf(r generated.AuthRequest) []string {
 }
 
 // readBody reads at most MaxResponseBytes and closes the body. A read that fails
-// because ctx ended keeps the context's error as the cause.
-func readBody(ctx context.Context, resp *http.Response, op string) ([]byte, error) {
+// because ctx (the request's, derived from parent) ended keeps the context's error as
+// the cause; the text of any other failure is cleaned as the body would be, and not
+// kept.
+func (c *Client) readBody(parent, ctx context.Context, resp *http.Response, op string, secrets []string) ([]byte, error) {
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes+1))
 	if err != nil {
-		if ctxErr := context.Cause(ctx); ctxErr != nil && !errors.Is(err, ctxErr) {
-			err = ctxErr
+		e := &Error{Op: op, StatusCode: resp.StatusCode, Err: ErrBadResponse,
+			Detail: "reading the body: " + clean([]byte(err.Error()), secrets, maxDescription)}
+		if ctx.Err() != nil {
+			ne := c.noAnswer(parent, ctx, op, "", ctx.Err(), secrets)
+			e.Cause, e.Detail = ne.ctxErr, "reading the body: "+strings.TrimPrefix(ne.Error(), op+" request: ")
 		}
-		return nil, &Error{Op: op, StatusCode: resp.StatusCode, Err: ErrBadResponse, Cause: err,
-			Detail: fmt.Sprintf("reading the body: %v", err)}
+		return nil, e
 	}
 	if len(data) > MaxResponseBytes {
 		return nil, &Error{Op: op, StatusCode: resp.StatusCode, Err: ErrResponseTooLarge,

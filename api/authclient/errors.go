@@ -2,10 +2,12 @@ package authclient
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"html"
+	"net"
 	"net/url"
 	"slices"
 	"strconv"
@@ -285,4 +287,92 @@ func locationHint(loc string, secrets []string) string {
 		return ""
 	}
 	return clean([]byte(u.Scheme+"://"+u.Host), secrets, maxExcerpt)
+}
+
+// ErrNoAnswer is wrapped by every *TransportError: the request got no HTTP answer.
+var ErrNoAnswer = errors.New("no answer from the auth server")
+
+// TransportError is a token or logout request that got no answer: the server could
+// not be reached, did not answer in time, or sent something that is not HTTP. Its
+// text says once which server, what happened and what to check; what net/http said
+// (which may quote the server's bytes) is cleaned as a server's body is: the
+// request's secrets removed in any encoding, control characters dropped. It wraps
+// ErrNoAnswer and, when the request's context ended, context.DeadlineExceeded or
+// context.Canceled, never net/http's own error. It is a net.Error: Timeout tells
+// whether the time ran out.
+type TransportError struct {
+	// Op is "token" or "logout".
+	Op string
+	// Server is the server's base URL; URL the endpoint the request went to.
+	Server, URL string
+	// Problem says what happened; Hint what to check ("" when there is nothing to add).
+	Problem, Hint string
+
+	timeout bool
+	ctxErr  error
+}
+
+func (e *TransportError) Error() string {
+	s := e.Op + " request: " + e.Problem
+	if e.Hint != "" {
+		s += ": " + e.Hint
+	}
+	return s
+}
+
+// Unwrap yields ErrNoAnswer and the context's error, if the context ended.
+func (e *TransportError) Unwrap() []error {
+	if e.ctxErr != nil {
+		return []error{ErrNoAnswer, e.ctxErr}
+	}
+	return []error{ErrNoAnswer}
+}
+
+// Timeout tells whether the request ran out of time.
+func (e *TransportError) Timeout() bool { return e.timeout }
+
+// Temporary is false: net.Error asks for it; it is deprecated there.
+func (e *TransportError) Temporary() bool { return false }
+
+// plainHTTPAnswer is net/http's text when a TLS handshake got a plain http answer (it
+// has no exported error for it).
+const plainHTTPAnswer = "server gave HTTP response to HTTPS client"
+
+// noAnswer maps err, the error of a request to endpoint that ctx (derived from
+// parent, with the client's timeout) bounded, to a *TransportError.
+func (c *Client) noAnswer(parent, ctx context.Context, op, endpoint string, err error, secrets []string) *TransportError {
+	e := &TransportError{Op: op, Server: c.base, URL: endpoint}
+	inner := err
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		inner = ue.Err // its text repeats the URL
+	}
+	var ne net.Error
+	e.timeout = errors.As(inner, &ne) && ne.Timeout()
+	var oe *net.OpError
+	var dnsErr *net.DNSError
+	text := clean([]byte(inner.Error()), secrets, maxDescription)
+	switch {
+	case ctx.Err() != nil && parent.Err() == nil && errors.Is(ctx.Err(), context.DeadlineExceeded):
+		e.timeout, e.ctxErr = true, context.DeadlineExceeded
+		e.Problem = fmt.Sprintf("no answer from the auth server at %s within %v", c.base, c.timeout)
+		e.Hint = "it may be down or overloaded; " + EnvRequestsTimeout + " sets a longer timeout (in seconds)"
+	case parent.Err() != nil:
+		e.ctxErr = parent.Err()
+		e.timeout = errors.Is(e.ctxErr, context.DeadlineExceeded)
+		e.Problem = fmt.Sprintf("to %s ended: %v", c.base, e.ctxErr)
+	case strings.Contains(inner.Error(), plainHTTPAnswer):
+		e.Problem = fmt.Sprintf("the server at %s speaks plain http, not https", c.base)
+		e.Hint = "check the URL's scheme and port"
+	case errors.As(inner, &dnsErr), errors.As(inner, &oe) && oe.Op == "dial":
+		reason := text
+		if oe != nil && dnsErr == nil {
+			reason = clean([]byte(oe.Err.Error()), secrets, maxDescription)
+		}
+		e.Problem = fmt.Sprintf("could not reach the auth server at %s (%s)", c.base, reason)
+		e.Hint = "check the server URL, and that the server is running and reachable from here"
+	default:
+		e.Problem = fmt.Sprintf("to %s failed: %s", c.base, text)
+	}
+	return e
 }
