@@ -260,7 +260,7 @@ func (c *Client) Grant(ctx context.Context, r generated.AuthRequest) (*tokens.Se
 	}
 	if err := json.Unmarshal(data, &tr); err != nil {
 		return nil, &Error{Op: "token", StatusCode: resp.StatusCode, Err: ErrBadResponse,
-			Detail: fmt.Sprintf("body is not a JSON token response (%s, %d bytes)", contentType(resp), len(data))}
+			Detail: fmt.Sprintf("body is not a JSON token response (%s, %d bytes)", contentType(resp, secretsOf(r)), len(data))}
 	}
 	if tr.Error != nil {
 		return nil, &Error{Op: "token", StatusCode: resp.StatusCode, Err: ErrBadResponse,
@@ -360,9 +360,11 @@ func (c *Client) readBody(parent, ctx context.Context, resp *http.Response, op s
 	return data, nil
 }
 
-func contentType(resp *http.Response) string {
+// contentType names the answer's media type for an error, cleaned as its body would
+// be: a server may put anything there.
+func contentType(resp *http.Response, secrets []string) string {
 	if ct := resp.Header.Get("Content-Type"); ct != "" {
-		return "Content-Type " + ct
+		return "Content-Type " + clean([]byte(ct), secrets, maxExcerpt)
 	}
 	return "no Content-Type"
 }
@@ -386,7 +388,7 @@ func errorResponse(op string, resp *http.Response, data []byte, secrets []string
 	if len(data) == 0 {
 		e.Detail = "empty body"
 	} else {
-		e.Detail = fmt.Sprintf("error body is not an OAuth 2.0 error (%s)", contentType(resp))
+		e.Detail = fmt.Sprintf("error body is not an OAuth 2.0 error (%s)", contentType(resp, secrets))
 		e.Excerpt = excerpt(data, secrets)
 	}
 	return e
