@@ -3,6 +3,7 @@ package authclient
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -140,59 +141,34 @@ const minRun = 8
 
 // scrub replaces with [REDACTED] every place where text carries a secret, in any of
 // the encodings a server might echo it in (secretForms), whole or as a run of minRun
-// or more consecutive bytes. Secrets shorter than 4 bytes are left alone: they would
+// or more consecutive bytes, in any ASCII case. Percent-escapes in text are also
+// decoded (with '+' kept, and read as a space), so that any mix of escaped and plain
+// bytes is found: a run of minRun bytes of a secret after decoding redacts the span of
+// text it was decoded from. Secrets shorter than 4 bytes are left alone: they would
 // match everywhere.
 func scrub(text string, secrets []string) string {
-	var windows map[string]bool
-	var whole []string
+	var m echoMatcher
 	for _, sec := range secrets {
 		if len(sec) < 4 {
 			continue
 		}
+		m.add(sec) // as a decoded view may hold it, control characters included
 		for _, f := range secretForms(sec) {
-			if f = redact.Printable(f); f == "" {
-				continue
-			}
-			if len(f) < minRun {
-				whole = append(whole, f)
-				continue
-			}
-			if windows == nil {
-				windows = map[string]bool{}
-			}
-			for i := 0; i+minRun <= len(f); i++ {
-				windows[f[i:i+minRun]] = true
-			}
+			m.add(redact.Printable(f))
 		}
 	}
-	if windows == nil && whole == nil {
+	if m.windows == nil && m.whole == nil {
 		return text
 	}
-	var marked []bool
-	mark := func(from, to int) {
-		if marked == nil {
-			marked = make([]bool, len(text))
-		}
-		for i := from; i < to; i++ {
-			marked[i] = true
-		}
-	}
-	for i := 0; i+minRun <= len(text) && windows != nil; i++ {
-		if windows[text[i:i+minRun]] {
-			mark(i, i+minRun)
+	lower := asciiLower(text)
+	marked := make([]bool, len(text))
+	found := m.mark(lower, nil, marked)
+	for _, plusIsSpace := range []bool{false, true} {
+		if dec, spans := percentDecode(lower, plusIsSpace); spans != nil {
+			found = m.mark(dec, spans, marked) || found
 		}
 	}
-	for _, f := range whole {
-		for off := 0; ; {
-			j := strings.Index(text[off:], f)
-			if j < 0 {
-				break
-			}
-			mark(off+j, off+j+len(f))
-			off += j + len(f)
-		}
-	}
-	if marked == nil {
+	if !found {
 		return text
 	}
 	var b strings.Builder
@@ -209,10 +185,136 @@ func scrub(text string, secrets []string) string {
 	return b.String()
 }
 
-// secretForms lists the encodings in which a server might echo a secret: as is;
-// percent-encoded with '+' or "%20" for a space, in upper- or lower-case hex;
-// HTML-escaped (named or numeric entities); JSON-escaped (with or without \u003c-style
-// escapes of <, > and &, non-ASCII escaped or not, '/' escaped or not).
+// echoMatcher finds the forms of secrets in a text, in lower case: every run of minRun
+// bytes of a long form, and short forms whole.
+type echoMatcher struct {
+	windows map[string]bool
+	whole   []string
+}
+
+func (m *echoMatcher) add(form string) {
+	form = asciiLower(form)
+	switch {
+	case form == "":
+	case len(form) < minRun:
+		if !slices.Contains(m.whole, form) {
+			m.whole = append(m.whole, form)
+		}
+	default:
+		if m.windows == nil {
+			m.windows = map[string]bool{}
+		}
+		for i := 0; i+minRun <= len(form); i++ {
+			m.windows[form[i:i+minRun]] = true
+		}
+	}
+}
+
+// mark sets marked for every byte of the original text that a match in view covers;
+// spans[i] is the original span that view's byte i came from (nil: view is the text).
+// It reports whether anything matched.
+func (m *echoMatcher) mark(view string, spans []span, marked []bool) bool {
+	found := false
+	set := func(from, to int) { // view positions, to exclusive
+		found = true
+		lo, hi := from, to
+		if spans != nil {
+			lo, hi = spans[from].from, spans[to-1].to
+		}
+		for i := lo; i < hi; i++ {
+			marked[i] = true
+		}
+	}
+	for i := 0; i+minRun <= len(view) && m.windows != nil; i++ {
+		if m.windows[view[i:i+minRun]] {
+			set(i, i+minRun)
+		}
+	}
+	for _, f := range m.whole {
+		for off := 0; ; {
+			j := strings.Index(view[off:], f)
+			if j < 0 {
+				break
+			}
+			set(off+j, off+j+len(f))
+			off += j + len(f)
+		}
+	}
+	return found
+}
+
+// span is the part of a text, [from, to), that a byte of a decoded view came from.
+type span struct{ from, to int }
+
+// percentDecode decodes the %XX escapes of s (and '+' as a space when plusIsSpace),
+// leaving malformed ones as they are, and gives for each byte of the result the span
+// of s it came from; spans is nil when nothing was decoded.
+func percentDecode(s string, plusIsSpace bool) (string, []span) {
+	if !strings.Contains(s, "%") && !(plusIsSpace && strings.Contains(s, "+")) {
+		return s, nil
+	}
+	b := make([]byte, 0, len(s))
+	spans := make([]span, 0, len(s))
+	decoded := false
+	for i := 0; i < len(s); {
+		switch {
+		case s[i] == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]):
+			b = append(b, unhex(s[i+1])<<4|unhex(s[i+2]))
+			spans = append(spans, span{i, i + 3})
+			i += 3
+			decoded = true
+			continue
+		case s[i] == '+' && plusIsSpace:
+			b = append(b, ' ')
+			decoded = true
+		default:
+			b = append(b, s[i])
+		}
+		spans = append(spans, span{i, i + 1})
+		i++
+	}
+	if !decoded {
+		return s, nil
+	}
+	return asciiLower(string(b)), spans
+}
+
+func isHex(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F' }
+
+func unhex(c byte) byte {
+	switch {
+	case c <= '9':
+		return c - '0'
+	case c >= 'a':
+		return c - 'a' + 10
+	}
+	return c - 'A' + 10
+}
+
+// asciiLower lower-cases the ASCII letters of s only, so that every byte keeps its
+// position.
+func asciiLower(s string) string {
+	for i := 0; i < len(s); i++ {
+		if 'A' <= s[i] && s[i] <= 'Z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if 'A' <= b[j] && b[j] <= 'Z' {
+					b[j] += 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
+}
+
+// secretForms lists the encodings in which a server might echo a secret (scrub
+// matches them in any ASCII case, so either hex case of an escape): as is;
+// percent-encoded as a form value ('+' or "%20" for a space) and as a path segment
+// (url.PathEscape); HTML-escaped (named or numeric entities); JSON-escaped (with or
+// without \u003c-style escapes of <, > and &, non-ASCII escaped or not, '/' escaped or
+// not); base64 in the standard and URL alphabets, padded or not, whole or inside a
+// longer encoded text (base64Forms).
 func secretForms(sec string) []string {
 	forms := []string{sec}
 	add := func(f string) {
@@ -221,11 +323,9 @@ func secretForms(sec string) []string {
 		}
 	}
 	form := url.QueryEscape(sec) // Python's quote_plus, as the form encoder writes it
-	path := strings.ReplaceAll(form, "+", "%20")
 	add(form)
-	add(lowerHexEscapes(form))
-	add(path)
-	add(lowerHexEscapes(path))
+	add(strings.ReplaceAll(form, "+", "%20"))
+	add(url.PathEscape(sec))
 	add(html.EscapeString(sec))
 	add(strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "'", "&#x27;").Replace(sec))
 	for _, escapeHTML := range []bool{true, false} {
@@ -239,26 +339,33 @@ func secretForms(sec string) []string {
 		add(strings.ReplaceAll(js, "/", `\/`))
 		add(asciiJSON(js))
 	}
+	for _, f := range base64Forms(sec) {
+		add(f)
+	}
 	return forms
 }
 
-// lowerHexEscapes rewrites the hex digits of %XX escapes in lower case.
-func lowerHexEscapes(s string) string {
-	b := []byte(s)
-	for i := 0; i+2 < len(b); i++ {
-		if b[i] == '%' {
-			b[i+1], b[i+2] = toLower(b[i+1]), toLower(b[i+2])
-			i += 2
+// base64Forms are the base64 encodings of sec (standard and URL alphabets, padded and
+// not) and, for an echo of sec inside a longer encoded text ("user:password" as HTTP
+// Basic auth encodes it), the characters that depend on sec alone at each of the three
+// byte alignments: those of minRun or more characters.
+func base64Forms(sec string) []string {
+	var forms []string
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding} {
+		forms = append(forms, enc.EncodeToString([]byte(sec)))
+		raw := enc.WithPadding(base64.NoPadding)
+		for k := 0; k < 3; k++ {
+			e := raw.EncodeToString(append(make([]byte, k), sec...))
+			from, to := (8*k+5)/6, len(e)
+			if (8*(k+len(sec)))%6 != 0 {
+				to-- // its last character also holds bits of what follows
+			}
+			if to-from >= minRun {
+				forms = append(forms, e[from:to])
+			}
 		}
 	}
-	return string(b)
-}
-
-func toLower(c byte) byte {
-	if 'A' <= c && c <= 'Z' {
-		return c + 'a' - 'A'
-	}
-	return c
+	return forms
 }
 
 // asciiJSON escapes the non-ASCII characters of an escaped JSON string as \uXXXX, as
