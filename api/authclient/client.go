@@ -171,11 +171,28 @@ func normalizeServerURL(raw string, allowInsecure bool) (string, error) {
 	if u.RawQuery != "" || u.Fragment != "" {
 		return "", &ConfigError{Setting: setting, Problem: "must not have a query or fragment", Err: ErrConfig}
 	}
+	if before, ok := beforeRealms(u.EscapedPath()); ok {
+		return "", &ConfigError{Setting: setting, Err: ErrConfig, Problem: fmt.Sprintf(
+			"must be the part before /realms (%s); the realm is set apart (Realm, default %s)",
+			strings.TrimRight(u.Scheme+"://"+u.Host+before, "/"), api.DefaultRealm)}
+	}
 	if u.Scheme == "http" && !allowInsecure && !isLoopback(u.Hostname()) {
 		return "", &ConfigError{Setting: setting, Err: ErrInsecureTransport, Field: "AllowInsecureHTTP", Problem: fmt.Sprintf(
 			"refusing to send passwords and refresh tokens over plain http:// to %s, which is not loopback; use https://", u.Host)}
 	}
 	return strings.TrimRight(u.Scheme+"://"+u.Host+u.EscapedPath(), "/"), nil
+}
+
+// beforeRealms cuts path at its first segment "realms" (in any case): a server URL
+// holds none, the endpoints' paths add it.
+func beforeRealms(path string) (string, bool) {
+	segs := strings.Split(path, "/")
+	for i, seg := range segs {
+		if strings.EqualFold(seg, "realms") {
+			return strings.Join(segs[:i], "/"), true
+		}
+	}
+	return "", false
 }
 
 func isLoopback(host string) bool {
@@ -251,7 +268,7 @@ func (c *Client) Grant(ctx context.Context, r generated.AuthRequest) (*tokens.Se
 		return nil, err
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, errorResponse("token", resp, data, secretsOf(r))
+		return nil, c.errorResponse("token", c.TokenURL(), resp, data, secretsOf(r))
 	}
 	// One decode reads the token response and an error member a 200 should not have.
 	var tr struct {
@@ -311,7 +328,7 @@ func (c *Client) Logout(ctx context.Context, refreshToken string) error {
 	if resp.StatusCode/100 == 2 && slices.Contains(generated.LogoutStatuses(), resp.StatusCode) {
 		return nil
 	}
-	return errorResponse("logout", resp, data, secretsOf(r))
+	return c.errorResponse("logout", c.LogoutURL(), resp, data, secretsOf(r))
 }
 
 // formType is the body's media type.
@@ -369,11 +386,17 @@ func contentType(resp *http.Response, secrets []string) string {
 	return "no Content-Type"
 }
 
-// errorResponse maps a non-success answer to an *Error.
-func errorResponse(op string, resp *http.Response, data []byte, secrets []string) error {
-	e := &Error{Op: op, StatusCode: resp.StatusCode}
+// errorResponse maps a non-success answer from endpoint to an *Error.
+func (c *Client) errorResponse(op, endpoint string, resp *http.Response, data []byte, secrets []string) error {
+	e := &Error{Op: op, StatusCode: resp.StatusCode, URL: endpoint}
+	if resp.StatusCode == http.StatusNotFound {
+		e.Hint = fmt.Sprintf("the server URL (%s) must be the part before /realms, and the realm %q must exist", c.base, c.realm)
+	}
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
 		e.Err, e.Location = ErrRedirect, locationHint(resp.Header.Get("Location"), secrets)
+		if resp.Header.Get("Location") == "" { // none, or one that did not parse (redirectGuard)
+			e.Detail = "no usable Location"
+		}
 		return e
 	}
 	var body generated.OAuth2Error

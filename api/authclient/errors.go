@@ -57,9 +57,12 @@ type Error struct {
 	Excerpt string
 	// Err is ErrRedirect, ErrBadResponse, ErrResponseTooLarge, or nil.
 	Err error
-	// Cause is why a body could not be read (a network error, or the context's error
-	// when its deadline passed or it was cancelled), or nil.
+	// Cause is the context's error when its deadline passed or it was cancelled while
+	// the body was read, or nil.
 	Cause error
+	// URL is the endpoint the request went to; Hint says what to check, for a 404
+	// ("" otherwise). Error shows both when Hint is set.
+	URL, Hint string
 }
 
 func (e *Error) Error() string {
@@ -73,6 +76,8 @@ func (e *Error) Error() string {
 		b.WriteString(e.OAuth.Error())
 	case e.Err == ErrRedirect && e.Location != "":
 		fmt.Fprintf(&b, " redirect to %q not followed", e.Location)
+	case e.Err == ErrRedirect && e.Detail != "":
+		b.WriteString(" redirect not followed: " + e.Detail)
 	case e.Err == ErrRedirect:
 		b.WriteString(" redirect to a relative location not followed")
 	default:
@@ -87,6 +92,9 @@ func (e *Error) Error() string {
 		if e.Excerpt != "" {
 			fmt.Fprintf(&b, ": body %q", e.Excerpt)
 		}
+	}
+	if e.Hint != "" {
+		b.WriteString("; tried " + e.URL + ": " + e.Hint)
 	}
 	return b.String()
 }
