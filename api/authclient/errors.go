@@ -475,7 +475,7 @@ func (c *Client) noAnswer(parent, ctx context.Context, op, endpoint string, err 
 	case parent.Err() != nil:
 		e.ctxErr = parent.Err()
 		e.timeout = errors.Is(e.ctxErr, context.DeadlineExceeded)
-		e.Problem = fmt.Sprintf("to %s ended: %v", c.base, e.ctxErr)
+		e.Problem = fmt.Sprintf("stopped before an answer from %s: %v", c.base, e.ctxErr)
 	case strings.Contains(inner.Error(), plainHTTPAnswer):
 		e.Problem = fmt.Sprintf("the server at %s speaks plain http, not https", c.base)
 		e.Hint = "check the URL's scheme and port"
@@ -487,7 +487,8 @@ func (c *Client) noAnswer(parent, ctx context.Context, op, endpoint string, err 
 		e.Problem = fmt.Sprintf("could not reach the auth server at %s (%s)", c.base, reason)
 		e.Hint = "check the server URL, and that the server is running and reachable from here"
 	default:
-		e.Problem = fmt.Sprintf("to %s failed: %s", c.base, text)
+		e.Problem = fmt.Sprintf("no valid answer from the auth server at %s: %s", c.base, text)
+		e.Hint = "check that the server URL is the auth server's"
 	}
 	return e
 }
