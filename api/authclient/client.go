@@ -263,7 +263,7 @@ func (c *Client) Grant(ctx context.Context, r generated.AuthRequest) (*tokens.Se
 	if err != nil {
 		return nil, c.noAnswer(ctx, rctx, "token", c.TokenURL(), err, secretsOf(r))
 	}
-	data, err := c.readBody(ctx, rctx, resp, "token", secretsOf(r))
+	data, err := c.readBody(ctx, rctx, resp, "token", r)
 	if err != nil {
 		return nil, err
 	}
@@ -321,7 +321,7 @@ func (c *Client) Logout(ctx context.Context, refreshToken string) error {
 	if err != nil {
 		return c.noAnswer(ctx, rctx, "logout", c.LogoutURL(), err, secretsOf(r))
 	}
-	data, err := c.readBody(ctx, rctx, resp, "logout", secretsOf(r))
+	data, err := c.readBody(ctx, rctx, resp, "logout", r)
 	if err != nil {
 		return err
 	}
@@ -357,11 +357,12 @@ func secretsOf(r generated.AuthRequest) []string {
 // readBody reads at most MaxResponseBytes and closes the body. A read that fails
 // because ctx (the request's, derived from parent) ended keeps the context's error as
 // the cause; the text of any other failure is cleaned as the body would be, and not
-// kept.
-func (c *Client) readBody(parent, ctx context.Context, resp *http.Response, op string, secrets []string) ([]byte, error) {
+// kept (r gives the secrets to remove).
+func (c *Client) readBody(parent, ctx context.Context, resp *http.Response, op string, r generated.AuthRequest) ([]byte, error) {
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes+1))
 	if err != nil {
+		secrets := secretsOf(r)
 		e := &Error{Op: op, StatusCode: resp.StatusCode, Err: ErrBadResponse,
 			Detail: "reading the body: " + clean([]byte(err.Error()), secrets, maxDescription)}
 		if ctx.Err() != nil {
