@@ -66,3 +66,17 @@ func TestLoopbackDialerRefusesOtherAddresses(t *testing.T) {
 		t.Errorf("%d connections reached the non-loopback listener, want only the unchecked one", n)
 	}
 }
+
+// TestOnlyLoopback: the dialer's check passes loopback addresses only, as the
+// resolver or the caller gave them, IPv4-mapped ones included.
+func TestOnlyLoopback(t *testing.T) {
+	for addr, ok := range map[string]bool{
+		"127.0.0.1:80": true, "127.9.9.9:80": true, "[::1]:80": true, "[::ffff:127.0.0.1]:80": true,
+		"192.0.2.1:80": false, "[::ffff:192.0.2.1]:80": false, "10.0.0.1:80": false, "[2001:db8::1]:80": false,
+		"0.0.0.0:80": false, "[::]:80": false, "localhost:80": false, "127.0.0.1": false,
+	} {
+		if err := onlyLoopback("tcp", addr, nil); (err == nil) != ok {
+			t.Errorf("%s: %v", addr, err)
+		}
+	}
+}
