@@ -29,6 +29,9 @@ func TestLoopbackHTTPNeverThroughProxy(t *testing.T) {
 		if code != 0 {
 			t.Errorf("%s: exit %d, stdout %q, stderr %q", server, code, out, errOut)
 		}
+		// token renews with the refresh token alone (a password goes only to a server
+		// IQM_AUTH_SERVER names).
+		env = baseEnv("HTTP_PROXY="+proxy.URL, "http_proxy="+proxy.URL, "IQM_TOKENS_FILE="+file)
 		code, out, errOut = runBin(t, env, "", "token", "--force-refresh")
 		if code != 0 {
 			t.Errorf("%s: token: exit %d, stdout %q, stderr %q", server, code, out, errOut)
