@@ -173,7 +173,7 @@ func normalizeServerURL(raw string, allowInsecure bool) (string, error) {
 	}
 	if before, ok := beforeRealms(u.EscapedPath()); ok {
 		return "", &ConfigError{Setting: setting, Err: ErrConfig, Problem: fmt.Sprintf(
-			"must be the part before /realms (%s); the realm is set apart (Realm, default %s)",
+			"must be the part before /realms (%s); the realm is a setting of its own (default %s)",
 			strings.TrimRight(u.Scheme+"://"+u.Host+before, "/"), api.DefaultRealm)}
 	}
 	if u.Scheme == "http" && !allowInsecure && !isLoopback(u.Hostname()) {
