@@ -182,3 +182,26 @@ func TestHangingServerNamesTheTimeout(t *testing.T) {
 		}
 	}
 }
+
+// TestHangingBodyNamesTheTimeout: a server that sends its headers and then stalls the
+// body also ends in an error that names the timeout and IQM_CLIENT_REQUESTS_TIMEOUT.
+func TestHangingBodyNamesTheTimeout(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "100")
+		w.WriteHeader(http.StatusOK)
+		io.WriteString(w, `{"access_token":`)
+		w.(http.Flusher).Flush()
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(func() { close(release); srv.Close() })
+	c := newClient(t, srv.URL, func(c *authclient.Config) { c.Timeout = 150 * time.Millisecond })
+	_, err := c.Login(context.Background(), "alice", canaryPassword)
+	if msg := fmt.Sprint(err); !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(msg, "150ms") ||
+		!strings.Contains(msg, "IQM_CLIENT_REQUESTS_TIMEOUT") {
+		t.Errorf("%v", err)
+	}
+}
