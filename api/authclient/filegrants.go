@@ -14,7 +14,7 @@ import (
 
 // FileGrants keeps the tokens of a tokens file that this program owns (say, one that
 // iqmauth login wrote) and that other processes share: each renewal is one critical
-// section across processes (LockTokensFile). Under the lock it reads the file again,
+// section across processes (tokensfile.Lock). Under the lock it reads the file again,
 // takes the tokens another process renewed while it waited, and otherwise renews them
 // as Grants does, with the file's auth_server_url, realm and client_id, and writes them
 // back (keeping the members it does not own). So ten processes that all find the
