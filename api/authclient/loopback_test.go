@@ -13,6 +13,7 @@ import (
 
 	"github.com/iqm-finland/authschema/api/authclient"
 	"github.com/iqm-finland/authschema/authtest"
+	"github.com/iqm-finland/authschema/internal/testsafe"
 )
 
 type roundTripperFunc func(*http.Request) (*http.Response, error)
@@ -132,7 +133,7 @@ func TestLocalhostIsDialledAsLoopback(t *testing.T) {
 			continue
 		}
 		if strings.Contains(err.Error(), canaryPassword) {
-			t.Errorf("%s: %v", host, err)
+			t.Errorf("%s: %s", host, testsafe.Value(err, canaryPassword))
 		}
 	}
 	if n := accepted.Load(); n != 0 {

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/iqm-finland/authschema/api/authclient"
+	"github.com/iqm-finland/authschema/internal/testsafe"
 )
 
 // TestServerTokensMustBeBearerTokens: a 200 whose access_token or refresh_token holds
@@ -37,10 +38,10 @@ func TestServerTokensMustBeBearerTokens(t *testing.T) {
 		set, err := newClient(t, srv.URL).Login(context.Background(), "alice", "pw")
 		var ae *authclient.Error
 		if set != nil || !errors.Is(err, authclient.ErrBadResponse) || !errors.As(err, &ae) {
-			t.Fatalf("%s %q: %v, %v", tt.member, tt.value, set, err)
+			t.Fatalf("%s: %v, %s", tt.member, set, testsafe.Value(err))
 		}
 		if !strings.Contains(err.Error(), tt.member) || strings.Contains(fmt.Sprintf("%v %#v", err, err), "CANARY") {
-			t.Errorf("%s: error must name the member and not show the value: %v", tt.member, err)
+			t.Errorf("%s: error must name the member and not show the value: %s", tt.member, testsafe.Value(err))
 		}
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/iqm-finland/authschema/api/authclient"
+	"github.com/iqm-finland/authschema/internal/testsafe"
 )
 
 // FuzzTransportError: a server on loopback answers raw bytes with an echo of the
@@ -80,10 +81,10 @@ func FuzzTransportError(f *testing.F) {
 		}
 		for _, text := range errorTree(err) {
 			if l := leak(text, echoPassword); l != "" {
-				t.Fatalf("error shows %q of the password: %q", l, text)
+				t.Fatalf("error shows a run of the password (%d bytes): %q", len(l), testsafe.Text(text, secretForms(echoPassword)...))
 			}
 			if strings.ContainsFunc(text, func(r rune) bool { return r < ' ' || r == 0x7f }) {
-				t.Fatalf("error has a control character: %q", text)
+				t.Fatalf("error has a control character: %q", testsafe.Text(text, secretForms(echoPassword)...))
 			}
 		}
 	})

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/iqm-finland/authschema/api/authclient"
+	"github.com/iqm-finland/authschema/internal/testsafe"
 )
 
 // rawServer is a listener on loopback that reads a request's head and answers answer,
@@ -98,7 +99,7 @@ func TestTransportErrorsAreScrubbed(t *testing.T) {
 			}
 			for _, text := range errorTree(err) {
 				if l := leak(text, echoPassword); l != "" || strings.Contains(text, "sso.example/") || strings.ContainsAny(text, "\x1b\a\r\n") {
-					t.Errorf("error shows %q of the password, a path or a control character: %q", l, text)
+					t.Errorf("error shows a run of the password (%d bytes), a path or a control character: %q", len(l), testsafe.Text(text, secretForms(echoPassword)...))
 				}
 			}
 		})

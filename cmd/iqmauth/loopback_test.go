@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/iqm-finland/authschema/authtest"
+	"github.com/iqm-finland/authschema/internal/testsafe"
 )
 
 // TestLoopbackHTTPNeverThroughProxy: `iqmauth login --server http://LOCALHOST:PORT`
@@ -27,19 +28,19 @@ func TestLoopbackHTTPNeverThroughProxy(t *testing.T) {
 			"IQM_AUTH_USERNAME=alice", "IQM_AUTH_PASSWORD="+cliPassword)
 		code, out, errOut := runBin(t, env, "", "login", "--server", server)
 		if code != 0 {
-			t.Errorf("%s: exit %d, stdout %q, stderr %q", server, code, out, errOut)
+			t.Errorf("%s: exit %d, stdout %q, stderr %q", server, code, testsafe.Text(out, cliPassword), testsafe.Text(errOut, cliPassword))
 		}
 		// token renews with the refresh token alone (a password goes only to a server
 		// IQM_AUTH_SERVER names).
 		env = baseEnv("HTTP_PROXY="+proxy.URL, "http_proxy="+proxy.URL, "IQM_TOKENS_FILE="+file)
 		code, out, errOut = runBin(t, env, "", "token", "--force-refresh")
 		if code != 0 {
-			t.Errorf("%s: token: exit %d, stdout %q, stderr %q", server, code, out, errOut)
+			t.Errorf("%s: token: exit %d, stdout %q, stderr %q", server, code, testsafe.Text(out, cliPassword), testsafe.Text(errOut, cliPassword))
 		} else if _, err := auth.VerifyAccessToken(strings.TrimSpace(out)); err != nil {
 			t.Errorf("%s: the token is not the server's: %v", server, err)
 		}
 		if s := seen(); len(s) != 0 {
-			t.Fatalf("%s: %d requests went to the proxy, the first: %.60q", server, len(s), s[0])
+			t.Fatalf("%s: %d requests went to the proxy, the first: %q", server, len(s), testsafe.Text(s[0], cliPassword))
 		}
 	}
 }

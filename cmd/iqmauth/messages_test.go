@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/iqm-finland/authschema/internal/testsafe"
 )
 
 // TestFailureMessagesSayWhatToDo: each failure a new user meets when the server is
@@ -59,18 +61,18 @@ func TestFailureMessagesSayWhatToDo(t *testing.T) {
 				"IQM_AUTH_USERNAME=alice", "IQM_AUTH_PASSWORD=" + cliPassword}, tt.extra...)...)
 			code, out, errOut := runBin(t, env, "", "login", "--server", tt.server)
 			if code != tt.code || out != "" || strings.Count(errOut, "\n") != 1 {
-				t.Errorf("exit %d, stdout %q, stderr %q", code, out, errOut)
+				t.Errorf("exit %d, stdout %q, stderr %q", code, testsafe.Text(out, cliPassword), testsafe.Text(errOut, cliPassword))
 			}
 			for _, w := range tt.want {
 				if !strings.Contains(errOut, w) {
-					t.Errorf("stderr lacks %q: %q", w, errOut)
+					t.Errorf("stderr lacks %q: %q", w, testsafe.Text(errOut, cliPassword))
 				}
 			}
 			if tt.once != "" && strings.Count(errOut, tt.once) != 1 {
-				t.Errorf("%q not exactly once: %q", tt.once, errOut)
+				t.Errorf("%q not exactly once: %q", tt.once, testsafe.Text(errOut, cliPassword))
 			}
 			if strings.Contains(errOut, "Config.") || strings.Contains(errOut, cliPassword) {
-				t.Errorf("stderr names a Go field or the password: %q", errOut)
+				t.Errorf("stderr names a Go field or the password: %q", testsafe.Text(errOut, cliPassword))
 			}
 		})
 	}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/iqm-finland/authschema/internal/testsafe"
 )
 
 // Tokens with control characters that a hostile server or a planted tokens file might
@@ -29,7 +31,7 @@ func TestTokenPrintsOnlyBearerTokens(t *testing.T) {
 		code, out, errOut := runBin(t, baseEnv("IQM_TOKENS_FILE="+file), "", "token")
 		if code != 1 || out != "" || !strings.Contains(errOut, "access_token") || strings.Contains(errOut, "CANARY-TK") ||
 			strings.ContainsAny(errOut, "\x1b\a\r") {
-			t.Errorf("file %q: exit %d, stdout %q, stderr %q", bad, code, out, errOut)
+			t.Errorf("file: exit %d, stdout %q, stderr %q", code, testsafe.Text(out), testsafe.Text(errOut))
 		}
 
 		// Issued by the server on refresh.
@@ -43,7 +45,7 @@ func TestTokenPrintsOnlyBearerTokens(t *testing.T) {
 		srv.Close()
 		if code != 1 || out != "" || !strings.Contains(errOut, "access_token") || strings.Contains(errOut, "CANARY-TK") ||
 			strings.ContainsAny(errOut, "\x1b\a\r") {
-			t.Errorf("server %q: exit %d, stdout %q, stderr %q", bad, code, out, errOut)
+			t.Errorf("server: exit %d, stdout %q, stderr %q", code, testsafe.Text(out), testsafe.Text(errOut))
 		}
 	}
 }
