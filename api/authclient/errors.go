@@ -172,8 +172,8 @@ func scrub(text string, secrets []string) string {
 	marked := make([]bool, len(text))
 	found := m.mark(lower, nil, marked)
 	for _, plusIsSpace := range []bool{false, true} {
-		if dec, spans := percentDecode(lower, plusIsSpace); spans != nil {
-			found = m.mark(dec, spans, marked) || found
+		if dec, starts := percentDecode(lower, plusIsSpace); starts != nil {
+			found = m.mark(dec, starts, marked) || found
 		}
 	}
 	if !found {
@@ -219,17 +219,16 @@ func (m *echoMatcher) add(form string) {
 }
 
 // mark sets marked for every byte of the original text that a match in view covers;
-// spans[i] is the original span that view's byte i came from (nil: view is the text).
-// It reports whether anything matched.
-func (m *echoMatcher) mark(view string, spans []span, marked []bool) bool {
+// starts[i] is where in the text view's byte i came from, up to starts[i+1] (nil: view
+// is the text). It reports whether anything matched.
+func (m *echoMatcher) mark(view string, starts []int32, marked []bool) bool {
 	found := false
 	set := func(from, to int) { // view positions, to exclusive
 		found = true
-		lo, hi := from, to
-		if spans != nil {
-			lo, hi = spans[from].from, spans[to-1].to
+		if starts != nil {
+			from, to = int(starts[from]), int(starts[to])
 		}
-		for i := lo; i < hi; i++ {
+		for i := from; i < to; i++ {
 			marked[i] = true
 		}
 	}
@@ -251,24 +250,21 @@ func (m *echoMatcher) mark(view string, spans []span, marked []bool) bool {
 	return found
 }
 
-// span is the part of a text, [from, to), that a byte of a decoded view came from.
-type span struct{ from, to int }
-
 // percentDecode decodes the %XX escapes of s (and '+' as a space when plusIsSpace),
-// leaving malformed ones as they are, and gives for each byte of the result the span
-// of s it came from; spans is nil when nothing was decoded.
-func percentDecode(s string, plusIsSpace bool) (string, []span) {
+// leaving malformed ones as they are. starts[i] is where in s the result's byte i came
+// from, and starts[len(result)] is len(s); starts is nil when nothing was decoded.
+func percentDecode(s string, plusIsSpace bool) (string, []int32) {
 	if !strings.Contains(s, "%") && !(plusIsSpace && strings.Contains(s, "+")) {
 		return s, nil
 	}
 	b := make([]byte, 0, len(s))
-	spans := make([]span, 0, len(s))
+	starts := make([]int32, 0, len(s)+1)
 	decoded := false
 	for i := 0; i < len(s); {
+		starts = append(starts, int32(i))
 		switch {
 		case s[i] == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]):
 			b = append(b, unhex(s[i+1])<<4|unhex(s[i+2]))
-			spans = append(spans, span{i, i + 3})
 			i += 3
 			decoded = true
 			continue
@@ -278,13 +274,12 @@ func percentDecode(s string, plusIsSpace bool) (string, []span) {
 		default:
 			b = append(b, s[i])
 		}
-		spans = append(spans, span{i, i + 1})
 		i++
 	}
 	if !decoded {
 		return s, nil
 	}
-	return asciiLower(string(b)), spans
+	return asciiLower(string(b)), append(starts, int32(len(s)))
 }
 
 func isHex(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F' }
