@@ -40,13 +40,11 @@ const maxTokensFileBytes = 1 << 20
 const DefaultLockTimeout = 90 * time.Second
 
 // File is the tokens file the Cortex CLI writes (default
-// ~/.cache/iqm-cortex-cli/tokens.json), plus the realm and client id.
+// ~/.cache/iqm-cortex-cli/tokens.json), plus the realm and client id. Its pid member
+// (the process id of Cortex CLI's token manager, which Cortex's logout and init kill)
+// is not read: like every member this package does not own, Write keeps it exactly as
+// it was, and never writes one of its own.
 type File struct {
-	// PID is the pid member of the file: the process id of Cortex CLI's token manager,
-	// which Cortex's logout and init kill. It is only read: Write never writes a pid
-	// of its own, and keeps the one in the file it replaces, like every member this
-	// package does not own, exactly as it was.
-	PID int
 	// Timestamp is when the file was written (zero: not given or not parsable).
 	Timestamp time.Time
 	// RefreshStatus is "SUCCESS" or "FAILED" (Cortex CLI's refresh daemon).
@@ -60,8 +58,8 @@ type File struct {
 
 // String shows the file's settings, never its tokens.
 func (f File) String() string {
-	return fmt.Sprintf("File{auth_server_url:%q realm:%q client_id:%q refresh_status:%q pid:%d tokens:%v}",
-		f.AuthServerURL, f.Realm, f.ClientID, f.RefreshStatus, f.PID, f.Tokens)
+	return fmt.Sprintf("File{auth_server_url:%q realm:%q client_id:%q refresh_status:%q tokens:%v}",
+		f.AuthServerURL, f.Realm, f.ClientID, f.RefreshStatus, f.Tokens)
 }
 
 // GoString is String under %#v.
@@ -81,16 +79,10 @@ func (f File) LogValue() slog.Value {
 // new file (Cortex CLI's order, then realm and client_id).
 var ownedMembers = []string{"timestamp", "refresh_status", "access_token", "refresh_token", "auth_server_url", "realm", "client_id"}
 
-// tokensFileJSON is the wire form of the members read.
-type tokensFileJSON struct {
-	PID           *int    `json:"pid"`
-	Timestamp     string  `json:"timestamp"`
-	RefreshStatus string  `json:"refresh_status"`
-	AccessToken   *string `json:"access_token"`
-	RefreshToken  *string `json:"refresh_token"`
-	AuthServerURL string  `json:"auth_server_url"`
-	Realm         string  `json:"realm"`
-	ClientID      string  `json:"client_id"`
+// ownsFolded reports whether key is one of ownedMembers but for case: a member a
+// reader that folds case (Go's encoding/json) would take for ours.
+func ownsFolded(key string) bool {
+	return slices.ContainsFunc(ownedMembers, func(m string) bool { return m != key && strings.EqualFold(m, key) })
 }
 
 // Error is a tokens file that cannot be read, parsed, locked or written. It names the
@@ -106,9 +98,13 @@ func (e *Error) Error() string { return "tokens file " + e.Path + ": " + e.Probl
 // Unwrap returns the cause (fs.ErrNotExist, ErrMalformed, ...).
 func (e *Error) Unwrap() error { return e.Err }
 
-// Read reads a tokens file: access_token is required; refresh_token,
-// auth_server_url, realm, client_id, pid, timestamp and refresh_status are optional;
-// other members are ignored. Anything that is not a regular file (a FIFO, a device, a
+// Read reads a tokens file as Python's json module does: members by their exact
+// names (a member that differs from ours only in case is someone else's), the last of
+// an exact duplicate. access_token is a required string; refresh_token,
+// auth_server_url, realm and client_id are strings or absent (null is absent), and
+// another type is ErrMalformed naming the member; timestamp and refresh_status of
+// another type are taken as absent; other members (pid among them) are not parsed.
+// Anything that is not a regular file (a FIFO, a device, a
 // folder) is refused before it is read, and at most 1 MiB is read.
 func Read(path string) (File, error) {
 	data, err := readRegular(path)
@@ -157,31 +153,70 @@ func notRegular(path string, mode fs.FileMode) error {
 	return &Error{Path: path, Problem: "not a regular file (" + mode.Type().String() + "); refusing to read it", Err: ErrNotRegular}
 }
 
-// Parse parses the contents of a tokens file; path is only for errors.
+// Parse parses the contents of a tokens file (see Read); path is only for errors.
 func Parse(path string, data []byte) (File, error) {
-	var w tokensFileJSON
-	if err := json.Unmarshal(data, &w); err != nil {
-		return File{}, &Error{Path: path, Problem: "decoding JSON failed: " + jsonProblem(err), Err: ErrMalformed}
+	malformed := func(problem string) (File, error) {
+		return File{}, &Error{Path: path, Problem: problem, Err: ErrMalformed}
 	}
-	if w.AccessToken == nil || *w.AccessToken == "" {
-		return File{}, &Error{Path: path, Problem: "access_token is missing", Err: ErrMalformed}
+	var obj map[string]json.RawMessage // exact keys; the last of a duplicate wins
+	if err := json.Unmarshal(data, &obj); err != nil {
+		var typ *json.UnmarshalTypeError
+		if errors.As(err, &typ) {
+			return malformed("not a JSON object")
+		}
+		return malformed("decoding JSON failed: " + jsonProblem(err))
 	}
-	refresh := ""
-	if w.RefreshToken != nil {
-		refresh = *w.RefreshToken
+	if obj == nil {
+		return malformed("not a JSON object")
 	}
-	f := File{RefreshStatus: w.RefreshStatus, AuthServerURL: w.AuthServerURL, Realm: w.Realm,
-		ClientID: w.ClientID, Tokens: tokens.New(*w.AccessToken, refresh)}
-	if w.PID != nil {
-		f.PID = *w.PID
+	var f File
+	var access, refresh string
+	for _, m := range []struct {
+		name string
+		to   *string
+		need bool // of another type: malformed, not absent
+	}{
+		{"access_token", &access, true}, {"refresh_token", &refresh, true}, {"auth_server_url", &f.AuthServerURL, true},
+		{"realm", &f.Realm, true}, {"client_id", &f.ClientID, true}, {"refresh_status", &f.RefreshStatus, false},
+	} {
+		raw, ok := obj[m.name]
+		if !ok {
+			continue
+		}
+		if err := json.Unmarshal(raw, m.to); err != nil && m.need {
+			return malformed(m.name + " must be a string, not " + jsonType(raw))
+		}
 	}
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02 15:04:05.999999999"} {
-		if t, err := time.Parse(layout, w.Timestamp); err == nil {
-			f.Timestamp = t
-			break
+	if access == "" {
+		return malformed("access_token is missing")
+	}
+	f.Tokens = tokens.New(access, refresh)
+	var ts string
+	if raw, ok := obj["timestamp"]; ok && json.Unmarshal(raw, &ts) == nil {
+		for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02 15:04:05.999999999"} {
+			if t, err := time.Parse(layout, ts); err == nil {
+				f.Timestamp = t
+				break
+			}
 		}
 	}
 	return f, nil
+}
+
+// jsonType names the type of a JSON value, for an error.
+func jsonType(raw json.RawMessage) string {
+	switch raw[0] {
+	case '"':
+		return "a string"
+	case '{':
+		return "an object"
+	case '[':
+		return "an array"
+	case 't', 'f':
+		return "a boolean"
+	default:
+		return "a number"
+	}
 }
 
 // jsonProblem describes a JSON error without quoting the input (a syntax error's
@@ -245,7 +280,9 @@ func members(data []byte) (ms []member, ok bool) {
 // a temporary file in the same folder, written and synced, renamed over path, and the
 // folder synced, so that a crash leaves either the old file or the new one. The
 // members of the file being replaced that this package does not own (pid, and any
-// other) are kept exactly as they were; f.PID is never written. Timestamp defaults to
+// other) are kept exactly as they were, but for those whose names differ from ours
+// only in case (a reader that folds case would take them for ours) and second copies
+// of ours, which are dropped. Timestamp defaults to
 // now. Temporary files that a killed writer left behind are removed.
 func Write(ctx context.Context, path string, f File) error {
 	l, err := Lock(ctx, path, nil)
@@ -293,6 +330,9 @@ func writeLocked(path string, f File) error {
 	}
 	done := map[string]bool{}
 	for _, m := range old {
+		if ownsFolded(m.key) {
+			continue // it would shadow ours in a reader that folds case
+		}
 		if slices.Contains(ownedMembers, m.key) {
 			if v, ok := owned[m.key]; ok && !done[m.key] {
 				raw, _ := json.Marshal(v)
