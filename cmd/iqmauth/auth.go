@@ -92,17 +92,21 @@ func (c *cli) login(args []string) int {
 	if err != nil {
 		return c.fail("login", err)
 	}
+	l, err := c.lockForWrite("login", path, *lockTimeout)
+	if err != nil {
+		return c.fail("login", err)
+	}
+	defer l.Unlock()
 	tokens, err := client.Login(c.ctx, *username, password)
 	if err != nil {
 		return c.fail("login", err)
 	}
 	f := tokensfile.File{AuthServerURL: client.ServerURL(), Realm: client.Realm(), ClientID: client.ClientID(),
 		RefreshStatus: "SUCCESS", Tokens: *tokens}
-	ctx, cancel := context.WithTimeout(c.ctx, *lockTimeout)
-	defer cancel()
-	if err := tokensfile.Write(ctx, path, f); err != nil {
+	if err := l.Commit(f); err != nil {
 		return c.fail("login", err)
 	}
+	c.warnPermissions(path)
 	fmt.Fprintf(c.stdout, "logged in as %s at %s (realm %s, client %s)\n", *username, client.ServerURL(), client.Realm(), client.ClientID())
 	fmt.Fprintf(c.stdout, "tokens written to %s\n", path)
 	c.printExpiry(*tokens, time.Now())
@@ -173,6 +177,30 @@ func lockTimeoutFlag(fs *flagSet) *time.Duration {
 	return fs.Duration("lock-timeout", tokensfile.DefaultLockTimeout, "longest wait for the tokens file's lock, which another iqmauth may hold while it renews")
 }
 
+// lockForWrite takes the tokens file's lock and prepares its write (the folder is
+// writable, the temporary file made), before login sends the password: a lock another
+// user holds, or tokens that could not be saved, leave no session at the server.
+func (c *cli) lockForWrite(cmd, path string, lockTimeout time.Duration) (*tokensfile.Locked, error) {
+	ctx, cancel := context.WithTimeout(c.ctx, lockTimeout)
+	defer cancel()
+	l, err := tokensfile.Lock(ctx, path, c.onLockWait(cmd, path))
+	if err != nil {
+		return nil, err
+	}
+	if err := l.Prepare(); err != nil {
+		l.Unlock()
+		return nil, err
+	}
+	return l, nil
+}
+
+// onLockWait says on stderr that cmd waits for the tokens file's lock.
+func (c *cli) onLockWait(cmd, path string) func() {
+	return func() {
+		fmt.Fprintf(c.stderr, "iqmauth %s: waiting for %s.lock: another process is renewing the tokens\n", cmd, path)
+	}
+}
+
 // fileGrants makes the source that renews the tokens of a tokens file, shared with
 // other processes: under the file's lock, with its auth_server_url checked.
 func (c *cli) fileGrants(cmd, path string, insecure bool, lockTimeout time.Duration) (*authclient.FileGrants, error) {
@@ -187,9 +215,7 @@ func (c *cli) fileGrants(cmd, path string, insecure bool, lockTimeout time.Durat
 		user, password = u, p
 	}
 	cfg := authclient.Config{Timeout: timeout, UserAgent: "iqmauth", AllowInsecureHTTP: insecure}
-	lock := authclient.FileLock{Timeout: lockTimeout, OnWait: func() {
-		fmt.Fprintf(c.stderr, "iqmauth %s: waiting for %s.lock: another process is renewing the tokens\n", cmd, path)
-	}}
+	lock := authclient.FileLock{Timeout: lockTimeout, OnWait: c.onLockWait(cmd, path)}
 	return authclient.NewFileGrants(path, cfg, user, password, lock)
 }
 
@@ -209,6 +235,7 @@ func (c *cli) token(args []string) int {
 	if err != nil {
 		return c.fail("token", err)
 	}
+	c.warnPermissions(path)
 	src, err := c.fileGrants("token", path, *insecure, *lockTimeout)
 	if err != nil {
 		return c.fail("token", err)
