@@ -149,9 +149,15 @@ func (g *FileGrants) Login(ctx context.Context) (tokens.Set, error) {
 }
 
 // Logout ends the session of the file's refresh token at the server and removes the
-// file (and any temporary file of it left behind); on failure the file is kept.
+// file (and any temporary file of it left behind); on failure the file is kept. When
+// the folder cannot be written to (no temporary file can be made there), nothing is
+// sent.
 func (g *FileGrants) Logout(ctx context.Context, _ tokens.Set) error {
 	return g.locked(ctx, func(l *tokensfile.Locked, f tokensfile.File, gr *Grants) error {
+		// A folder that cannot be written to would keep the file of an ended session.
+		if err := l.Prepare(); err != nil {
+			return err
+		}
 		if err := gr.Logout(ctx, f.Tokens); err != nil {
 			return err
 		}

@@ -16,7 +16,8 @@ import (
 )
 
 // TestFileGrantsSendNothingWhenFileCannotBeWritten: FileGrants checks that the renewed
-// tokens can be saved (their temporary file made) before it sends a request: against
+// tokens can be saved (their temporary file made) before it sends a request (and
+// that the file can be removed before it logs out): against
 // a server that rotates refresh tokens, a refresh whose answer is lost ends the
 // session. Here the temporary file's name (".<name>.<random>.tmp") is too long for
 // the file system while the tokens file's own name is not, which fails for root too;
@@ -49,6 +50,9 @@ func TestFileGrantsSendNothingWhenFileCannotBeWritten(t *testing.T) {
 	}
 	if _, err := g.Login(context.Background()); err == nil {
 		t.Error("Login: no error")
+	}
+	if err := g.Logout(context.Background(), *tk); err == nil {
+		t.Error("Logout: no error")
 	}
 	if reqs := srv.Requests(); len(reqs) != 0 {
 		t.Fatalf("sent %d requests", len(reqs))

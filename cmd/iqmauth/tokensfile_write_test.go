@@ -54,7 +54,8 @@ func runBinAs(t *testing.T, uid int, env []string, stdin string, args ...string)
 // TestRefreshNotSentWhenFileCannotBeWritten: with the tokens file's folder not
 // writable, token --force-refresh fails before it sends the refresh (against a server
 // that rotates refresh tokens, a refresh whose answer cannot be saved ends the
-// session), says why, and once the folder is writable again the session still works,
+// session), says why (so do a renewal, login, and logout, which could not remove the
+// file), and once the folder is writable again the session still works,
 // with no "refresh token reuse" error. Root ignores folder permissions, so as root the
 // command runs as uid 65534 (nobody), which owns the folder; as any other user it runs
 // as that user.
@@ -102,6 +103,10 @@ func TestRefreshNotSentWhenFileCannotBeWritten(t *testing.T) {
 	}
 	if code, _, errOut := runBinAs(t, uid, env, "", "login"); code != 1 || !strings.Contains(errOut, "cannot create a temporary file") {
 		t.Errorf("read-only folder, login: exit %d, stderr %q", code, errOut)
+	}
+	// logout could end the session but not remove the file: it sends nothing either.
+	if code, _, errOut := runBinAs(t, uid, baseEnv("IQM_TOKENS_FILE="+file), "", "logout"); code != 1 || !strings.Contains(errOut, "cannot create a temporary file") {
+		t.Errorf("read-only folder, logout: exit %d, stderr %q", code, errOut)
 	}
 	if reqs := srv.Requests(); len(reqs) != 0 {
 		t.Errorf("sent %d requests though the answer could not be saved", len(reqs))
