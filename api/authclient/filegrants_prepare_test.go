@@ -35,7 +35,7 @@ func TestFileGrantsSendNothingWhenFileCannotBeWritten(t *testing.T) {
 	if err := os.WriteFile(path, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	g, err := authclient.NewFileGrants(path, authclient.Config{Clock: clock}, canaryUser, canaryPassword, authclient.FileLock{})
+	g, err := authclient.NewFileGrants(path, authclient.Config{ServerURL: srv.URL, Clock: clock}, canaryUser, canaryPassword, authclient.FileLock{})
 	if err != nil {
 		t.Fatal(err)
 	}

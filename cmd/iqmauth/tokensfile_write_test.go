@@ -6,11 +6,10 @@ package main
 // before its fix.
 
 import (
-	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -96,8 +95,16 @@ func TestRefreshNotSentWhenFileCannotBeWritten(t *testing.T) {
 	if reqs := srv.Requests(); len(reqs) != 0 {
 		t.Errorf("sent %d requests though the answer could not be saved", len(reqs))
 	}
-	// The same with a token that needs renewing, and with login.
-	code, _, errOut = runBinAs(t, uid, baseEnv("IQM_TOKENS_FILE="+file), "", "token", "--min-valid", "1h")
+	// The same with an access token that has expired (the file rewritten in place, as
+	// its owner may), and with login.
+	var m map[string]any
+	data, err := os.ReadFile(file)
+	if err != nil || json.Unmarshal(data, &m) != nil {
+		t.Fatalf("tokens file: %v", err)
+	}
+	m["access_token"] = fakeJWT(time.Now().Add(-time.Minute), "")
+	writeJSON(t, file, m)
+	code, _, errOut = runBinAs(t, uid, baseEnv("IQM_TOKENS_FILE="+file), "", "token")
 	if code != 1 || !strings.Contains(errOut, "cannot create a temporary file") {
 		t.Errorf("read-only folder, renewal: exit %d, stderr %q", code, errOut)
 	}
@@ -122,39 +129,12 @@ func TestRefreshNotSentWhenFileCannotBeWritten(t *testing.T) {
 	}
 }
 
-// startServe starts `iqmauth serve` with args on loopback and returns its URL and its
-// log; it is stopped when the test ends.
-func startServe(t *testing.T, users string, args ...string) (string, *lockedBuffer) {
-	t.Helper()
-	serve := exec.Command(iqmauthBin, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
-	serve.Env = baseEnv("IQMAUTH_SERVE_USERS=" + users)
-	stdout, err := serve.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	logs := &lockedBuffer{}
-	serve.Stderr = logs
-	if err := serve.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		serve.Process.Signal(syscall.SIGTERM)
-		io.Copy(io.Discard, stdout)
-		serve.Wait()
-	})
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil {
-		t.Fatalf("serve: %v %s", err, logs.String())
-	}
-	return strings.TrimSpace(line), logs
-}
-
 // TestKilledWriterTokensRecovered: a writer killed (kill -9) after syncing its
 // temporary file but before renaming it leaves the only live refresh token there,
 // beside the older file. The next `iqmauth token` takes it, against `iqmauth serve
 // --rotation`, without a "refresh token reuse" error, and leaves no temporary file.
 func TestKilledWriterTokensRecovered(t *testing.T) {
-	url, logs := startServe(t, "alice:"+cliPassword, "--rotation")
+	url, logs, _ := startServe(t, "--rotation")
 	dir := t.TempDir()
 	file := filepath.Join(dir, "tokens.json")
 	env := baseEnv("IQM_TOKENS_FILE="+file, "IQM_AUTH_SERVER="+url, "IQM_AUTH_USERNAME=alice", "IQM_AUTH_PASSWORD="+cliPassword)
