@@ -357,6 +357,9 @@ func encode(path string, old []byte, f File) ([]byte, error) {
 
 const tempSuffix = ".tmp"
 
+// reserveBytes is the room Prepare reserves beyond the current file's size.
+const reserveBytes = 4 << 10
+
 // tempPrefix is how the temporary files of path begin: ".tokens.json." for tokens.json.
 func tempPrefix(path string) string { return "." + filepath.Base(path) + "." }
 
@@ -485,7 +488,8 @@ func (l *Locked) Read() (File, error) {
 // Prepare makes sure, before anything is sent whose answer must be written (a
 // rotated refresh token is the only one the server takes), that the file can be
 // written: it creates the temporary file beside it (mode 0600) that Commit fills and
-// renames over it, and then removes the temporary files a killed writer left (Read
+// renames over it, and reserves room in it (the current file's size and 4 KiB more:
+// a full disk or quota fails here), and then removes the temporary files a killed writer left (Read
 // recovers a complete, newer one first). Unlock removes the temporary file when
 // Commit was not called. Preparing again does nothing.
 func (l *Locked) Prepare() error {
@@ -501,10 +505,23 @@ func (l *Locked) Prepare() error {
 		return &Error{Path: l.path, Problem: "cannot create a temporary file in its folder " + dir + ": " + errorCause(err) +
 			"; the folder must be writable to save renewed tokens", Err: err}
 	}
-	if err := tmp.Chmod(0o600); err != nil {
+	fail := func(problem string, err error) error {
 		tmp.Close()
 		os.Remove(tmp.Name())
-		return &Error{Path: l.path, Problem: "cannot set mode 0600: " + errorCause(err), Err: err}
+		return &Error{Path: l.path, Problem: problem, Err: err}
+	}
+	if err := tmp.Chmod(0o600); err != nil {
+		return fail("cannot set mode 0600: "+errorCause(err), err)
+	}
+	// Room for the new content: the current file's size and then some (tokens of one
+	// server keep their size), so that a full disk or quota fails here, not after.
+	room := int64(reserveBytes)
+	if st, err := os.Stat(l.path); err == nil && st.Mode().IsRegular() {
+		room += st.Size()
+	}
+	if _, err := tmp.Write(make([]byte, room)); err != nil {
+		return fail("cannot write a temporary file in its folder "+dir+": "+errorCause(err)+
+			"; there must be room to save renewed tokens", err)
 	}
 	l.tmp = tmp
 	removeStaleTemps(l.path, tmp.Name())
@@ -536,7 +553,10 @@ func (l *Locked) Commit(f File) error {
 		}
 		return &Error{Path: l.path, Problem: problem, Err: err}
 	}
-	if _, err := tmp.Write(data); err != nil {
+	if _, err := tmp.WriteAt(data, 0); err != nil {
+		return fail("cannot write: "+errorCause(err), err)
+	}
+	if err := tmp.Truncate(int64(len(data))); err != nil {
 		return fail("cannot write: "+errorCause(err), err)
 	}
 	if err := tmp.Sync(); err != nil {

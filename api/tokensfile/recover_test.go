@@ -112,8 +112,8 @@ func TestLockedReadRecoversNewerTempFile(t *testing.T) {
 	}
 }
 
-// TestPrepareThenCommit: Prepare makes the temporary file (mode 0600) before anything
-// is sent, Commit fills it and puts it in place, and Unlock without Commit removes it
+// TestPrepareThenCommit: Prepare makes the temporary file (mode 0600), with room for
+// the current file's size and 4 KiB more, before anything is sent, Commit fills it and puts it in place, and Unlock without Commit removes it
 // and leaves the file as it was.
 func TestPrepareThenCommit(t *testing.T) {
 	dir := t.TempDir()
@@ -134,8 +134,8 @@ func TestPrepareThenCommit(t *testing.T) {
 	}
 	if m := tempsOf(); len(m) != 1 {
 		t.Fatalf("temporary files %v", m)
-	} else if st, err := os.Stat(m[0]); err != nil || st.Mode().Perm() != 0o600 {
-		t.Fatalf("temporary file: %v %v", st.Mode(), err)
+	} else if st, err := os.Stat(m[0]); err != nil || st.Mode().Perm() != 0o600 || st.Size() < int64(len(tokensJSON("old", t0))+4096) {
+		t.Fatalf("temporary file: %v, %d bytes reserved, %v", st.Mode(), st.Size(), err)
 	}
 	l.Unlock()
 	if m := tempsOf(); len(m) != 0 {

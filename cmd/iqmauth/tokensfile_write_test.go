@@ -171,3 +171,37 @@ func TestKilledWriterTokensRecovered(t *testing.T) {
 		t.Errorf("server log:\n%s", logs.String())
 	}
 }
+
+// TestRefreshNotSentWhenDiskFull: when the new tokens would not fit (here the
+// command runs under `prlimit --fsize=100`, a file size limit that root is held to
+// too, where writing past 100 bytes fails as on a full disk or over quota), token
+// fails before it sends the refresh, and once there is room the session still works.
+func TestRefreshNotSentWhenDiskFull(t *testing.T) {
+	prlimit, err := exec.LookPath("prlimit")
+	if err != nil {
+		t.Skip("prlimit (util-linux) not installed")
+	}
+	srv := authtest.Start(t, authtest.WithUser("alice", cliPassword), authtest.WithRotation())
+	file := filepath.Join(t.TempDir(), "tokens.json")
+	env := baseEnv("IQM_TOKENS_FILE="+file, "IQM_AUTH_SERVER="+srv.URL, "IQM_AUTH_USERNAME=alice", "IQM_AUTH_PASSWORD="+cliPassword)
+	if code, _, errOut := runBin(t, env, "", "login"); code != 0 {
+		t.Fatalf("login: exit %d, %q", code, errOut)
+	}
+	srv.ResetRequests()
+	cmd := exec.Command(prlimit, "--fsize=100", "--", iqmauthBin, "token", "--force-refresh")
+	cmd.Env = baseEnv("IQM_TOKENS_FILE=" + file)
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 || !strings.Contains(string(out), "file too large") {
+		t.Errorf("over the size limit: %v, output %q", err, out)
+	}
+	if reqs := srv.Requests(); len(reqs) != 0 {
+		t.Errorf("sent %d requests though the answer could not be saved", len(reqs))
+	}
+	for range 2 {
+		code, out, errOut := runBin(t, baseEnv("IQM_TOKENS_FILE="+file), "", "token", "--force-refresh")
+		if _, err := srv.VerifyAccessToken(strings.TrimSpace(out)); code != 0 || err != nil {
+			t.Errorf("with room again: exit %d, %v, stderr %q", code, err, errOut)
+		}
+	}
+}
