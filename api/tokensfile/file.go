@@ -48,7 +48,9 @@ const DefaultLockTimeout = 90 * time.Second
 // is not read: like every member this package does not own, Write keeps it exactly as
 // it was, and never writes one of its own.
 type File struct {
-	// Timestamp is when the file was written (zero: not given or not parsable).
+	// Timestamp is when the file was written (zero: not given or not parsable); one
+	// without a zone is local time, as the Cortex CLI writes it (Python's naive
+	// datetime.now()).
 	Timestamp time.Time
 	// RefreshStatus is "SUCCESS" or "FAILED" (Cortex CLI's refresh daemon).
 	RefreshStatus string
@@ -196,8 +198,9 @@ func Parse(path string, data []byte) (File, error) {
 	f.Tokens = tokens.New(access, refresh)
 	var ts string
 	if raw, ok := obj["timestamp"]; ok && json.Unmarshal(raw, &ts) == nil {
+		// Without a zone (the Cortex CLI writes Python's naive datetime.now()), local time.
 		for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02 15:04:05.999999999"} {
-			if t, err := time.Parse(layout, ts); err == nil {
+			if t, err := time.ParseInLocation(layout, ts, time.Local); err == nil {
 				f.Timestamp = t
 				break
 			}

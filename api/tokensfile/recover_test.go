@@ -192,3 +192,30 @@ func TestCommitFailureKeepsSyncedTokens(t *testing.T) {
 		t.Errorf("not recovered: %v %v", f, err)
 	}
 }
+
+// TestRecoveryReadsCortexTimestampsAsLocalTime: the Cortex CLI writes its timestamp
+// without a zone (Python's naive datetime.now(), local time). East of UTC, read as
+// UTC it would look hours newer than the temporary file of a refresh made after it,
+// and the tokens in that file would be deleted instead of recovered.
+func TestRecoveryReadsCortexTimestampsAsLocalTime(t *testing.T) {
+	saved := time.Local
+	time.Local = time.FixedZone("EET", 2*60*60)
+	defer func() { time.Local = saved }()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "tokens.json")
+	cortex := `{"pid": 4242, "timestamp": "` + t0.In(time.Local).Format("2006-01-02T15:04:05.000000") +
+		`", "refresh_status": "SUCCESS", "access_token": "old", "refresh_token": "r-old", "auth_server_url": "https://a.example"}`
+	if err := os.WriteFile(path, []byte(cortex), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, ".tokens.json.77.tmp"), []byte(tokensJSON("new", t0.Add(time.Minute))), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := lockedRead(t, path)
+	if err != nil || f.Tokens.AccessToken() != "new" || !f.Timestamp.Equal(t0.Add(time.Minute)) {
+		t.Errorf("read %v, %v; want the temporary file's tokens", f, err)
+	}
+	if f, err := tokensfile.Parse("x", []byte(cortex)); err != nil || !f.Timestamp.Equal(t0.Truncate(time.Microsecond)) {
+		t.Errorf("Cortex timestamp read as %v, want %v (%v)", f.Timestamp, t0, err)
+	}
+}
