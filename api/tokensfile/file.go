@@ -421,7 +421,7 @@ func recoverTemp(path string) {
 			best, bestTime = name, f.Timestamp
 		}
 	}
-	if best != "" && os.Rename(best, path) == nil {
+	if best != "" && os.Chmod(best, 0o600) == nil && os.Rename(best, path) == nil {
 		syncDir(filepath.Dir(path))
 	}
 }

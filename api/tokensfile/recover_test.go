@@ -77,7 +77,7 @@ func TestLockedReadRecoversNewerTempFile(t *testing.T) {
 				if err := os.Symlink(target, temp); err != nil {
 					t.Fatal(err)
 				}
-			} else if err := os.WriteFile(temp, []byte(tt.temp), 0o600); err != nil {
+			} else if err := os.WriteFile(temp, []byte(tt.temp), 0o644); err != nil {
 				t.Fatal(err)
 			}
 			if tt.foreign {
@@ -96,6 +96,9 @@ func TestLockedReadRecoversNewerTempFile(t *testing.T) {
 				}
 			} else if err != nil || f.Tokens.AccessToken() != tt.want || f.Tokens.RefreshToken() != "r-"+tt.want {
 				t.Fatalf("read %v, %v; want the tokens %q", f, err, tt.want)
+			}
+			if st, err := os.Stat(path); tt.want == "new" && (err != nil || st.Mode().Perm() != 0o600) {
+				t.Errorf("recovered file: mode %v, %v", st.Mode(), err)
 			}
 			// The next write leaves no temporary file of the tokens file (a symlink is
 			// not one, and is not followed).
