@@ -384,10 +384,10 @@ func temps(path string) []fs.DirEntry {
 	return ts
 }
 
-// removeStaleTemps removes the temporary files of path that a writer killed mid-write
-// left behind (they hold full tokens), but keep. Called with the lock held, after
-// recoverTemp, so no other writer of this package is writing one and none holds newer
-// tokens than path.
+// removeStaleTemps removes the temporary files of path (they hold full tokens) that a
+// writer killed mid-write left behind, all but keep. Called with the lock held, so no
+// other writer of this package is writing one, and after a read under the lock has
+// recovered one that held newer tokens than path.
 func removeStaleTemps(path, keep string) {
 	for _, e := range temps(path) {
 		if name := filepath.Join(filepath.Dir(path), e.Name()); name != keep {
