@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/iqm-finland/authschema/authtest"
+	"github.com/iqm-finland/authschema/internal/testsafe"
 	"github.com/iqm-finland/authschema/validate"
 )
 
@@ -90,7 +91,7 @@ func TestRefreshNotSentWhenFileCannotBeWritten(t *testing.T) {
 	code, out, errOut := runBinAs(t, uid, baseEnv("IQM_TOKENS_FILE="+file), "", "token", "--force-refresh")
 	if code != 1 || out != "" || !strings.Contains(errOut, "cannot create a temporary file in its folder "+dir) ||
 		!strings.Contains(errOut, "permission denied") {
-		t.Errorf("read-only folder: exit %d, stdout %q, stderr %q", code, out, errOut)
+		t.Errorf("read-only folder: exit %d, stdout %q, stderr %q", code, testsafe.Text(out), errOut)
 	}
 	if reqs := srv.Requests(); len(reqs) != 0 {
 		t.Errorf("sent %d requests though the answer could not be saved", len(reqs))
@@ -193,7 +194,7 @@ func TestRefreshNotSentWhenDiskFull(t *testing.T) {
 	out, err := cmd.CombinedOutput()
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() != 1 || !strings.Contains(string(out), "file too large") {
-		t.Errorf("over the size limit: %v, output %q", err, out)
+		t.Errorf("over the size limit: %v, output %q", err, testsafe.Text(string(out)))
 	}
 	if reqs := srv.Requests(); len(reqs) != 0 {
 		t.Errorf("sent %d requests though the answer could not be saved", len(reqs))
