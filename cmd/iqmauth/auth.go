@@ -27,6 +27,8 @@ func (c *cli) fail(cmd string, err error) int {
 	switch {
 	case errors.As(err, &fe) && errors.Is(err, fs.ErrNotExist):
 		hint = "; run 'iqmauth login' first"
+	case cmd != "login" && errors.Is(err, tokensfile.ErrMalformed):
+		hint = "; run 'iqmauth login' to write it anew"
 	case cmd == "token" && errors.Is(err, api.ErrInvalidGrant):
 		hint = "; the session has ended at the server: run 'iqmauth login'"
 	case errors.Is(err, authclient.ErrServerMismatch):
