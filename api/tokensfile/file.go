@@ -195,6 +195,14 @@ func Parse(path string, data []byte) (File, error) {
 	if access == "" {
 		return malformed("access_token is missing")
 	}
+	// A token that a terminal or an Authorization header could be driven with (control
+	// characters, a line break) is refused where every reader passes.
+	if !tokens.ValidBearer(access) {
+		return malformed("access_token has characters a bearer token may not have (RFC 6750)")
+	}
+	if refresh != "" && !tokens.ValidBearer(refresh) {
+		return malformed("refresh_token has characters a bearer token may not have (RFC 6750)")
+	}
 	f.Tokens = tokens.New(access, refresh)
 	var ts string
 	if raw, ok := obj["timestamp"]; ok && json.Unmarshal(raw, &ts) == nil {
@@ -306,6 +314,9 @@ func encode(path string, old []byte, f File) ([]byte, error) {
 	access := f.Tokens.AccessToken()
 	if access == "" {
 		return nil, &Error{Path: path, Problem: "no access token to write", Err: ErrMalformed}
+	}
+	if refresh := f.Tokens.RefreshToken(); !tokens.ValidBearer(access) || (refresh != "" && !tokens.ValidBearer(refresh)) {
+		return nil, &Error{Path: path, Problem: "a token to write has characters a bearer token may not have (RFC 6750)", Err: ErrMalformed}
 	}
 	ts := f.Timestamp
 	if ts.IsZero() {

@@ -124,3 +124,18 @@ func TestWriteDropsCaseFoldedMembers(t *testing.T) {
 		t.Errorf("read back %v, %v", f, err)
 	}
 }
+
+// TestReadRefusesTokensThatAreNotBearerTokens: a token with control characters (that
+// would drive a terminal or forge a header line) is refused where every reader passes,
+// naming the member, never showing the value.
+func TestReadRefusesTokensThatAreNotBearerTokens(t *testing.T) {
+	for name, body := range map[string]string{
+		"access":  `{"access_token":"ok.CANARY\u001b]0;title\u0007","auth_server_url":"https://a.example"}`,
+		"refresh": `{"access_token":"ok","refresh_token":"r\nX-Forged: CANARY","auth_server_url":"https://a.example"}`,
+	} {
+		_, err := tokensfile.Parse("tokens.json", []byte(body))
+		if !errors.Is(err, tokensfile.ErrMalformed) || !strings.Contains(err.Error(), name+"_token has characters") || strings.Contains(err.Error(), "CANARY") {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}

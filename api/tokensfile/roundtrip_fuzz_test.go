@@ -55,9 +55,9 @@ func FuzzTokensFileRoundTrip(f *testing.F) {
 		in := tokensfile.File{Timestamp: t0, RefreshStatus: status, AuthServerURL: server, Realm: realm, ClientID: clientID,
 			Tokens: tokens.New(access, refresh)}
 		data, err := tokensfile.Encode("tokens.json", old, in)
-		if access == "" {
+		if access == "" || !tokens.ValidBearer(access) || (refresh != "" && !tokens.ValidBearer(refresh)) {
 			if !errors.Is(err, tokensfile.ErrMalformed) {
-				t.Fatalf("no access token: %v", err)
+				t.Fatalf("no access token, or not a bearer token: %v", err)
 			}
 			return
 		}
