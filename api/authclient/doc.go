@@ -12,7 +12,9 @@
 // renews nothing): the loop behind iqmauth keep, for a goroutine of a Go service.
 //
 // Errors are values: *Error for an answer that is not a success (errors.Is with the
-// code sentinels of package api, errors.As to *api.OAuthError), *ConfigError for a
-// configuration problem, sentinels for the session's states and Keep's ends. No secret
+// code sentinels of package api, errors.As to *api.OAuthError), *TransportError
+// (ErrNoAnswer) for a request that got no answer, *ConfigError for a configuration
+// problem, sentinels for the session's states and Keep's ends. Plain http:// is allowed
+// only to loopback, and then stays there: no proxy, loopback addresses only. No secret
 // appears in any of them, nor in any printed or logged form of the package's types.
 package authclient

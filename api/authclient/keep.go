@@ -414,20 +414,19 @@ func (k *keeper) renew(ctx context.Context, now time.Time) error {
 	defer stop()
 
 	renewed := false
-	t, err := k.g.update(rctx, func(f tokensfile.File, gr *Grants) (tokens.Set, bool, error) {
+	followed := func(f tokensfile.File) bool {
+		return f.Tokens.AccessToken() != k.seen // another process wrote the file: follow it
+	}
+	t, err := k.g.update(rctx, followed, func(f tokensfile.File, gr *Grants) (tokens.Set, error) {
 		ft := f.Tokens
-		if ft.AccessToken() != k.seen {
-			return ft, false, nil // another process wrote the file: follow it
-		}
 		if _, err := k.check(ft, now); err != nil {
-			return ft, false, err
+			return ft, err
 		}
 		t, err := gr.Refresh(rctx, Renewal{Current: ft, Now: now, Margin: k.opts.RenewBefore})
-		if err == nil {
-			renewed = true
-		}
-		return t, err == nil, err
+		renewed = err == nil
+		return t, err
 	})
+	renewed = renewed && err == nil
 	switch {
 	case errors.Is(err, api.ErrInvalidGrant):
 		return &tokensfile.Error{Path: k.path, Err: errors.Join(ErrSessionEnded, err),

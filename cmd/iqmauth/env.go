@@ -8,7 +8,8 @@ import (
 )
 
 // tokenFromEnv is iqmauth token with IQM_TOKEN set, by iqm-client 36's rules: the token
-// is printed as it is (never parsed, never refreshed); together with IQM_TOKENS_FILE
+// is printed as it is (never parsed, never refreshed; but, as every token iqmauth
+// prints, only an RFC 6750 bearer token); together with IQM_TOKENS_FILE
 // (or --tokens-file) it is a configuration error naming both (exit 2). done is false
 // when IQM_TOKEN is not set.
 func (c *cli) tokenFromEnv(fs *flagSet, force bool) (code int, done bool) {
@@ -31,6 +32,5 @@ func (c *cli) tokenFromEnv(fs *flagSet, force bool) (code int, done bool) {
 		fmt.Fprintf(c.stderr, "iqmauth token: --force-refresh: %s is used as it is and cannot be refreshed\n", authclient.EnvToken)
 		return exitUsage, true
 	}
-	fmt.Fprintln(c.stdout, token)
-	return exitOK, true
+	return c.printToken(token), true
 }

@@ -13,7 +13,7 @@ import (
 // is, without a tokens file; with IQM_TOKENS_FILE (or --tokens-file) too it is exit 2
 // naming both, with iqm-client's own message; a file with only access_token is enough.
 func TestTokenFromEnv(t *testing.T) {
-	const opaque = "CANARY opaque.token/with+odd=chars"
+	const opaque = "CANARY-opaque.token/with+odd~chars=="
 	file := filepath.Join(t.TempDir(), "tokens.json")
 	access := fakeJWT(time.Now().Add(10*time.Minute), "")
 	writeJSON(t, file, map[string]string{"access_token": access})
@@ -32,6 +32,7 @@ func TestTokenFromEnv(t *testing.T) {
 		{"IQM_TOKEN and --tokens-file", env{"IQM_TOKEN": opaque}, []string{"--tokens-file", file}, 2, "", []string{"--tokens-file and IQM_TOKEN"}},
 		{"IQM_TOKEN and --force-refresh", env{"IQM_TOKEN": opaque}, []string{"--force-refresh"}, 2, "", []string{"cannot be refreshed"}},
 		{"file with only access_token", env{"IQM_TOKENS_FILE": file}, nil, 0, access + "\n", nil},
+		{"IQM_TOKEN that is not a bearer token", env{"IQM_TOKEN": "CANARY\x1b[2J"}, nil, 1, "", nil},
 	} {
 		code, stdout, stderr := runWith(t, tt.env, append([]string{"token"}, tt.args...)...)
 		if code != tt.code || stdout != tt.stdout {

@@ -80,7 +80,7 @@ def env_rules(binary: str) -> None:
         access = unsigned_jwt({"exp": int(time.time()) + 600, "sub": "u"})
         with open(path, "w") as f:
             f.write('{"access_token": "%s"}' % access)
-        opaque = "CANARY opaque/token+not=a.jwt"
+        opaque = "CANARY-opaque/token+not.a.jwt=="
 
         # Both variables: TokenManager's error, and iqmauth's exit 2 with the same text.
         with environ(IQM_TOKEN=opaque, IQM_TOKENS_FILE=path):
