@@ -341,7 +341,7 @@ func (k *keeper) follow(t tokens.Set, written, now time.Time) bool {
 	}
 	changed := k.seen != ""
 	k.seen = access
-	k.seenIssued = issuedAt(t, written, now)
+	k.seenIssued = issuedAt(access, t.AccessExpiry, written, now)
 	return changed
 }
 
@@ -359,25 +359,40 @@ func (k *keeper) check(t tokens.Set, now time.Time) (time.Time, error) {
 		return time.Time{}, &tokensfile.Error{Path: k.path, Err: ErrSessionEnded,
 			Problem: "its refresh token expired at " + t.RefreshExpiry.UTC().Format(time.RFC3339)}
 	}
-	return renewAt(t, k.seenIssued, k.opts.RenewBefore), nil
+	return dueAt(t, k.seenIssued, k.opts.RenewBefore), nil
 }
 
 func refreshExpired(t tokens.Set, now time.Time) bool {
 	return !t.RefreshNeverExpires && !t.RefreshExpiry.IsZero() && !now.Before(t.RefreshExpiry)
 }
 
-// renewAt is when tokens issued at issued are due: when their access token has
-// before left, or half its lifetime when that is less.
-func renewAt(t tokens.Set, issued time.Time, before time.Duration) time.Time {
-	if life := t.AccessExpiry.Sub(issued); life > 0 && life/2 < before {
-		before = life / 2
+// dueAt is when tokens whose access token was issued at issued are due: when their
+// access token has before left, or half its lifetime when that is less; or, when the
+// refresh token expires first, the same for the refresh token (a server whose refresh
+// tokens idle out sooner than its access tokens expire: each refresh extends them).
+func dueAt(t tokens.Set, issued time.Time, before time.Duration) time.Time {
+	due := renewAt(t.AccessExpiry, issued, before)
+	if !t.RefreshNeverExpires && !t.RefreshExpiry.IsZero() {
+		refreshIssued := issuedAt(t.RefreshToken(), t.RefreshExpiry, issued, issued)
+		if r := renewAt(t.RefreshExpiry, refreshIssued, before); r.Before(due) {
+			due = r
+		}
 	}
-	return t.AccessExpiry.Add(-before)
+	return due
 }
 
-// issuedAt is when the access token was issued: its iat claim, else when the file
-// was written, else now (when it was first seen); never after its expiry.
-func issuedAt(t tokens.Set, written, now time.Time) time.Time {
+// renewAt is when a token issued at issued and expiring at expiry is due: when it has
+// before left, or half its lifetime when that is less.
+func renewAt(expiry, issued time.Time, before time.Duration) time.Time {
+	if life := expiry.Sub(issued); life > 0 && life/2 < before {
+		before = life / 2
+	}
+	return expiry.Add(-before)
+}
+
+// issuedAt is when a token expiring at expiry was issued: its iat claim, else when the
+// file was written, else now (when it was first seen); never at or after its expiry.
+func issuedAt(token string, expiry, written, now time.Time) time.Time {
 	var claims struct {
 		Iat json.Number `json:"iat"`
 	}
@@ -385,12 +400,12 @@ func issuedAt(t tokens.Set, written, now time.Time) time.Time {
 	if !written.IsZero() && written.Before(now) {
 		at = written
 	}
-	if tokens.JWTClaims(t.AccessToken(), &claims) {
+	if tokens.JWTClaims(token, &claims) {
 		if f, err := claims.Iat.Float64(); err == nil && f > 0 && f < 1e11 {
 			at = time.Unix(int64(f), 0)
 		}
 	}
-	if !t.AccessExpiry.IsZero() && !at.Before(t.AccessExpiry) {
+	if !expiry.IsZero() && !at.Before(expiry) {
 		at = now
 	}
 	return at
@@ -440,12 +455,12 @@ func (k *keeper) renew(ctx context.Context, now time.Time) error {
 	}
 	k.failures, k.retryAt = 0, time.Time{}
 	k.seen = t.AccessToken()
-	k.seenIssued = issuedAt(t, time.Time{}, now)
+	k.seenIssued = issuedAt(t.AccessToken(), t.AccessExpiry, time.Time{}, now)
 	if !t.ObtainedAt.IsZero() && t.ObtainedAt.Before(k.seenIssued) {
 		k.seenIssued = t.ObtainedAt
 	}
 	k.event(KeepEvent{Kind: KeepRenewed, At: k.opts.Clock.Now(), AccessExpiry: t.AccessExpiry,
-		RefreshExpiry: t.RefreshExpiry, Next: renewAt(t, k.seenIssued, k.opts.RenewBefore)})
+		RefreshExpiry: t.RefreshExpiry, Next: dueAt(t, k.seenIssued, k.opts.RenewBefore)})
 	return nil
 }
 

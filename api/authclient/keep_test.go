@@ -572,3 +572,27 @@ func TestKeepStopsDuringRenewal(t *testing.T) {
 		t.Errorf("file changed %v, events %q", string(after) != string(before), ev.lines())
 	}
 }
+
+// TestKeepRefreshTokenExpiresFirst: a server whose refresh tokens expire (idle out)
+// before its access tokens are half through: Keep renews at half the refresh token's
+// lifetime instead, so the session lives on.
+func TestKeepRefreshTokenExpiresFirst(t *testing.T) {
+	clock := authtest.NewClock(t0)
+	srv := keepServer(t, clock, authtest.WithAccessTTL(300*time.Second), authtest.WithRefreshTTL(120*time.Second))
+	path := filepath.Join(t.TempDir(), "tokens.json")
+	loginToFile(t, srv, clock, path)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ft := &fakeTimers{clock: clock, tick: func(now time.Time) {
+		if now.Sub(t0) >= 10*time.Minute {
+			cancel()
+		}
+	}}
+	var ev keepEvents
+	if err := authclient.Keep(ctx, path, authclient.KeepOptions{Clock: clock, Sleep: ft.sleep, OnEvent: ev.add}); err != nil {
+		t.Fatalf("%v: %q", err, ev.lines())
+	}
+	if n := ev.count(authclient.KeepRenewed); n != 9 { // at +1 min ... +9 min
+		t.Errorf("%d renewals in 10 minutes, want one a minute: %q", n, ev.lines())
+	}
+}
