@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -497,6 +498,30 @@ func (r Request) String() string {
 // Format keeps the raw body out of every fmt verb.
 func (r Request) Format(f fmt.State, verb rune) {
 	redact.Format(f, verb, r.String(), "authtest."+r.String())
+}
+
+// MarshalJSON keeps the secrets out of JSON: the decoded request's password and
+// refresh token print as [REDACTED], and the raw body is left out.
+func (r Request) MarshalJSON() ([]byte, error) {
+	opt := func(p *string) string {
+		if p == nil {
+			return ""
+		}
+		return *p
+	}
+	req := map[string]string{"client_id": r.Request.ClientID, "username": opt(r.Request.Username),
+		"password": redact.Secret(opt(r.Request.Password)), "refresh_token": redact.Secret(opt(r.Request.RefreshToken))}
+	if r.Request.GrantType != nil {
+		req["grant_type"] = string(*r.Request.GrantType)
+	}
+	return json.Marshal(struct {
+		Realm, Endpoint, Path, Kind string
+		Request                     map[string]string
+		Status                      int
+		Injected                    bool
+		RedactedBody                string
+		BodyLen                     int
+	}{r.Realm, r.Endpoint, r.Path, r.Kind.String(), req, r.Status, r.Injected, r.RedactedBody, r.BodyLen})
 }
 
 // Requests returns what the server received, oldest first: the most recent ones, up

@@ -94,6 +94,16 @@ func (o Observation) Format(f fmt.State, verb rune) {
 	redact.Format(f, verb, o.String(), "receiver."+o.String())
 }
 
+// MarshalJSON keeps the secrets out of JSON: the body is redacted (api.RedactForm)
+// and the decoded request left out.
+func (o Observation) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Realm, Endpoint, Kind string
+		Status                int
+		Body                  string
+	}{o.Realm, o.Endpoint, o.Kind.String(), o.Status, api.RedactForm(o.Body())})
+}
+
 // LogValue keeps the secrets out of log/slog output.
 func (o Observation) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("realm", o.Realm), slog.String("endpoint", o.Endpoint),

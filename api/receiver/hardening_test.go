@@ -3,6 +3,7 @@ package receiver_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"math"
@@ -182,6 +183,38 @@ func TestUnknownParameterNotQuotedWithSecret(t *testing.T) {
 	for _, hidden := range []string{"cdefgh", "hbGciOi", "Zq-9x"} {
 		if strings.Contains(logs.String(), hidden) {
 			t.Errorf("the log shows %q:\n%s", hidden, logs.String())
+		}
+	}
+}
+
+// TestObservationJSONRedacted (issue 12): json.Marshal of an Observation shows no
+// password or refresh token.
+func TestObservationJSONRedacted(t *testing.T) {
+	const rt = "CANARY-RT-9a0c"
+	var seen []receiver.Observation
+	var data [][]byte
+	h := receiver.New(&badBackend{err: &api.OAuthError{Status: 400, Code: "invalid_grant"}}, receiver.Config{Observe: func(o receiver.Observation) {
+		seen = append(seen, o)
+		b, err := json.Marshal(o)
+		if err != nil {
+			t.Error(err)
+		}
+		data = append(data, b)
+	}})
+	for _, body := range []string{
+		"client_id=iqm_client&grant_type=password&username=alice&password=" + canaryPassword,
+		"client_id=iqm_client&grant_type=refresh_token&refresh_token=" + rt,
+	} {
+		req := httptest.NewRequest(http.MethodPost, "/realms/cortex/protocol/openid-connect/token", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		h.ServeHTTP(httptest.NewRecorder(), req)
+	}
+	if len(data) != 2 {
+		t.Fatalf("%d observations", len(data))
+	}
+	for _, b := range data {
+		if s := string(b); strings.Contains(s, canaryPassword) || strings.Contains(s, rt) || !strings.Contains(s, "iqm_client") {
+			t.Errorf("json.Marshal(Observation) shows a secret (or not the client): %d bytes", len(s))
 		}
 	}
 }
