@@ -16,6 +16,7 @@ import (
 
 	"github.com/iqm-finland/authschema/api"
 	"github.com/iqm-finland/authschema/api/authclient"
+	"github.com/iqm-finland/authschema/api/receiver"
 	"github.com/iqm-finland/authschema/api/tokens"
 	"github.com/iqm-finland/authschema/authtest"
 	"github.com/iqm-finland/authschema/generated"
@@ -92,14 +93,14 @@ func TestKeycloakAnswers(t *testing.T) {
 	}{
 		{"password ok", tokenPath, form, "client_id=iqm_client&grant_type=password&username=alice&password=pw", answer{200, "", ""}},
 		{"charset allowed", tokenPath, form + "; charset=UTF-8", "client_id=iqm_client&grant_type=password&username=alice&password=pw", answer{200, "", ""}},
-		{"json body", tokenPath, "application/json", `{"client_id":"iqm_client"}`, answer{415, "The content-type header value did not match the value in @Consumes", "-"}},
-		{"no content type", tokenPath, "", "client_id=iqm_client", answer{415, "The content-type header value did not match the value in @Consumes", "-"}},
+		{"json body", tokenPath, "application/json", `{"client_id":"iqm_client"}`, answer{400, "invalid_request", "Missing form parameter: grant_type"}},
+		{"no content type", tokenPath, "", "client_id=iqm_client", answer{400, "invalid_request", "Missing form parameter: grant_type"}},
 		{"too large", tokenPath, form, "client_id=iqm_client&password=" + strings.Repeat("x", api.DefaultMaxBodyBytes), answer{413, "invalid_request", "Request body too large"}},
 		{"unknown realm", "/realms/nope/protocol/openid-connect/token", form, "client_id=iqm_client&grant_type=password", answer{404, "Realm does not exist", "-"}},
 		{"missing grant_type", tokenPath, form, "client_id=iqm_client&username=alice&password=pw", answer{400, "invalid_request", "Missing form parameter: grant_type"}},
 		{"unknown grant_type", tokenPath, form, "client_id=iqm_client&grant_type=client_credentials", answer{400, "unsupported_grant_type", "Unsupported grant_type"}},
 		{"unsupported before client", tokenPath, form, "grant_type=implicit", answer{400, "unsupported_grant_type", "Unsupported grant_type"}},
-		{"missing client_id", tokenPath, form, "grant_type=password&username=alice&password=pw", answer{400, "invalid_client", "Missing client_id parameter"}},
+		{"missing client_id", tokenPath, form, "grant_type=password&username=alice&password=pw", answer{401, "invalid_client", "Invalid client or Invalid client credentials"}},
 		{"unknown client", tokenPath, form, "client_id=nope&grant_type=password&username=alice&password=pw", answer{401, "invalid_client", "Invalid client or Invalid client credentials"}},
 		{"client before duplicate", tokenPath, form, "client_id=nope&grant_type=password&username=a&username=b", answer{401, "invalid_client", "-"}},
 		{"duplicated", tokenPath, form, "client_id=iqm_client&grant_type=password&username=alice&username=bob&password=pw", answer{400, "invalid_request", "duplicated parameter"}},
@@ -124,7 +125,8 @@ func TestKeycloakAnswers(t *testing.T) {
 		{"logout with grant_type", logoutPath, form, "client_id=iqm_client&grant_type=refresh_token&" + rt(live), answer{400, "invalid_request", "Parameter not allowed in a logout request: grant_type"}},
 		{"logout with password", logoutPath, form, "client_id=iqm_client&password=pw&" + rt(live), answer{400, "invalid_request", "Parameter not allowed in a logout request: password"}},
 		{"logout unknown client", logoutPath, form, "client_id=nope&" + rt(live), answer{401, "invalid_client", "-"}},
-		{"logout missing client", logoutPath, form, rt(live), answer{400, "invalid_client", "Missing client_id parameter"}},
+		{"logout missing client", logoutPath, form, rt(live), answer{401, "invalid_client", "Invalid client or Invalid client credentials"}},
+		{"logout json body", logoutPath, "application/json", `{"client_id":"iqm_client"}`, answer{401, "invalid_client", "-"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -170,6 +172,18 @@ func TestKeycloakAnswers(t *testing.T) {
 	}
 }
 
+// TestPathNotNormalized: a path with a doubled slash or a dot segment is 400
+// missingNormalization, as Keycloak 26 answers (measured; it was 404 before).
+func TestPathNotNormalized(t *testing.T) {
+	h := authtest.Start(t, authtest.WithUser("alice", "pw")).Handler()
+	for _, p := range []string{"/" + tokenPath, "/realms/cortex/protocol/../protocol/openid-connect/token", "/realms//cortex/protocol/openid-connect/logout"} {
+		status, body, _ := post(t, h, p, form, "client_id=iqm_client&grant_type=password&username=alice&password=pw")
+		if status != 400 || body["error"] != "missingNormalization" || body["error_description"] != "Request path not normalized" {
+			t.Errorf("%s: %d %v", p, status, body)
+		}
+	}
+}
+
 func TestMethodsAndPaths(t *testing.T) {
 	srv := authtest.Start(t)
 	for _, m := range []string{"GET", "PUT", "DELETE"} {
@@ -201,10 +215,44 @@ func TestLenient(t *testing.T) {
 			t.Errorf("%q: %d %v", body, status, b)
 		}
 	}
+	// A logout without a refresh_token key is Keycloak's browser logout: 200 with an
+	// HTML page (measured on Keycloak 26.7.3), before the client is checked.
+	for _, body := range []string{"client_id=iqm_client", "", "client_id=nope"} {
+		req := httptest.NewRequest(http.MethodPost, logoutPath, strings.NewReader(body))
+		req.Header.Set("Content-Type", form)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != 200 || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/html") || !strings.Contains(rec.Body.String(), "<html") {
+			t.Errorf("logout %q: %d %q", body, rec.Code, rec.Header().Get("Content-Type"))
+		}
+	}
 	// Duplicates stay an error on the token endpoint, as in Keycloak.
 	if status, _, _ := post(t, h, tokenPath, form, "client_id=iqm_client&grant_type=password&username=alice&password=pw&password=pw"); status != 400 {
 		t.Errorf("duplicate: %d", status)
 	}
+}
+
+// TestParam: a Backend reads a parameter the schema does not have through Param.
+func TestParam(t *testing.T) {
+	var got []string
+	b := &paramBackend{seen: &got}
+	h := receiver.New(b, receiver.Config{Lenient: true})
+	post(t, h, tokenPath, form, "client_id=iqm_client&grant_type=password&username=alice&password=pw&scope=openid+email")
+	post(t, h, tokenPath, form, "client_id=iqm_client&grant_type=password&username=alice&password=pw")
+	if want := []string{"openid email true", " false"}; !slices.Equal(got, want) {
+		t.Errorf("Param: %q, want %q", got, want)
+	}
+}
+
+type paramBackend struct {
+	badBackend
+	seen *[]string
+}
+
+func (b *paramBackend) PasswordGrant(ctx context.Context, _, _, _, _ string) (generated.TokenResponse, error) {
+	v, ok := receiver.Param(ctx, "scope")
+	*b.seen = append(*b.seen, fmt.Sprint(v, " ", ok))
+	return generated.TokenResponse{}, &api.OAuthError{Status: 400, Code: "invalid_grant"}
 }
 
 func TestHandlerLogsRedacted(t *testing.T) {
