@@ -60,7 +60,7 @@ const (
 // Keycloak's order of checks.
 func TestKeycloakAnswers(t *testing.T) {
 	clock := authtest.NewClock(t0)
-	srv := authtest.Start(t, authtest.WithClock(clock), authtest.WithUser("alice", "pw"), authtest.WithUser("dave", "pw"),
+	srv := authtest.Start(t, authtest.WithStrict(), authtest.WithClock(clock), authtest.WithUser("alice", "pw"), authtest.WithUser("dave", "pw"),
 		authtest.WithRealm(authtest.Realm{Name: "other", Clients: []string{"iqm_client"}}), authtest.WithRealmUser("other", "alice", "pw"))
 	h := srv.Handler()
 	c := newClient(t, authclient.Config{ServerURL: srv.URL, Clock: clock})
@@ -108,9 +108,9 @@ func TestKeycloakAnswers(t *testing.T) {
 		{"unknown key beside a secret", tokenPath, form, "client_id=iqm_client&grant_type=password&username=alice&password=pw&scope=openid", answer{400, "invalid_request", "Unknown parameter (its name is not shown"}},
 		{"foreign field", tokenPath, form, "client_id=iqm_client&grant_type=refresh_token&username=alice&" + rt(live), answer{400, "invalid_request", "Parameter not allowed in a refresh request: username"}},
 		{"missing username", tokenPath, form, "client_id=iqm_client&grant_type=password&password=pw", answer{401, "invalid_request", "Missing parameter: username"}},
-		{"wrong password", tokenPath, form, "client_id=iqm_client&grant_type=password&username=alice&password=nope", answer{401, "invalid_grant", "Invalid user credentials"}},
-		{"missing password", tokenPath, form, "client_id=iqm_client&grant_type=password&username=alice", answer{401, "invalid_grant", "Invalid user credentials"}},
-		{"unknown user", tokenPath, form, "client_id=iqm_client&grant_type=password&username=zed&password=pw", answer{401, "invalid_grant", "Invalid user credentials"}},
+		{"wrong password", tokenPath, form, "client_id=iqm_client&grant_type=password&username=alice&password=nope", answer{400, "invalid_grant", "Invalid user credentials"}},
+		{"missing password", tokenPath, form, "client_id=iqm_client&grant_type=password&username=alice", answer{400, "invalid_grant", "Invalid user credentials"}},
+		{"unknown user", tokenPath, form, "client_id=iqm_client&grant_type=password&username=zed&password=pw", answer{400, "invalid_grant", "Invalid user credentials"}},
 		{"disabled user", tokenPath, form, "client_id=iqm_client&grant_type=password&username=dave&password=pw", answer{400, "invalid_grant", "Account disabled"}},
 		{"refresh ok", tokenPath, form, "client_id=iqm_client&grant_type=refresh_token&" + rt(live), answer{200, "", ""}},
 		{"no refresh token", tokenPath, form, "client_id=iqm_client&grant_type=refresh_token", answer{400, "invalid_request", "No refresh token"}},
@@ -132,7 +132,7 @@ func TestKeycloakAnswers(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			status, body, hdr := post(t, h, tt.path, tt.ct, tt.body)
 			if status != tt.want.status {
-				t.Fatalf("status %d, want %d (%v)", status, tt.want.status, body)
+				t.Fatalf("status %d, want %d (error %q %q)", status, tt.want.status, body["error"], body["error_description"])
 			}
 			specStatuses, op := generated.RequestTokenStatuses(), "requestToken"
 			if strings.HasSuffix(tt.path, "/logout") {
@@ -198,7 +198,7 @@ func TestMethodsAndPaths(t *testing.T) {
 			t.Errorf("%s: %d %s", m, resp.StatusCode, b)
 		}
 	}
-	resp, err := http.Post(srv.URL+"/realms/cortex/protocol/openid-connect/userinfo", form, nil)
+	resp, err := http.Post(srv.URL+"/realms/cortex/protocol/openid-connect/nope", form, nil)
 	if err != nil || resp.StatusCode != 404 {
 		t.Errorf("unknown path: %v %v", resp.StatusCode, err)
 	}
@@ -257,7 +257,7 @@ func (b *paramBackend) PasswordGrant(ctx context.Context, _, _, _, _ string) (ge
 
 func TestHandlerLogsRedacted(t *testing.T) {
 	var logs bytes.Buffer
-	srv := authtest.Start(t, authtest.WithUser("alice", canaryPassword), authtest.WithLogger(slog.New(slog.NewJSONHandler(&logs, nil))))
+	srv := authtest.Start(t, authtest.WithStrict(), authtest.WithUser("alice", canaryPassword), authtest.WithLogger(slog.New(slog.NewJSONHandler(&logs, nil))))
 	c := newClient(t, authclient.Config{ServerURL: srv.URL})
 	tk, err := c.Login(context.Background(), "alice", canaryPassword)
 	if err != nil {
@@ -270,7 +270,7 @@ func TestHandlerLogsRedacted(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := logs.String()
-	if strings.Count(out, `"msg":"auth request"`) != 3 || !strings.Contains(out, `"status":401`) || !strings.Contains(out, `"password":"[REDACTED]"`) {
+	if strings.Count(out, `"msg":"auth request"`) != 3 || !strings.Contains(out, `"status":400`) || !strings.Contains(out, `"password":"[REDACTED]"`) {
 		t.Errorf("logs:\n%s", out)
 	}
 	for _, s := range []string{canaryPassword, tk.RefreshToken(), tk.AccessToken()} {

@@ -154,7 +154,7 @@ func TestFormContentTypeCaseInsensitive(t *testing.T) {
 // the request nor the strict decoder's error shows it.
 func TestUnknownParameterNotQuotedWithSecret(t *testing.T) {
 	var logs bytes.Buffer
-	srv := authtest.Start(t, authtest.WithUser("alice", "pw"), authtest.WithLogger(slog.New(slog.NewJSONHandler(&logs, nil))))
+	srv := authtest.Start(t, authtest.WithStrict(), authtest.WithUser("alice", "pw"), authtest.WithLogger(slog.New(slog.NewJSONHandler(&logs, nil))))
 	h := srv.Handler()
 	for _, tt := range []struct {
 		body, hidden, shown string

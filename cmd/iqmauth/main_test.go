@@ -213,6 +213,8 @@ func TestNoSecretEchoedInUsageErrors(t *testing.T) {
 		{"status", canary},
 		{"logout", canary},
 		{"logout", "--allow-insecure-http=" + canary},
+		{"serve", "--" + canary},
+		{"login", "-" + canary + "=x"},
 	} {
 		code, stdout, stderr := runCLI(t, "", args...)
 		if code != 2 || stdout != "" || strings.Contains(stderr, canary) || !strings.Contains(stderr, "not shown") {

@@ -32,6 +32,10 @@ var secretCommands = map[string]bool{"serve": true, "login": true, "token": true
 // flagOfError finds the flag that the flag package's value error names.
 var flagOfError = regexp.MustCompile(`for (?:flag )?-([A-Za-z0-9-]+): `)
 
+// flagLikeName is an unknown flag's name that may be shown: lower-case words joined by
+// hyphens (a password typed as a flag rarely looks so).
+var flagLikeName = regexp.MustCompile(`^-?[a-z]+(-[a-z]+)*$`)
+
 // newFlags makes a command's flag set. The flag package prints nothing itself:
 // parseFlags prints the usage once, to stdout, on --help, and one line plus a hint on
 // stderr for a mistake.
@@ -64,7 +68,10 @@ func (fs *flagSet) parseProblem(err error) string {
 	if !fs.secret {
 		return msg
 	}
-	if strings.HasPrefix(msg, "flag provided but not defined") {
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
+		if flagLikeName.MatchString(name) {
+			return msg
+		}
 		return "unknown flag (its name is not shown: it may be a secret)"
 	}
 	if m := flagOfError.FindStringSubmatch(msg); m != nil && fs.Lookup(m[1]) != nil {
