@@ -202,9 +202,12 @@ func WithRealmUser(realm, username, password string) Option {
 }
 
 // WithUserInfo adds a user with its profile to a realm, adding the realm when there is
-// none of that name.
+// none of that name (the first realm gets client iqm_client, as without any).
 func WithUserInfo(realm string, u UserInfo, password string) Option {
 	return func(c *config) {
+		if len(c.realms) == 0 {
+			c.defaultRealm().name = realm
+		}
 		r := c.realm(realm)
 		r.users = append(r.users, userConfig{info: u, password: password})
 	}
