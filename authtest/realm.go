@@ -158,23 +158,27 @@ type keycloakVersion struct{ major, minor int }
 // DefaultKeycloakVersion is the release a new server answers as.
 const DefaultKeycloakVersion = "26.7"
 
+// ErrKeycloakVersion is wrapped by NewServer's error for a Keycloak version it does
+// not know.
+var ErrKeycloakVersion = errors.New("authtest: Keycloak version must be like 26.7, between 24.0 and " + DefaultKeycloakVersion)
+
 func parseKeycloakVersion(s string) (keycloakVersion, error) {
 	parts := strings.Split(s, ".")
 	if len(parts) < 1 || len(parts) > 3 {
-		return keycloakVersion{}, fmt.Errorf("authtest: Keycloak version must be like 26.7")
+		return keycloakVersion{}, ErrKeycloakVersion
 	}
 	var v keycloakVersion
 	var err error
 	if v.major, err = strconv.Atoi(parts[0]); err != nil {
-		return keycloakVersion{}, fmt.Errorf("authtest: Keycloak version must be like 26.7")
+		return keycloakVersion{}, ErrKeycloakVersion
 	}
 	if len(parts) > 1 {
 		if v.minor, err = strconv.Atoi(parts[1]); err != nil {
-			return keycloakVersion{}, fmt.Errorf("authtest: Keycloak version must be like 26.7")
+			return keycloakVersion{}, ErrKeycloakVersion
 		}
 	}
 	if v.major < 24 || v.major > 26 || v.minor < 0 {
-		return keycloakVersion{}, fmt.Errorf("authtest: Keycloak version must be between 24.0 and %s", DefaultKeycloakVersion)
+		return keycloakVersion{}, ErrKeycloakVersion
 	}
 	return v, nil
 }

@@ -140,6 +140,9 @@ func (c *cli) serve(args []string) int {
 		if errors.Is(err, authtest.ErrRealmFile) {
 			return c.usageError(fs, "--import-realm: %v", err)
 		}
+		if errors.Is(err, authtest.ErrKeycloakVersion) {
+			return c.usageError(fs, "--keycloak-version: %v", err)
+		}
 		fmt.Fprintf(c.stderr, "iqmauth serve: %v\n", err)
 		return exitFailure
 	}
