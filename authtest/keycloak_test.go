@@ -112,10 +112,10 @@ func TestKeycloakTokens(t *testing.T) {
 	// The JWKS verifies the access and the ID token.
 	status, _, jwks, _ := call(t, "GET", srv.URL+"/realms/cortex/protocol/openid-connect/certs", nil, nil)
 	ks, _ := jwks["keys"].([]any)
-	if status != 200 || len(ks) != 1 {
+	if status != 200 || len(ks) != 2 {
 		t.Fatalf("certs: %d, %d keys", status, len(ks))
 	}
-	k := ks[0].(map[string]any)
+	k := ks[1].(map[string]any) // after Keycloak's RSA-OAEP entry
 	n, _ := base64.RawURLEncoding.DecodeString(k["n"].(string))
 	e, _ := base64.RawURLEncoding.DecodeString(k["e"].(string))
 	pub := &rsa.PublicKey{N: new(big.Int).SetBytes(n), E: int(new(big.Int).SetBytes(e).Int64())}
@@ -145,19 +145,19 @@ func TestKeycloakTokens(t *testing.T) {
 	}
 
 	h, a := jwtParts(t, tr["access_token"].(string))
-	if got := keys(a); !slices.Equal(got, sorted("exp", "iat", "jti", "iss", "aud", "sub", "typ", "azp", "sid", "acr", "realm_access",
-		"resource_access", "scope", "email_verified", "name", "preferred_username", "given_name", "family_name", "email")) {
+	if got := keys(a); !slices.Equal(got, sorted("exp", "iat", "jti", "iss", "sub", "typ", "azp", "sid", "acr",
+		"scope", "email_verified", "name", "preferred_username", "given_name", "family_name", "email")) {
 		t.Errorf("access claims %v", got)
 	}
 	if a["typ"] != "Bearer" || a["iss"] != srv.URL+"/realms/cortex" || a["preferred_username"] != "alice" || a["email"] != "alice@example.com" ||
-		len(a["sub"].(string)) != 36 || a["sid"] != tr["session_state"] {
+		len(a["sub"].(string)) != 36 || a["sid"] != tr["session_state"] || len(a["sid"].(string)) != 24 {
 		t.Errorf("access claims: typ %v iss %v user %v", a["typ"], a["iss"], a["preferred_username"])
 	}
 	h, r := jwtParts(t, tr["refresh_token"].(string))
 	if h["alg"] != "HS512" || h["kid"] == nil || h["typ"] != "JWT" {
 		t.Errorf("refresh header %v", h)
 	}
-	if got := keys(r); !slices.Equal(got, sorted("exp", "iat", "jti", "iss", "aud", "sub", "typ", "azp", "sid", "scope")) ||
+	if got := keys(r); !slices.Equal(got, sorted("exp", "iat", "jti", "iss", "aud", "sub", "typ", "azp", "sid", "scope", "prov")) ||
 		r["typ"] != "Refresh" || r["aud"] != a["iss"] || r["scope"] != "openid roles basic acr profile web-origins email" {
 		t.Errorf("refresh claims %v typ %v scope %v", got, r["typ"], r["scope"])
 	}
@@ -369,19 +369,24 @@ func TestRealmJSON(t *testing.T) {
 	}
 }
 
-// TestRevokeAndUserinfo: revoking a refresh token detaches the client session;
-// userinfo answers the profile for a live access token.
+// TestRevokeAndUserinfo: revoking a refresh token ends its session; userinfo answers
+// the profile for a live access token with the openid scope (as Keycloak 26.7.3,
+// measured: 403 without it, errors with an empty body).
 func TestRevokeAndUserinfo(t *testing.T) {
 	srv := authtest.Start(t, authtest.WithUser("alice", "pw"))
 	oidc := srv.URL + "/realms/cortex/protocol/openid-connect/"
-	_, _, m, _ := call(t, "POST", tokenURL(srv, "cortex"), passwordForm("alice", "pw"), nil)
+	_, _, plain, _ := call(t, "POST", tokenURL(srv, "cortex"), passwordForm("alice", "pw"), nil)
+	if status, _, _, _ := call(t, "GET", oidc+"userinfo", nil, map[string]string{"Authorization": "Bearer " + plain["access_token"].(string)}); status != 403 {
+		t.Errorf("userinfo without the openid scope: %d", status)
+	}
+	_, _, m, _ := call(t, "POST", tokenURL(srv, "cortex"), passwordForm("alice", "pw", "scope", "openid"), nil)
 	at, rt := m["access_token"].(string), m["refresh_token"].(string)
 	status, _, info, _ := call(t, "GET", oidc+"userinfo", nil, map[string]string{"Authorization": "Bearer " + at})
 	if status != 200 || info["preferred_username"] != "alice" || info["email"] != "alice@example.com" {
 		t.Errorf("userinfo: %d %v", status, keys(info))
 	}
-	if status, _, m, _ := call(t, "GET", oidc+"userinfo", nil, nil); status != 401 || m["error"] != "invalid_request" {
-		t.Errorf("userinfo without a token: %d %v", status, m["error"])
+	if status, hdr, _, body := call(t, "GET", oidc+"userinfo", nil, nil); status != 401 || body != "" || !strings.Contains(hdr.Get("WWW-Authenticate"), "invalid_request") {
+		t.Errorf("userinfo without a token: %d %q", status, hdr.Get("WWW-Authenticate"))
 	}
 	if status, _, m, body := call(t, "POST", oidc+"revoke", url.Values{"client_id": {"iqm_client"}, "token": {"garbage"}}, nil); status != 200 || m["error"] != "invalid_token" {
 		t.Errorf("revoke garbage: %d %d bytes", status, len(body))
@@ -392,7 +397,7 @@ func TestRevokeAndUserinfo(t *testing.T) {
 	if status, _, _, body := call(t, "POST", oidc+"revoke", url.Values{"client_id": {"iqm_client"}, "token": {rt}}, nil); status != 200 || body != "" {
 		t.Errorf("revoke: %d %d bytes", status, len(body))
 	}
-	if status, _, m, _ := call(t, "POST", tokenURL(srv, "cortex"), refreshForm(rt), nil); status != 400 || m["error_description"] != "Session doesn't have required client" {
+	if status, _, m, _ := call(t, "POST", tokenURL(srv, "cortex"), refreshForm(rt), nil); status != 400 || m["error_description"] != "Session not active" {
 		t.Errorf("refresh after revoke: %d %v", status, m["error_description"])
 	}
 	if status, _, _, _ := call(t, "GET", oidc+"userinfo", nil, map[string]string{"Authorization": "Bearer " + at}); status != 401 {

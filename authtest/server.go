@@ -356,7 +356,6 @@ type realmState struct {
 	maxReuse int
 	// accessTTL, refreshTTL (0: never expires) and maxLifespan (0: none).
 	accessTTL, refreshTTL, maxLifespan time.Duration
-	realmAccess, resourceAccess        json.RawMessage
 }
 
 type user struct {
@@ -485,9 +484,7 @@ func (s *Server) newRealm(r *realmConfig) *realmState {
 	}
 	rs := &realmState{name: r.name, clients: map[string]*clientConfig{}, users: map[string]*user{}, emails: map[string]*user{},
 		disabled: r.disabled, rotation: r.rotation || s.cfg.rotation, maxReuse: r.maxReuse,
-		accessTTL: pick(r.accessTTL, s.cfg.accessTTL), refreshTTL: pick(r.refreshTTL, s.cfg.refreshTTL), maxLifespan: pick(r.maxLifespan, 0),
-		realmAccess:    json.RawMessage(`{"roles":["default-roles-` + jsonEscape(strings.ToLower(r.name)) + `","offline_access","uma_authorization"]}`),
-		resourceAccess: json.RawMessage(`{"account":{"roles":["manage-account","manage-account-links","view-profile"]}}`)}
+		accessTTL: pick(r.accessTTL, s.cfg.accessTTL), refreshTTL: pick(r.refreshTTL, s.cfg.refreshTTL), maxLifespan: pick(r.maxLifespan, 0)}
 	for i := range r.clients {
 		c := r.clients[i]
 		rs.clients[c.id] = &c
@@ -496,11 +493,6 @@ func (s *Server) newRealm(r *realmConfig) *realmState {
 		rs.addUser(u)
 	}
 	return rs
-}
-
-func jsonEscape(s string) string {
-	b, _ := json.Marshal(s)
-	return string(b[1 : len(b)-1])
 }
 
 // addUser adds or replaces a user (with s.mu held, or before the server runs).
@@ -965,7 +957,7 @@ func (s *Server) PasswordGrant(ctx context.Context, realm, clientID, username, p
 		return generated.TokenResponse{}, invalidGrant("Account is not fully set up")
 	}
 	now := s.cfg.clock.Now()
-	ss := &session{id: newUUID(), realm: rs, user: u, client: clientID, scope: scope, openid: openid, started: now}
+	ss := &session{id: newSessionID(), realm: rs, user: u, client: clientID, scope: scope, openid: openid, started: now}
 	s.addSession(ss)
 	t := s.prepare(ss, now)
 	s.mu.Unlock()
@@ -1078,12 +1070,11 @@ func (s *Server) prepare(ss *session, now time.Time) unsigned {
 	if u.info.EmailVerified {
 		verified = emailVerified[1]
 	}
-	access := claims{Exp: now.Add(rs.accessTTL).Unix(), Iat: iat, Jti: newUUID(), Iss: rs.issuer, Aud: "account", Sub: u.id,
-		Typ: "Bearer", Azp: ss.client, Sid: ss.id, Acr: "1", RealmAccess: rs.realmAccess, ResourceAccess: rs.resourceAccess,
-		Scope: ss.scope, EmailVerified: verified, Name: u.name, PreferredUsername: u.info.Username,
+	access := claims{Exp: now.Add(rs.accessTTL).Unix(), Iat: iat, Jti: newUUID(), Iss: rs.issuer, Sub: u.id,
+		Typ: "Bearer", Azp: ss.client, Sid: ss.id, Acr: "1", Scope: ss.scope, EmailVerified: verified, Name: u.name, PreferredUsername: u.info.Username,
 		GivenName: u.info.FirstName, FamilyName: u.info.LastName, Email: u.info.Email}
 	refresh := claims{Iat: iat, Jti: newUUID(), Iss: rs.issuer, Aud: rs.issuer, Sub: u.id, Typ: "Refresh", Azp: ss.client,
-		Sid: ss.id, Scope: refreshScope(ss.openid)}
+		Sid: ss.id, Scope: refreshScope(ss.openid), Prov: "default"}
 	if rs.rotation {
 		refresh.ReuseID = newUUID()
 	}
