@@ -412,3 +412,29 @@ func TestRevokeAndUserinfo(t *testing.T) {
 		t.Errorf("unknown realm: %d %v", status, m["error"])
 	}
 }
+
+// TestOtherGrants: a grant type Keycloak knows beyond the schema's passes the client
+// check and is refused as Keycloak refuses it (client_credentials to a public client:
+// 401 unauthorized_client); with WithStrict, and for a grant type nobody knows, it is
+// 400 unsupported_grant_type.
+func TestOtherGrants(t *testing.T) {
+	form := url.Values{"client_id": {"iqm_client"}, "grant_type": {"client_credentials"}}
+	srv := authtest.Start(t)
+	if status, _, m, _ := call(t, "POST", tokenURL(srv, "cortex"), form, nil); status != 401 || m["error"] != "unauthorized_client" ||
+		m["error_description"] != "Public client not allowed to retrieve service account" {
+		t.Errorf("client_credentials: %d %v %v", status, m["error"], m["error_description"])
+	}
+	form.Set("client_id", "nope")
+	if status, _, m, _ := call(t, "POST", tokenURL(srv, "cortex"), form, nil); status != 401 || m["error"] != "invalid_client" {
+		t.Errorf("client_credentials, unknown client: %d %v", status, m["error"])
+	}
+	form.Set("grant_type", "nonsense")
+	if status, _, m, _ := call(t, "POST", tokenURL(srv, "cortex"), form, nil); status != 400 || m["error"] != "unsupported_grant_type" {
+		t.Errorf("unknown grant type: %d %v", status, m["error"])
+	}
+	strict := authtest.Start(t, authtest.WithStrict())
+	form = url.Values{"client_id": {"iqm_client"}, "grant_type": {"client_credentials"}}
+	if status, _, m, _ := call(t, "POST", tokenURL(strict, "cortex"), form, nil); status != 400 || m["error"] != "unsupported_grant_type" {
+		t.Errorf("strict client_credentials: %d %v", status, m["error"])
+	}
+}

@@ -964,6 +964,22 @@ func (s *Server) PasswordGrant(ctx context.Context, realm, clientID, username, p
 	return s.sign(t), nil
 }
 
+// OtherGrant implements receiver.OtherGrants: the grant types Keycloak knows beyond
+// the password and refresh grants are refused as Keycloak refuses them to a client
+// without the flow enabled.
+func (s *Server) OtherGrant(_ context.Context, realm, clientID, grantType string) (generated.TokenResponse, error) {
+	s.mu.Lock()
+	c := s.realms[realm].clients[clientID]
+	s.mu.Unlock()
+	switch {
+	case grantType == "client_credentials" && c != nil && c.public:
+		return generated.TokenResponse{}, oauthErr(http.StatusUnauthorized, "unauthorized_client", "Public client not allowed to retrieve service account")
+	case grantType == "client_credentials":
+		return generated.TokenResponse{}, oauthErr(http.StatusUnauthorized, "unauthorized_client", "Client not enabled to retrieve service account")
+	}
+	return generated.TokenResponse{}, oauthErr(http.StatusBadRequest, "unsupported_grant_type", "Unsupported grant_type")
+}
+
 // RefreshGrant implements receiver.Backend.
 func (s *Server) RefreshGrant(ctx context.Context, realm, clientID, refreshToken string) (generated.TokenResponse, error) {
 	s.mu.Lock()

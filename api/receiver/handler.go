@@ -48,6 +48,20 @@ type Backend interface {
 	EndSession(ctx context.Context, realm, clientID, refreshToken string) error
 }
 
+// OtherGrants is a Backend that also answers the grant types Keycloak knows beyond
+// the schema's (client_credentials, authorization_code, ...). With Config.Lenient,
+// such a request passes the client and duplicate checks as in Keycloak and then goes
+// to OtherGrant; without it, or for a Backend without the method, it is 400
+// unsupported_grant_type.
+type OtherGrants interface {
+	OtherGrant(ctx context.Context, realm, clientID, grantType string) (generated.TokenResponse, error)
+}
+
+// keycloakGrants are the grant types Keycloak 26 knows besides the schema's.
+var keycloakGrants = map[string]bool{"authorization_code": true, "client_credentials": true,
+	"urn:ietf:params:oauth:grant-type:token-exchange": true, "urn:ietf:params:oauth:grant-type:device_code": true,
+	"urn:ietf:params:oauth:grant-type:uma-ticket": true, "urn:openid:params:grant-type:ciba": true}
+
 // Config configures New.
 type Config struct {
 	// Lenient restores Keycloak's leniency: unknown keys, and fields that the request's
@@ -225,7 +239,8 @@ type exchange struct {
 	req      generated.AuthRequest
 	left     api.Leftovers
 	kind     validate.Kind
-	status   int // the status answered, once answered
+	status   int    // the status answered, once answered
+	other    string // a grant type for OtherGrants
 }
 
 func (h *Handler) serve(w http.ResponseWriter, r *http.Request, realm, endpoint string) {
@@ -362,6 +377,10 @@ func (h *Handler) supportedGrant(ex *exchange) *api.OAuthError {
 		ex.kind = validate.KindUnknown
 		return &api.OAuthError{Status: http.StatusBadRequest, Code: codeInvalidRequest, Description: "Missing form parameter: grant_type"}
 	case ex.kind == validate.KindUnknown:
+		if _, ok := h.backend.(OtherGrants); ok && h.cfg.Lenient && keycloakGrants[string(*ex.req.GrantType)] {
+			ex.other = string(*ex.req.GrantType)
+			return nil
+		}
 		return &api.OAuthError{Status: http.StatusBadRequest, Code: codeUnsupportedGrantType, Description: "Unsupported grant_type"}
 	}
 	return nil
@@ -415,8 +434,10 @@ func (h *Handler) grant(ex *exchange) *api.OAuthError {
 	ctx, req := ex.ctx, ex.req
 	var tr generated.TokenResponse
 	var err error
-	switch ex.kind {
-	case validate.KindPassword:
+	switch {
+	case ex.other != "":
+		tr, err = h.backend.(OtherGrants).OtherGrant(ctx, ex.realm, req.ClientID, ex.other)
+	case ex.kind == validate.KindPassword:
 		// Keycloak: a missing username is 401 invalid_request; an empty one is bad
 		// credentials, which the Backend answers.
 		if req.Username == nil {
@@ -427,7 +448,7 @@ func (h *Handler) grant(ex *exchange) *api.OAuthError {
 			password = *req.Password
 		}
 		tr, err = h.backend.PasswordGrant(ctx, ex.realm, req.ClientID, *req.Username, password)
-	case validate.KindRefresh:
+	case ex.kind == validate.KindRefresh:
 		if req.RefreshToken == nil || *req.RefreshToken == "" {
 			return noRefreshToken()
 		}
