@@ -94,7 +94,7 @@ func parseFlags(fs *flagSet, args []string, stdout io.Writer) (int, bool) {
 	}
 	if fs.NArg() > 0 {
 		if fs.secret {
-			return fs.mistake(fmt.Sprintf("unexpected argument %d (not shown: it may be a secret); a flag's value follows its flag, as --flag=value", fs.NFlag()+1)), true
+			return fs.mistake("unexpected argument (not shown: it may be a secret); a flag's value follows its flag, as --flag=value"), true
 		}
 		return fs.mistake(fmt.Sprintf("unexpected argument %q", fs.Arg(0))), true
 	}
