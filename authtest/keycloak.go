@@ -304,12 +304,7 @@ func (s *Server) userinfo(w http.ResponseWriter, r *http.Request, rs *realmState
 // userinfo is the userinfo endpoint's answer: the profile claims only.
 func (c claims) userinfo() any {
 	return struct {
-		Sub               string `json:"sub"`
-		EmailVerified     *bool  `json:"email_verified,omitempty"`
-		Name              string `json:"name,omitempty"`
-		PreferredUsername string `json:"preferred_username,omitempty"`
-		GivenName         string `json:"given_name,omitempty"`
-		FamilyName        string `json:"family_name,omitempty"`
-		Email             string `json:"email,omitempty"`
-	}{c.Sub, c.EmailVerified, c.Name, c.PreferredUsername, c.GivenName, c.FamilyName, c.Email}
+		Sub string `json:"sub"`
+		profile
+	}{c.Sub, c.profile}
 }

@@ -361,7 +361,7 @@ type realmState struct {
 type user struct {
 	info            UserInfo
 	id              string
-	name            string            // "First Last"
+	profile         profile           // its claims
 	hash            [sha256.Size]byte // of the password, compared in constant time
 	disabled        bool
 	requiredActions bool
@@ -508,7 +508,9 @@ func (rs *realmState) addUser(u userConfig) {
 	if id == "" {
 		id = nameUUID(rs.name + "/" + name)
 	}
-	usr := &user{info: info, id: id, name: strings.TrimSpace(info.FirstName + " " + info.LastName),
+	verified := info.EmailVerified
+	usr := &user{info: info, id: id, profile: profile{EmailVerified: &verified, Name: strings.TrimSpace(info.FirstName + " " + info.LastName),
+		PreferredUsername: name, GivenName: info.FirstName, FamilyName: info.LastName, Email: info.Email},
 		hash: sha256.Sum256([]byte(u.password)), disabled: u.disabled,
 		requiredActions: u.requiredActions || info.Email == "" || info.FirstName == "" || info.LastName == ""}
 	rs.users[name] = usr
@@ -1075,20 +1077,13 @@ type unsigned struct {
 	scope, sid          string
 }
 
-var emailVerified = [2]*bool{new(bool), func() *bool { b := true; return &b }()}
-
 // prepare makes the claims of a grant's tokens for a session and moves the session on
 // (with s.mu held).
 func (s *Server) prepare(ss *session, now time.Time) unsigned {
 	rs, u := ss.realm, ss.user
 	iat := now.Unix()
-	verified := emailVerified[0]
-	if u.info.EmailVerified {
-		verified = emailVerified[1]
-	}
 	access := claims{Exp: now.Add(rs.accessTTL).Unix(), Iat: iat, Jti: newUUID(), Iss: rs.issuer, Sub: u.id,
-		Typ: "Bearer", Azp: ss.client, Sid: ss.id, Acr: "1", Scope: ss.scope, EmailVerified: verified, Name: u.name, PreferredUsername: u.info.Username,
-		GivenName: u.info.FirstName, FamilyName: u.info.LastName, Email: u.info.Email}
+		Typ: "Bearer", Azp: ss.client, Sid: ss.id, Acr: "1", Scope: ss.scope, profile: u.profile}
 	refresh := claims{Iat: iat, Jti: newUUID(), Iss: rs.issuer, Aud: rs.issuer, Sub: u.id, Typ: "Refresh", Azp: ss.client,
 		Sid: ss.id, Scope: refreshScope(ss.openid), Prov: "default"}
 	if rs.rotation {
@@ -1113,8 +1108,7 @@ func (s *Server) prepare(ss *session, now time.Time) unsigned {
 	}
 	if ss.openid {
 		t.id = claims{Exp: access.Exp, Iat: iat, Jti: newUUID(), Iss: rs.issuer, Aud: ss.client, Sub: u.id, Typ: "ID",
-			Azp: ss.client, Sid: ss.id, Acr: "1", EmailVerified: verified, Name: u.name,
-			PreferredUsername: u.info.Username, GivenName: u.info.FirstName, FamilyName: u.info.LastName, Email: u.info.Email}
+			Azp: ss.client, Sid: ss.id, Acr: "1", profile: u.profile}
 	}
 	return t
 }
