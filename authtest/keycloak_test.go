@@ -144,7 +144,7 @@ func TestKeycloakTokens(t *testing.T) {
 		t.Errorf("realm info %d %v %v", status, err, keys(info))
 	}
 
-	h, a := jwtParts(t, tr["access_token"].(string))
+	_, a := jwtParts(t, tr["access_token"].(string))
 	if got := keys(a); !slices.Equal(got, sorted("exp", "iat", "jti", "iss", "sub", "typ", "azp", "sid", "acr",
 		"scope", "email_verified", "name", "preferred_username", "given_name", "family_name", "email")) {
 		t.Errorf("access claims %v", got)

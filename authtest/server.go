@@ -76,21 +76,20 @@ type realmConfig struct {
 }
 
 type config struct {
-	addr           string
-	realms         []*realmConfig
-	accessTTL      time.Duration
-	refreshTTL     time.Duration
-	clock          interface{ Now() time.Time }
-	rotation       bool
-	strict         bool
-	version        string
-	logger         *slog.Logger
-	timeouts       Timeouts
-	recordLimit    int
-	maxSessions    int
-	maxConns       int
-	maxHeaderBytes int
-	errs           []error
+	addr        string
+	realms      []*realmConfig
+	accessTTL   time.Duration
+	refreshTTL  time.Duration
+	clock       interface{ Now() time.Time }
+	rotation    bool
+	strict      bool
+	version     string
+	logger      *slog.Logger
+	timeouts    Timeouts
+	recordLimit int
+	maxSessions int
+	maxConns    int
+	errs        []error
 }
 
 // Timeouts bound how long the server waits for a client, so that a client trickling
