@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"net/url"
 	"path"
 	"slices"
 	"strings"
@@ -50,8 +51,10 @@ type Backend interface {
 // Config configures New.
 type Config struct {
 	// Lenient restores Keycloak's leniency: unknown keys, and fields that the request's
-	// kind may not use, are ignored. By default they are 400 invalid_request naming the
-	// field, so that client bugs surface in tests.
+	// kind may not use, are ignored, a repeated parameter on the logout endpoint too,
+	// and a logout without a refresh_token key is Keycloak's browser logout (200 with
+	// an HTML page). By default they are 400 invalid_request naming the field, so that
+	// client bugs surface in tests.
 	Lenient bool
 	// MaxBodyBytes defaults to api.DefaultMaxBodyBytes; a larger body is 413.
 	MaxBodyBytes int
@@ -92,6 +95,16 @@ func (o Observation) String() string {
 // Format keeps the secrets out of every fmt verb.
 func (o Observation) Format(f fmt.State, verb rune) {
 	redact.Format(f, verb, o.String(), "receiver."+o.String())
+}
+
+// MarshalJSON keeps the secrets out of JSON: the body is redacted (api.RedactForm)
+// and the decoded request left out.
+func (o Observation) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Realm, Endpoint, Kind string
+		Status                int
+		Body                  string
+	}{o.Realm, o.Endpoint, o.Kind.String(), o.Status, api.RedactForm(o.Body())})
 }
 
 // LogValue keeps the secrets out of log/slog output.
@@ -139,13 +152,23 @@ func New(b Backend, cfg Config) *Handler {
 }
 
 // ServeHTTP routes the request. A path that is not clean (a doubled slash, dots) is
-// 404 here rather than a redirect of net/http's ServeMux.
+// 400 missingNormalization "Request path not normalized", as Keycloak answers, rather
+// than a redirect of net/http's ServeMux.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if p := r.URL.Path; p == "" || path.Clean(p) != p {
-		notFound(w, r)
+	if !Normalized(r.URL.Path) {
+		NotNormalized(w)
 		return
 	}
 	h.mux.ServeHTTP(w, r)
+}
+
+// Normalized tells whether a request path is clean: not empty, no doubled slash, no
+// dot segment, no trailing slash (but "/").
+func Normalized(p string) bool { return p != "" && path.Clean(p) == p }
+
+// NotNormalized writes Keycloak's answer to a path that is not normalized.
+func NotNormalized(w http.ResponseWriter) {
+	writeError(w, &api.OAuthError{Status: http.StatusBadRequest, Code: "missingNormalization", Description: "Request path not normalized"})
 }
 
 var allowPost = []string{http.MethodPost}
@@ -173,6 +196,7 @@ func (h *Handler) Logout(w http.ResponseWriter, r *http.Request, realm generated
 // exchange is one request on its way through the checks.
 type exchange struct {
 	r        *http.Request
+	ctx      context.Context // r's, with the body for Param
 	w        http.ResponseWriter
 	realm    string
 	endpoint string
@@ -189,7 +213,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, realm, endpoint 
 		start = time.Now()
 	}
 	noCache(w)
-	ex := &exchange{r: r, w: w, realm: realm, endpoint: endpoint}
+	ex := &exchange{r: r, ctx: r.Context(), w: w, realm: realm, endpoint: endpoint}
 	failure := h.handle(ex)
 	status := ex.status
 	if failure != nil {
@@ -213,24 +237,30 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, realm, endpoint 
 // handle runs Keycloak's checks in its order, then the grant; its result is the answer
 // when a check or the grant fails (nil when the grant answered).
 func (h *Handler) handle(ex *exchange) *api.OAuthError {
-	for _, check := range []func(*exchange) *api.OAuthError{
-		h.readForm,        // 415 not a form, 413 too large, 400 malformed
+	for _, check := range [...]func(*exchange) *api.OAuthError{
+		h.readForm,        // 413 too large, 400 malformed; a body that is not a form is empty
 		h.knownRealm,      // 404 (the Backend)
+		h.browserLogout,   // 200 HTML: logout without a refresh_token key (Lenient)
 		h.supportedGrant,  // 400 missing or unsupported grant_type (token endpoint)
-		h.knownClient,     // 400 missing client_id, 401 unknown client (the Backend)
+		h.knownClient,     // 401 missing or unknown client (the Backend)
 		h.noDuplicates,    // 400 duplicated parameter
 		h.onlyKindsFields, // 400 unknown or foreign parameter (unless Lenient)
 	} {
-		if e := check(ex); e != nil {
+		if e := check(ex); e == errAnswered {
+			return nil
+		} else if e != nil {
 			return e
 		}
 	}
 	return h.grant(ex)
 }
 
+// readForm reads the form. A body that is not a form is not read, and the request has
+// no parameters: Keycloak 26 answers a JSON body with 400 "Missing form parameter:
+// grant_type" (measured), not 415.
 func (h *Handler) readForm(ex *exchange) *api.OAuthError {
 	if !isForm(ex.r.Header.Get("Content-Type")) {
-		return &api.OAuthError{Status: http.StatusUnsupportedMediaType, Code: "The content-type header value did not match the value in @Consumes"}
+		return nil
 	}
 	tooLarge := &api.OAuthError{Status: http.StatusRequestEntityTooLarge, Code: codeInvalidRequest, Description: "Request body too large"}
 	if ex.r.ContentLength > int64(h.cfg.MaxBodyBytes) {
@@ -245,6 +275,7 @@ func (h *Handler) readForm(ex *exchange) *api.OAuthError {
 		return &api.OAuthError{Status: http.StatusBadRequest, Code: codeInvalidRequest, Description: "Cannot read the request body"}
 	}
 	ex.body = body
+	ex.ctx = context.WithValue(ex.ctx, bodyKey{}, body)
 	ex.req, ex.left, err = api.Decoder{MaxBytes: h.cfg.MaxBodyBytes}.LenientForm(body)
 	if err != nil {
 		desc := "Malformed form body"
@@ -258,8 +289,34 @@ func (h *Handler) readForm(ex *exchange) *api.OAuthError {
 }
 
 func (h *Handler) knownRealm(ex *exchange) *api.OAuthError {
-	return h.backendError(ex, h.backend.Realm(ex.r.Context(), ex.realm))
+	return h.backendError(ex, h.backend.Realm(ex.ctx, ex.realm))
 }
+
+// browserLogout: Keycloak routes a logout POST to the refresh-token logout only when
+// the form has the key refresh_token; without it, the request is a browser
+// (RP-initiated) logout, answered with an HTML page. Only when Lenient: the schema's
+// logout requires refresh_token, so by default it is 400 "No refresh token".
+func (h *Handler) browserLogout(ex *exchange) *api.OAuthError {
+	if ex.endpoint != endpointLogout || !h.cfg.Lenient || ex.req.RefreshToken != nil {
+		return nil
+	}
+	ex.kind = validate.KindLogout
+	ex.status = http.StatusOK
+	ex.w.Header()["Content-Type"] = htmlType
+	ex.w.WriteHeader(ex.status)
+	_, _ = io.WriteString(ex.w, logoutPage)
+	return errAnswered
+}
+
+// errAnswered ends the checks when one of them has answered.
+var errAnswered = &api.OAuthError{}
+
+// logoutPage is the page Keycloak shows for a browser logout without an id_token_hint.
+const logoutPage = `<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>Logging out</title></head>
+<body><h1>Logging out</h1><p>Do you want to log out?</p>
+<form method="post"><input type="submit" value="Logout"></form></body></html>
+`
 
 func (h *Handler) supportedGrant(ex *exchange) *api.OAuthError {
 	if ex.endpoint == endpointLogout {
@@ -279,9 +336,10 @@ func (h *Handler) supportedGrant(ex *exchange) *api.OAuthError {
 
 func (h *Handler) knownClient(ex *exchange) *api.OAuthError {
 	if ex.req.ClientID == "" {
-		return &api.OAuthError{Status: http.StatusBadRequest, Code: codeInvalidClient, Description: "Missing client_id parameter"}
+		// Keycloak 26 (measured): 401, as for an unknown client.
+		return &api.OAuthError{Status: http.StatusUnauthorized, Code: codeInvalidClient, Description: "Invalid client or Invalid client credentials"}
 	}
-	return h.backendError(ex, h.backend.Client(ex.r.Context(), ex.realm, ex.req.ClientID))
+	return h.backendError(ex, h.backend.Client(ex.ctx, ex.realm, ex.req.ClientID))
 }
 
 // noDuplicates: Keycloak checks for a repeated parameter on the token endpoint only.
@@ -321,7 +379,7 @@ func (h *Handler) onlyKindsFields(ex *exchange) *api.OAuthError {
 // grant asks the Backend for what the request's kind asks, and writes the answer; a
 // failure is returned for serve to write.
 func (h *Handler) grant(ex *exchange) *api.OAuthError {
-	ctx, req := ex.r.Context(), ex.req
+	ctx, req := ex.ctx, ex.req
 	var tr generated.TokenResponse
 	var err error
 	switch ex.kind {
@@ -363,6 +421,27 @@ func (h *Handler) grant(ex *exchange) *api.OAuthError {
 	ex.w.WriteHeader(ex.status)
 	_, _ = ex.w.Write(api.EncodeTokenResponse(&tr))
 	return nil
+}
+
+type bodyKey struct{}
+
+// Param returns a form parameter of the request being handled, for a Backend that
+// reads one the schema does not have (such as scope): the first value of name, and
+// whether the form has it. ctx is the one the Handler passed to the Backend.
+func Param(ctx context.Context, name string) (string, bool) {
+	body, _ := ctx.Value(bodyKey{}).([]byte)
+	if len(body) == 0 {
+		return "", false
+	}
+	vals, err := url.ParseQuery(string(body))
+	if err != nil {
+		return "", false
+	}
+	v, ok := vals[name]
+	if !ok || len(v) == 0 {
+		return "", false
+	}
+	return v[0], true
 }
 
 func noRefreshToken() *api.OAuthError {
@@ -431,6 +510,7 @@ var (
 	noStore     = []string{"no-store"}
 	noCacheVals = []string{"no-cache"}
 	jsonType    = []string{"application/json"}
+	htmlType    = []string{"text/html;charset=utf-8"}
 )
 
 func noCache(w http.ResponseWriter) {

@@ -1,0 +1,112 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// startServe runs `iqmauth serve` as a process and returns its base URL; the process
+// is stopped with SIGTERM when the test ends.
+func startServe(t *testing.T, env []string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(iqmauthBin, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
+	cmd.Env = env
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs lockedBuffer
+	cmd.Stderr = &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		_, _ = io.Copy(io.Discard, stdout)
+		_ = cmd.Wait()
+	})
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		t.Fatalf("serve did not start: %v", err)
+	}
+	return strings.TrimSpace(line)
+}
+
+func postForm(t *testing.T, u string, form url.Values) (int, map[string]any) {
+	t.Helper()
+	resp, err := http.PostForm(u, form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var m map[string]any
+	_ = json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&m)
+	return resp.StatusCode, m
+}
+
+// TestServeAsKeycloak: `iqmauth serve` answers as Keycloak 26.7 by default, as 26.5
+// with --keycloak-version 26.5, applies the schema's rules with --strict, still
+// accepts --lenient, and reads a realm file with --import-realm (users given with
+// --user join its first realm).
+func TestServeAsKeycloak(t *testing.T) {
+	realm := filepath.Join(t.TempDir(), "realm.json")
+	if err := os.WriteFile(realm, []byte(`{"realm":"lab","enabled":true,"accessTokenLifespan":90,
+		"clients":[{"clientId":"iqm_client","publicClient":true,"directAccessGrantsEnabled":true}],
+		"users":[{"username":"bob","enabled":true,"email":"bob@example.org","firstName":"Bob","lastName":"B",
+		"credentials":[{"type":"password","value":"`+cliPassword+`"}]}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	users := baseEnv("IQMAUTH_SERVE_USERS=alice:" + cliPassword)
+	login := func(user, pw string, extra ...string) url.Values {
+		f := url.Values{"client_id": {"iqm_client"}, "grant_type": {"password"}, "username": {user}, "password": {pw}}
+		for i := 0; i+1 < len(extra); i += 2 {
+			f.Set(extra[i], extra[i+1])
+		}
+		return f
+	}
+	for _, tt := range []struct {
+		name   string
+		args   []string
+		realm  string
+		form   url.Values
+		status int
+		want   string // error, or "" for tokens
+	}{
+		{"default: bad password", nil, "cortex", login("alice", "nope"), 400, "invalid_grant"},
+		{"default: unknown parameter", nil, "cortex", login("alice", cliPassword, "scope", "openid"), 200, ""},
+		{"--lenient still accepted", []string{"--lenient"}, "cortex", login("alice", cliPassword, "foo", "x"), 200, ""},
+		{"26.5: bad password", []string{"--keycloak-version", "26.5"}, "cortex", login("alice", "nope"), 401, "invalid_grant"},
+		{"--strict: unknown parameter", []string{"--strict"}, "cortex", login("alice", cliPassword, "scope", "openid"), 400, "invalid_request"},
+		{"--import-realm", []string{"--import-realm", realm}, "lab", login("BOB", cliPassword), 200, ""},
+		{"--import-realm with --user", []string{"--import-realm", realm}, "lab", login("alice", cliPassword), 200, ""},
+	} {
+		base := startServe(t, users, tt.args...)
+		status, m := postForm(t, base+"/realms/"+tt.realm+"/protocol/openid-connect/token", tt.form)
+		if status != tt.status || m["error"] != nil && m["error"] != tt.want || tt.want == "" && m["access_token"] == nil {
+			t.Errorf("%s: %d %v", tt.name, status, m["error"])
+		}
+		if tt.realm == "lab" && m["expires_in"] != float64(90) {
+			t.Errorf("%s: expires_in %v, want the realm file's 90", tt.name, m["expires_in"])
+		}
+	}
+	for _, args := range [][]string{{"--import-realm", filepath.Join(t.TempDir(), "missing.json")}, {"--keycloak-version", "9"}, {"--max-sessions", "0"}} {
+		code, _, errOut := runCLIEnv(t, args...)
+		if code != 2 || !strings.Contains(errOut, args[0]) && !strings.Contains(errOut, "Keycloak version") {
+			t.Errorf("serve %v: exit %d, %q", args, code, errOut)
+		}
+	}
+}
+
+func runCLIEnv(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	return runCLI(t, "", append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
+}
