@@ -147,7 +147,15 @@ func startServe(t testing.TB, realmName string) *serve {
 	t.Helper()
 	args := []string{"serve", "--addr", "127.0.0.1:0"}
 	var env []string
-	if strings.Contains(serveHelp(t), "import-realm") {
+	help := serveHelp(t)
+	// The Keycloak release under test (.ci/keycloak exports it), as major.minor.
+	if v := os.Getenv("KEYCLOAK_VERSION"); v != "" && strings.Contains(help, "keycloak-version") {
+		if parts := strings.Split(v, "."); len(parts) >= 2 {
+			v = parts[0] + "." + parts[1]
+		}
+		args = append(args, "--keycloak-version", v)
+	}
+	if strings.Contains(help, "import-realm") {
 		args = append(args, "--import-realm", realmFiles[realmName])
 	} else {
 		r := readRealm(t, realmName)
