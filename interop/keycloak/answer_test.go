@@ -148,14 +148,14 @@ var valueMembers = []string{
 	"preferred_username", "email", "email_verified", "name", "given_name", "family_name",
 }
 
-// roughly rounds a lifetime in seconds to a multiple of 5: Keycloak counts it from
-// the second the request was handled (299 or 300).
+// roughly rounds a lifetime in seconds to a multiple of 30: Keycloak counts it from
+// when the session started, so that a loaded Keycloak answers 297 for 300.
 func roughly(raw json.RawMessage) string {
 	var n int64
 	if json.Unmarshal(raw, &n) != nil || n == 0 {
 		return string(raw)
 	}
-	return fmt.Sprintf("~%d", (n+2)/5*5)
+	return fmt.Sprintf("~%d", (n+15)/30*30)
 }
 
 // uuidRE matches the form of Keycloak's user ids.

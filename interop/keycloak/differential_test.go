@@ -81,8 +81,9 @@ func TestDifferential(t *testing.T) {
 	r := readRealm(t, cortex)
 	u := users{alice: r.password(t, "alice"), bob: r.password(t, "bob"), carol: r.password(t, "carol")}
 
-	var table strings.Builder
+	var table, summary strings.Builder
 	table.WriteString("| case | field | Keycloak | serve | allowed |\n|---|---|---|---|---|\n")
+	summary.WriteString("| case | Keycloak | serve | outcome |\n|---|---|---|---|\n")
 	seen := map[string]bool{}
 	var same, allowed, failed int
 	for _, c := range cases {
@@ -108,13 +109,17 @@ func TestDifferential(t *testing.T) {
 				name += "|" + s.label
 			}
 			ds := compare(k.a, s.a)
+			fmt.Fprintf(&summary, "| %s | %s | %s | ", name, cell(brief(k.a)), cell(brief(s.a)))
 			if len(ds) == 0 {
+				summary.WriteString("same |\n")
 				same++
 				t.Logf("%-58s same (status %s)", name, statusOf(k.a))
 				fmt.Fprintf(&table, "| %s | (all) | %s | same | |\n", name, statusOf(k.a))
 				continue
 			}
 			t.Logf("%-58s DIFFERS", name)
+			var fieldsOut []string
+			notAllowed := 0
 			for _, d := range ds {
 				var entry *allowEntry
 				for _, e := range allow {
@@ -137,10 +142,17 @@ func TestDifferential(t *testing.T) {
 					yes = "yes: " + entry.reason
 				}
 				fmt.Fprintf(&table, "| %s | %s | %s | %s | %s |\n", name, d.field, cell(d.keycloak), cell(d.serve), cell(yes))
+				fieldsOut = append(fieldsOut, d.field)
 				if entry == nil {
+					notAllowed++
 					t.Errorf("%s: %s differs: Keycloak %s, serve %s (not in %s)", name, d.field, clip(d.keycloak), clip(d.serve), allowFile)
 				}
 			}
+			outcome := "differs, allowed"
+			if notAllowed > 0 {
+				outcome = fmt.Sprintf("differs, %d NOT allowed", notAllowed)
+			}
+			fmt.Fprintf(&summary, "%s: %s |\n", outcome, strings.Join(fieldsOut, ", "))
 		}
 	}
 	for _, e := range allow {
@@ -150,10 +162,28 @@ func TestDifferential(t *testing.T) {
 	}
 	t.Logf("%d steps the same, %d differing fields allowed, %d not allowed", same, allowed, failed)
 	if p := os.Getenv(envTable); p != "" {
-		if err := os.WriteFile(p, []byte(table.String()), 0o644); err != nil {
+		doc := "## Every step\n\n" + summary.String() + "\n## The differing fields\n\n" + table.String()
+		if err := os.WriteFile(p, []byte(doc), 0o644); err != nil {
 			t.Error(err)
 		}
 	}
+}
+
+// brief is an answer's status and OAuth error code, or its body's kind.
+func brief(a *answer) string {
+	if a.failed != "" {
+		return "failed: " + a.failed
+	}
+	out := fmt.Sprint(a.status)
+	for _, f := range a.fields() {
+		if f.name == "error" && f.value != "(absent)" {
+			out += " " + f.value
+		}
+		if f.name == "body" && f.value != "json-object" {
+			out += " (" + f.value + ")"
+		}
+	}
+	return out
 }
 
 func statusOf(a *answer) string {

@@ -28,6 +28,8 @@ import (
 const (
 	envURL     = "KEYCLOAK_URL"
 	envRequire = "AUTHSCHEMA_REQUIRE_KEYCLOAK"
+	// envIqmauth names an iqmauth binary to test instead of building this one.
+	envIqmauth = "AUTHSCHEMA_IQMAUTH"
 	// maxBody bounds every answer read.
 	maxBody = 1 << 20
 )
@@ -58,9 +60,13 @@ func TestMain(m *testing.M) {
 	if runtime.GOOS == "windows" {
 		iqmauthBin += ".exe"
 	}
-	cmd := exec.Command("go", "build", "-o", iqmauthBin, "github.com/iqm-finland/authschema/cmd/iqmauth")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		setupErr = fmt.Errorf("go build ./cmd/iqmauth: %v\n%s", err, out)
+	if bin := os.Getenv(envIqmauth); bin != "" {
+		iqmauthBin = bin // another build of iqmauth, say main's, to measure it
+	} else {
+		cmd := exec.Command("go", "build", "-o", iqmauthBin, "github.com/iqm-finland/authschema/cmd/iqmauth")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			setupErr = fmt.Errorf("go build ./cmd/iqmauth: %v\n%s", err, out)
+		}
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
@@ -147,7 +153,15 @@ func startServe(t testing.TB, realmName string) *serve {
 	t.Helper()
 	args := []string{"serve", "--addr", "127.0.0.1:0"}
 	var env []string
-	if strings.Contains(serveHelp(t), "import-realm") {
+	help := serveHelp(t)
+	// The Keycloak release under test (.ci/keycloak exports it), as major.minor.
+	if v := os.Getenv("KEYCLOAK_VERSION"); v != "" && strings.Contains(help, "keycloak-version") {
+		if parts := strings.Split(v, "."); len(parts) >= 2 {
+			v = parts[0] + "." + parts[1]
+		}
+		args = append(args, "--keycloak-version", v)
+	}
+	if strings.Contains(help, "import-realm") {
 		args = append(args, "--import-realm", realmFiles[realmName])
 	} else {
 		r := readRealm(t, realmName)
