@@ -22,20 +22,22 @@ import (
 // claims are the JWT claims the server writes and reads, in the order Keycloak writes
 // them. Empty members are left out, as Keycloak leaves out nulls.
 type claims struct {
-	Exp     int64  `json:"exp,omitempty"`
-	Iat     int64  `json:"iat"`
-	Jti     string `json:"jti"`
-	Iss     string `json:"iss"`
-	Aud     string `json:"aud,omitempty"`
-	Sub     string `json:"sub"`
-	Typ     string `json:"typ"`
-	Azp     string `json:"azp"`
-	Sid     string `json:"sid"`
-	AtHash  string `json:"at_hash,omitempty"`
-	Acr     string `json:"acr,omitempty"`
-	Scope   string `json:"scope,omitempty"`
-	ReuseID string `json:"reuse_id,omitempty"`
-	Prov    string `json:"prov,omitempty"`
+	Exp            int64           `json:"exp,omitempty"`
+	Iat            int64           `json:"iat"`
+	Jti            string          `json:"jti"`
+	Iss            string          `json:"iss"`
+	Aud            string          `json:"aud,omitempty"`
+	Sub            string          `json:"sub"`
+	Typ            string          `json:"typ"`
+	Azp            string          `json:"azp"`
+	Sid            string          `json:"sid"`
+	AtHash         string          `json:"at_hash,omitempty"`
+	Acr            string          `json:"acr,omitempty"`
+	RealmAccess    json.RawMessage `json:"realm_access,omitempty"`
+	ResourceAccess json.RawMessage `json:"resource_access,omitempty"`
+	Scope          string          `json:"scope,omitempty"`
+	ReuseID        string          `json:"reuse_id,omitempty"`
+	Prov           string          `json:"prov,omitempty"`
 	profile
 }
 

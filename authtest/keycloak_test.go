@@ -145,8 +145,10 @@ func TestKeycloakTokens(t *testing.T) {
 	}
 
 	_, a := jwtParts(t, tr["access_token"].(string))
-	if got := keys(a); !slices.Equal(got, sorted("exp", "iat", "jti", "iss", "sub", "typ", "azp", "sid", "acr",
-		"scope", "email_verified", "name", "preferred_username", "given_name", "family_name", "email")) {
+	// A user given by name and password has default-roles-cortex, as a user Keycloak
+	// creates: aud account, realm_access and resource_access.
+	if got := keys(a); !slices.Equal(got, sorted("exp", "iat", "jti", "iss", "aud", "sub", "typ", "azp", "sid", "acr",
+		"realm_access", "resource_access", "scope", "email_verified", "name", "preferred_username", "given_name", "family_name", "email")) {
 		t.Errorf("access claims %v", got)
 	}
 	if a["typ"] != "Bearer" || a["iss"] != srv.URL+"/realms/cortex" || a["preferred_username"] != "alice" || a["email"] != "alice@example.com" ||
@@ -333,7 +335,7 @@ func TestRealmJSON(t *testing.T) {
 		t.Fatalf("login: %d expires_in %v refresh_expires_in %v", status, m["expires_in"], m["refresh_expires_in"])
 	}
 	_, a := jwtParts(t, m["access_token"].(string))
-	if a["email_verified"] != true || a["name"] != "Bob B" || a["preferred_username"] != "bob" {
+	if a["email_verified"] != true || a["name"] != "Bob B" || a["preferred_username"] != "bob" || a["aud"] != nil || a["realm_access"] != nil {
 		t.Errorf("claims: %v %v %v", a["email_verified"], a["name"], a["preferred_username"])
 	}
 	rt := m["refresh_token"].(string)

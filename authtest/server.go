@@ -140,8 +140,12 @@ func publicClient(id string) clientConfig {
 // and first and last names.
 func cliUser(username, password string) userConfig {
 	return userConfig{info: UserInfo{Username: username, Email: strings.ToLower(username) + "@example.com",
-		FirstName: username, LastName: "Test"}, password: password}
+		FirstName: username, LastName: "Test", RealmRoles: []string{defaultRoles}}, password: password}
 }
+
+// defaultRoles stands for default-roles-<realm> in UserInfo.RealmRoles of a user made
+// up from a name and password (the realm is not known yet).
+const defaultRoles = "default-roles-"
 
 // WithAddr sets the listen address; the default is 127.0.0.1:0 (a free loopback port).
 func WithAddr(addr string) Option { return func(c *config) { c.addr = addr } }
@@ -358,12 +362,15 @@ type realmState struct {
 }
 
 type user struct {
-	info            UserInfo
-	id              string
-	profile         profile           // its claims
-	hash            [sha256.Size]byte // of the password, compared in constant time
-	disabled        bool
-	requiredActions bool
+	info    UserInfo
+	id      string
+	profile profile // its claims
+	// The access token's aud, realm_access and resource_access, from its roles.
+	aud                         string
+	realmAccess, resourceAccess json.RawMessage
+	hash                        [sha256.Size]byte // of the password, compared in constant time
+	disabled                    bool
+	requiredActions             bool
 }
 
 type session struct {
@@ -512,9 +519,33 @@ func (rs *realmState) addUser(u userConfig) {
 		PreferredUsername: name, GivenName: info.FirstName, FamilyName: info.LastName, Email: info.Email},
 		hash: sha256.Sum256([]byte(u.password)), disabled: u.disabled,
 		requiredActions: u.requiredActions || info.Email == "" || info.FirstName == "" || info.LastName == ""}
+	usr.setRoles(rs.name, info.RealmRoles)
 	rs.users[name] = usr
 	if info.Email != "" {
 		rs.emails[strings.ToLower(info.Email)] = usr
+	}
+}
+
+// setRoles makes the access token's role claims from the user's realm roles, as
+// Keycloak expands default-roles-<realm>.
+func (u *user) setRoles(realm string, roles []string) {
+	var list []string
+	account := false
+	for _, r := range roles {
+		if r == defaultRoles || r == defaultRoles+strings.ToLower(realm) {
+			list = append(list, defaultRoles+strings.ToLower(realm), "offline_access", "uma_authorization")
+			account = true
+			continue
+		}
+		list = append(list, r)
+	}
+	if len(list) == 0 {
+		return
+	}
+	u.realmAccess, _ = json.Marshal(map[string][]string{"roles": slices.Compact(list)})
+	if account {
+		u.aud = "account"
+		u.resourceAccess = json.RawMessage(`{"account":{"roles":["manage-account","manage-account-links","view-profile"]}}`)
 	}
 }
 
@@ -1081,8 +1112,9 @@ type unsigned struct {
 func (s *Server) prepare(ss *session, now time.Time) unsigned {
 	rs, u := ss.realm, ss.user
 	iat := now.Unix()
-	access := claims{Exp: now.Add(rs.accessTTL).Unix(), Iat: iat, Jti: newUUID(), Iss: rs.issuer, Sub: u.id,
-		Typ: "Bearer", Azp: ss.client, Sid: ss.id, Acr: "1", Scope: ss.scope, profile: u.profile}
+	access := claims{Exp: now.Add(rs.accessTTL).Unix(), Iat: iat, Jti: newUUID(), Iss: rs.issuer, Aud: u.aud, Sub: u.id,
+		Typ: "Bearer", Azp: ss.client, Sid: ss.id, Acr: "1", RealmAccess: u.realmAccess, ResourceAccess: u.resourceAccess,
+		Scope: ss.scope, profile: u.profile}
 	refresh := claims{Iat: iat, Jti: newUUID(), Iss: rs.issuer, Aud: rs.issuer, Sub: u.id, Typ: "Refresh", Azp: ss.client,
 		Sid: ss.id, Scope: refreshScope(ss.openid), Prov: "default"}
 	if rs.rotation {
