@@ -159,7 +159,7 @@ func TestKeycloakTokens(t *testing.T) {
 	if h["alg"] != "HS512" || h["kid"] == nil || h["typ"] != "JWT" {
 		t.Errorf("refresh header %v", h)
 	}
-	if got := keys(r); !slices.Equal(got, sorted("exp", "iat", "jti", "iss", "aud", "sub", "typ", "azp", "sid", "scope", "prov")) ||
+	if got := keys(r); !slices.Equal(got, sorted("exp", "iat", "jti", "iss", "aud", "sub", "typ", "azp", "sid", "scope", "aud_x", "prov")) ||
 		r["typ"] != "Refresh" || r["aud"] != a["iss"] || r["scope"] != "openid roles basic acr profile web-origins email" {
 		t.Errorf("refresh claims %v typ %v scope %v", got, r["typ"], r["scope"])
 	}
