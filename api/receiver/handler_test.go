@@ -305,6 +305,12 @@ func FuzzHandler(f *testing.F) {
 	f.Add("client_id=iqm_client&refresh_token=x", form+"; charset=latin1", "logout", "POST")
 	f.Add(`{"client_id":1}`, "application/json", "token", "GET")
 	f.Add("a=%", "multipart/form-data; boundary=x", "../x", "PATCH")
+	// authtest's endpoints beside token and logout.
+	f.Add("client_id=iqm_client&token=abc.def.ghi", form, "revoke", "POST")
+	f.Add("access_token=abc.def.ghi", form, "userinfo", "POST")
+	f.Add("", "", "certs", "GET")
+	f.Add("", "", "logout", "GET")
+	f.Add("client_id=iqm_client&grant_type=client_credentials&scope=openid+x", form, "token/", "POST")
 	f.Fuzz(func(t *testing.T, body, ct, endpoint, method string) {
 		if len(method) == 0 || len(method) > 10 || strings.ContainsAny(method, " \t\r\n()<>@,;:\\\"/[]?={}") {
 			method = "POST"
