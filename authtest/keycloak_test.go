@@ -217,6 +217,13 @@ func TestKeycloakAnswersByVersion(t *testing.T) {
 			if status == 200 && m["scope"] != v.scope {
 				t.Errorf("%s %s: scope %v", v.version, tt.name, m["scope"])
 			}
+			if status == 200 {
+				// 26.5.6's refresh tokens have no prov and aud_x (measured).
+				_, r := jwtParts(t, m["refresh_token"].(string))
+				if (r["prov"] != nil) != (v.bad == 400) || (r["aud_x"] != nil) != (v.bad == 400) {
+					t.Errorf("%s %s: refresh claims %v", v.version, tt.name, keys(r))
+				}
+			}
 		}
 		// A JSON body, a path not normalized, a logout without refresh_token.
 		req, _ := http.NewRequest("POST", u, strings.NewReader(`{"client_id":"iqm_client","grant_type":"password"}`))
