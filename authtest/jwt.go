@@ -22,27 +22,33 @@ import (
 // claims are the JWT claims the server writes and reads, in the order Keycloak writes
 // them. Empty members are left out, as Keycloak leaves out nulls.
 type claims struct {
-	Exp               int64           `json:"exp,omitempty"`
-	Iat               int64           `json:"iat"`
-	Jti               string          `json:"jti"`
-	Iss               string          `json:"iss"`
-	Aud               string          `json:"aud,omitempty"`
-	Sub               string          `json:"sub"`
-	Typ               string          `json:"typ"`
-	Azp               string          `json:"azp"`
-	Sid               string          `json:"sid"`
-	AtHash            string          `json:"at_hash,omitempty"`
-	Acr               string          `json:"acr,omitempty"`
-	RealmAccess       json.RawMessage `json:"realm_access,omitempty"`
-	ResourceAccess    json.RawMessage `json:"resource_access,omitempty"`
-	Scope             string          `json:"scope,omitempty"`
-	ReuseID           string          `json:"reuse_id,omitempty"`
-	EmailVerified     *bool           `json:"email_verified,omitempty"`
-	Name              string          `json:"name,omitempty"`
-	PreferredUsername string          `json:"preferred_username,omitempty"`
-	GivenName         string          `json:"given_name,omitempty"`
-	FamilyName        string          `json:"family_name,omitempty"`
-	Email             string          `json:"email,omitempty"`
+	Exp            int64           `json:"exp,omitempty"`
+	Iat            int64           `json:"iat"`
+	Jti            string          `json:"jti"`
+	Iss            string          `json:"iss"`
+	Aud            string          `json:"aud,omitempty"`
+	Sub            string          `json:"sub"`
+	Typ            string          `json:"typ"`
+	Azp            string          `json:"azp"`
+	Sid            string          `json:"sid"`
+	AtHash         string          `json:"at_hash,omitempty"`
+	Acr            string          `json:"acr,omitempty"`
+	RealmAccess    json.RawMessage `json:"realm_access,omitempty"`
+	ResourceAccess json.RawMessage `json:"resource_access,omitempty"`
+	Scope          string          `json:"scope,omitempty"`
+	ReuseID        string          `json:"reuse_id,omitempty"`
+	Prov           string          `json:"prov,omitempty"`
+	profile
+}
+
+// profile is a user's profile claims, in access and ID tokens and userinfo's answer.
+type profile struct {
+	EmailVerified     *bool  `json:"email_verified,omitempty"`
+	Name              string `json:"name,omitempty"`
+	PreferredUsername string `json:"preferred_username,omitempty"`
+	GivenName         string `json:"given_name,omitempty"`
+	FamilyName        string `json:"family_name,omitempty"`
+	Email             string `json:"email,omitempty"`
 }
 
 // signingKey is the RSA-2048 key that signs access and ID tokens (RS256), as
@@ -56,6 +62,7 @@ type signingKey struct {
 	header    string // base64url of the JWT header
 	publicB64 string // base64 DER (PKIX), the realm info's public_key
 	jwk       jwk
+	encJWK    jwk // the same public key as Keycloak's RSA-OAEP "enc" entry
 }
 
 type jwk struct {
@@ -95,11 +102,14 @@ func newSigningKey(key *rsa.PrivateKey) (*signingKey, error) {
 		return nil, err
 	}
 	s1, s256 := sha1.Sum(cert), sha256.Sum256(cert)
+	sig := jwk{Kid: kid, Kty: "RSA", Alg: "RS256", Use: "sig", N: n, E: e,
+		X5c: []string{base64.StdEncoding.EncodeToString(cert)}, X5t: b64(s1[:]), X5tS256: b64(s256[:])}
+	enc := sig
+	encThumb := sha256.Sum256([]byte("enc " + kid))
+	enc.Kid, enc.Alg, enc.Use = b64(encThumb[:]), "RSA-OAEP", "enc"
 	return &signingKey{key: key, kid: kid,
 		header:    b64([]byte(`{"alg":"RS256","typ":"JWT","kid":"` + kid + `"}`)),
-		publicB64: base64.StdEncoding.EncodeToString(der),
-		jwk: jwk{Kid: kid, Kty: "RSA", Alg: "RS256", Use: "sig", N: n, E: e,
-			X5c: []string{base64.StdEncoding.EncodeToString(cert)}, X5t: b64(s1[:]), X5tS256: b64(s256[:])}}, nil
+		publicB64: base64.StdEncoding.EncodeToString(der), jwk: sig, encJWK: enc}, nil
 }
 
 // hmacKey signs refresh tokens (HS512), as Keycloak's realm HMAC key does; it is
@@ -215,6 +225,14 @@ func newUUID() string {
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
 	return formatUUID(b)
+}
+
+// newSessionID returns a session id as Keycloak 26 makes them: 24 base64url
+// characters.
+func newSessionID() string {
+	var b [18]byte
+	_, _ = rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
 // nameUUID returns a name-based (version 5) UUID: a user's stable id.

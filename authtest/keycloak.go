@@ -2,11 +2,14 @@ package authtest
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/iqm-finland/authschema/api"
+	"github.com/iqm-finland/authschema/api/receiver"
 )
 
 // The endpoints beside token and logout that a public client of Keycloak can call:
@@ -35,6 +38,11 @@ func (s *Server) serveKeycloak(w http.ResponseWriter, r *http.Request) bool {
 		serve, methods = s.revoke, []string{http.MethodPost}
 	case oidcPrefix + "userinfo":
 		serve, methods = s.userinfo, []string{http.MethodGet, http.MethodPost}
+	case oidcPrefix + "logout":
+		if r.Method != http.MethodGet || s.cfg.strict {
+			return false
+		}
+		serve = s.browserLogout
 	default:
 		return false
 	}
@@ -62,12 +70,26 @@ func contains(list []string, s string) bool {
 	return false
 }
 
+// Header values of these endpoints, as Keycloak 26.7.3 sends them (measured).
+var (
+	jsonType       = []string{"application/json"}
+	jsonUTF8Type   = []string{"application/json;charset=UTF-8"}
+	textType       = []string{"text/plain;charset=utf-8"}
+	noCacheOnly    = []string{"no-cache"}
+	noStoreOnly    = []string{"no-store"}
+	noStoreNoCache = []string{"no-store, no-cache"}
+	pragmaNoCache  = []string{"no-cache"}
+	discoveryCache = []string{"no-cache, must-revalidate, no-transform, no-store"}
+)
+
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	data, err := json.Marshal(v)
 	if err != nil {
 		status, data = http.StatusInternalServerError, []byte(`{"error":"server_error"}`)
 	}
-	w.Header()["Content-Type"] = []string{"application/json"}
+	if w.Header()["Content-Type"] == nil {
+		w.Header()["Content-Type"] = jsonType
+	}
 	w.WriteHeader(status)
 	_, _ = w.Write(data)
 }
@@ -78,6 +100,8 @@ func writeOAuthError(w http.ResponseWriter, status int, code, desc string) {
 
 // realmInfo is GET /realms/{realm}, which Cortex CLI's init reads for public_key.
 func (s *Server) realmInfo(w http.ResponseWriter, _ *http.Request, rs *realmState) {
+	w.Header()["Content-Type"] = jsonUTF8Type
+	w.Header()["Cache-Control"] = noCacheOnly
 	writeJSON(w, http.StatusOK, struct {
 		Realm           string `json:"realm"`
 		PublicKey       string `json:"public_key"`
@@ -94,6 +118,7 @@ func (s *Server) discovery(w http.ResponseWriter, _ *http.Request, rs *realmStat
 	authMethods := []string{"private_key_jwt", "client_secret_basic", "client_secret_post", "tls_client_auth", "client_secret_jwt"}
 	encAlgs := []string{"ECDH-ES+A256KW", "ECDH-ES+A192KW", "ECDH-ES+A128KW", "RSA-OAEP", "RSA-OAEP-256", "RSA1_5", "ECDH-ES"}
 	encEnc := []string{"A256GCM", "A192GCM", "A128CBC-HS256", "A128GCM", "A256CBC-HS512", "A192CBC-HS384"}
+	w.Header()["Cache-Control"] = discoveryCache
 	writeJSON(w, http.StatusOK, map[string]any{
 		"issuer":                                rs.issuer,
 		"authorization_endpoint":                oidc + "/auth",
@@ -160,11 +185,22 @@ func (s *Server) discovery(w http.ResponseWriter, _ *http.Request, rs *realmStat
 }
 
 // certs is the realm's JSON Web Key Set: the key that verifies the access and ID
-// tokens.
+// tokens, and (as Keycloak lists its RSA-OAEP key) the same public key for
+// encryption, which the server never needs to decrypt.
 func (s *Server) certs(w http.ResponseWriter, _ *http.Request, _ *realmState) {
+	w.Header()["Cache-Control"] = noCacheOnly
 	writeJSON(w, http.StatusOK, struct {
 		Keys []jwk `json:"keys"`
-	}{[]jwk{s.rsa.jwk}})
+	}{[]jwk{s.rsa.encJWK, s.rsa.jwk}})
+}
+
+// browserLogout is Keycloak's answer to GET .../logout: the page that asks whether to
+// log out (not in strict mode).
+func (s *Server) browserLogout(w http.ResponseWriter, _ *http.Request, _ *realmState) {
+	w.Header()["Cache-Control"] = noCacheOnly
+	w.Header()["Content-Type"] = []string{"text/html;charset=utf-8"}
+	w.WriteHeader(http.StatusOK)
+	_, _ = io.WriteString(w, receiver.LogoutPage)
 }
 
 // maxFormBytes bounds the bodies of revoke and userinfo.
@@ -181,8 +217,6 @@ func readForm(w http.ResponseWriter, r *http.Request) url.Values {
 // revoke is RFC 7009 revocation as Keycloak answers it: a refresh token detaches the
 // client session, an access token is refused from then on.
 func (s *Server) revoke(w http.ResponseWriter, r *http.Request, rs *realmState) {
-	w.Header()["Cache-Control"] = []string{"no-store"}
-	w.Header()["Pragma"] = []string{"no-cache"}
 	form := readForm(w, r)
 	clientID := form.Get("client_id")
 	if err := s.Client(r.Context(), rs.name, clientID); clientID == "" || err != nil {
@@ -208,7 +242,9 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request, rs *realmState) 
 			return
 		}
 		if ss := s.sessions[c.Sid]; ss != nil && !ss.clientGone {
-			ss.clientGone = true
+			// The session's only client is detached, so the session ends
+			// (Keycloak then answers "Session not active").
+			delete(s.sessions, c.Sid)
 			w.WriteHeader(http.StatusOK)
 			return
 		}
@@ -232,38 +268,43 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request, rs *realmState) 
 }
 
 // userinfo answers the profile of an access token's user, the token as a bearer
-// token (Authorization header, or access_token in a POST form).
+// token (Authorization header, or access_token in a POST form); the token's scope
+// must have openid. Failures are Keycloak's: an empty text/plain body, the error in
+// WWW-Authenticate.
 func (s *Server) userinfo(w http.ResponseWriter, r *http.Request, rs *realmState) {
-	w.Header()["Cache-Control"] = []string{"no-cache"}
+	h := w.Header()
+	h["Pragma"] = pragmaNoCache
 	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if !ok && r.Method == http.MethodPost {
 		token = readForm(w, r).Get("access_token")
 	}
-	fail := func(code, desc string) {
-		w.Header()["Www-Authenticate"] = []string{`Bearer realm="` + rs.name + `", error="` + code + `", error_description="` + desc + `"`}
-		writeOAuthError(w, http.StatusUnauthorized, code, desc)
+	fail := func(status int, code, desc string) {
+		h["Cache-Control"] = noStoreOnly
+		h["Content-Type"] = textType
+		h["Www-Authenticate"] = []string{`Bearer realm="` + rs.name + `", error="` + code + `", error_description="` + desc + `"`}
+		w.WriteHeader(status)
 	}
 	if token == "" {
-		fail("invalid_request", "Token not provided")
+		fail(http.StatusUnauthorized, "invalid_request", "Token not provided")
 		return
 	}
 	c, err := s.verifyAccess(token)
 	if err != nil || c.Iss != rs.issuer {
-		fail("invalid_token", "Token verification failed")
+		fail(http.StatusUnauthorized, "invalid_token", "Token verification failed")
 		return
 	}
+	if !slices.Contains(strings.Fields(c.Scope), "openid") {
+		fail(http.StatusForbidden, "insufficient_scope", "Missing openid scope")
+		return
+	}
+	h["Cache-Control"] = noStoreNoCache
 	writeJSON(w, http.StatusOK, c.userinfo())
 }
 
 // userinfo is the userinfo endpoint's answer: the profile claims only.
 func (c claims) userinfo() any {
 	return struct {
-		Sub               string `json:"sub"`
-		EmailVerified     *bool  `json:"email_verified,omitempty"`
-		Name              string `json:"name,omitempty"`
-		PreferredUsername string `json:"preferred_username,omitempty"`
-		GivenName         string `json:"given_name,omitempty"`
-		FamilyName        string `json:"family_name,omitempty"`
-		Email             string `json:"email,omitempty"`
-	}{c.Sub, c.EmailVerified, c.Name, c.PreferredUsername, c.GivenName, c.FamilyName, c.Email}
+		Sub string `json:"sub"`
+		profile
+	}{c.Sub, c.profile}
 }

@@ -20,6 +20,12 @@ type UserInfo struct {
 	EmailVerified bool
 	FirstName     string
 	LastName      string
+	// RealmRoles are the user's realm roles. Keycloak gives a user it creates
+	// default-roles-<realm> (offline_access, uma_authorization and the account
+	// client's manage-account, manage-account-links and view-profile), which put aud
+	// "account", realm_access and resource_access in the access token; a user from a
+	// realm file has only the roles the file lists.
+	RealmRoles []string
 }
 
 // ErrRealmFile is wrapped by the errors of WithRealmJSON.
@@ -57,6 +63,7 @@ type realmUser struct {
 	FirstName       string            `json:"firstName"`
 	LastName        string            `json:"lastName"`
 	RequiredActions []string          `json:"requiredActions"`
+	RealmRoles      []string          `json:"realmRoles"`
 	Credentials     []realmCredential `json:"credentials"`
 }
 
@@ -134,7 +141,8 @@ func (f *realmFile) config() (*realmConfig, error) {
 			return nil, fmt.Errorf("%w: realm %q: a user has no username", ErrRealmFile, f.Realm)
 		}
 		uc := userConfig{info: UserInfo{ID: u.ID, Username: u.Username, Email: u.Email, EmailVerified: u.EmailVerified,
-			FirstName: u.FirstName, LastName: u.LastName}, disabled: !u.Enabled, requiredActions: len(u.RequiredActions) > 0}
+			FirstName: u.FirstName, LastName: u.LastName, RealmRoles: u.RealmRoles}, disabled: !u.Enabled,
+			requiredActions: len(u.RequiredActions) > 0}
 		for _, cr := range u.Credentials {
 			if cr.Type != "password" {
 				continue

@@ -76,21 +76,20 @@ type realmConfig struct {
 }
 
 type config struct {
-	addr           string
-	realms         []*realmConfig
-	accessTTL      time.Duration
-	refreshTTL     time.Duration
-	clock          interface{ Now() time.Time }
-	rotation       bool
-	strict         bool
-	version        string
-	logger         *slog.Logger
-	timeouts       Timeouts
-	recordLimit    int
-	maxSessions    int
-	maxConns       int
-	maxHeaderBytes int
-	errs           []error
+	addr        string
+	realms      []*realmConfig
+	accessTTL   time.Duration
+	refreshTTL  time.Duration
+	clock       interface{ Now() time.Time }
+	rotation    bool
+	strict      bool
+	version     string
+	logger      *slog.Logger
+	timeouts    Timeouts
+	recordLimit int
+	maxSessions int
+	maxConns    int
+	errs        []error
 }
 
 // Timeouts bound how long the server waits for a client, so that a client trickling
@@ -141,8 +140,12 @@ func publicClient(id string) clientConfig {
 // and first and last names.
 func cliUser(username, password string) userConfig {
 	return userConfig{info: UserInfo{Username: username, Email: strings.ToLower(username) + "@example.com",
-		FirstName: username, LastName: "Test"}, password: password}
+		FirstName: username, LastName: "Test", RealmRoles: []string{defaultRoles}}, password: password}
 }
+
+// defaultRoles stands for default-roles-<realm> in UserInfo.RealmRoles of a user made
+// up from a name and password (the realm is not known yet).
+const defaultRoles = "default-roles-"
 
 // WithAddr sets the listen address; the default is 127.0.0.1:0 (a free loopback port).
 func WithAddr(addr string) Option { return func(c *config) { c.addr = addr } }
@@ -356,16 +359,18 @@ type realmState struct {
 	maxReuse int
 	// accessTTL, refreshTTL (0: never expires) and maxLifespan (0: none).
 	accessTTL, refreshTTL, maxLifespan time.Duration
-	realmAccess, resourceAccess        json.RawMessage
 }
 
 type user struct {
-	info            UserInfo
-	id              string
-	name            string            // "First Last"
-	hash            [sha256.Size]byte // of the password, compared in constant time
-	disabled        bool
-	requiredActions bool
+	info    UserInfo
+	id      string
+	profile profile // its claims
+	// The access token's aud, realm_access and resource_access, from its roles.
+	aud                         string
+	realmAccess, resourceAccess json.RawMessage
+	hash                        [sha256.Size]byte // of the password, compared in constant time
+	disabled                    bool
+	requiredActions             bool
 }
 
 type session struct {
@@ -485,9 +490,7 @@ func (s *Server) newRealm(r *realmConfig) *realmState {
 	}
 	rs := &realmState{name: r.name, clients: map[string]*clientConfig{}, users: map[string]*user{}, emails: map[string]*user{},
 		disabled: r.disabled, rotation: r.rotation || s.cfg.rotation, maxReuse: r.maxReuse,
-		accessTTL: pick(r.accessTTL, s.cfg.accessTTL), refreshTTL: pick(r.refreshTTL, s.cfg.refreshTTL), maxLifespan: pick(r.maxLifespan, 0),
-		realmAccess:    json.RawMessage(`{"roles":["default-roles-` + jsonEscape(strings.ToLower(r.name)) + `","offline_access","uma_authorization"]}`),
-		resourceAccess: json.RawMessage(`{"account":{"roles":["manage-account","manage-account-links","view-profile"]}}`)}
+		accessTTL: pick(r.accessTTL, s.cfg.accessTTL), refreshTTL: pick(r.refreshTTL, s.cfg.refreshTTL), maxLifespan: pick(r.maxLifespan, 0)}
 	for i := range r.clients {
 		c := r.clients[i]
 		rs.clients[c.id] = &c
@@ -496,11 +499,6 @@ func (s *Server) newRealm(r *realmConfig) *realmState {
 		rs.addUser(u)
 	}
 	return rs
-}
-
-func jsonEscape(s string) string {
-	b, _ := json.Marshal(s)
-	return string(b[1 : len(b)-1])
 }
 
 // addUser adds or replaces a user (with s.mu held, or before the server runs).
@@ -516,12 +514,38 @@ func (rs *realmState) addUser(u userConfig) {
 	if id == "" {
 		id = nameUUID(rs.name + "/" + name)
 	}
-	usr := &user{info: info, id: id, name: strings.TrimSpace(info.FirstName + " " + info.LastName),
+	verified := info.EmailVerified
+	usr := &user{info: info, id: id, profile: profile{EmailVerified: &verified, Name: strings.TrimSpace(info.FirstName + " " + info.LastName),
+		PreferredUsername: name, GivenName: info.FirstName, FamilyName: info.LastName, Email: info.Email},
 		hash: sha256.Sum256([]byte(u.password)), disabled: u.disabled,
 		requiredActions: u.requiredActions || info.Email == "" || info.FirstName == "" || info.LastName == ""}
+	usr.setRoles(rs.name, info.RealmRoles)
 	rs.users[name] = usr
 	if info.Email != "" {
 		rs.emails[strings.ToLower(info.Email)] = usr
+	}
+}
+
+// setRoles makes the access token's role claims from the user's realm roles, as
+// Keycloak expands default-roles-<realm>.
+func (u *user) setRoles(realm string, roles []string) {
+	var list []string
+	account := false
+	for _, r := range roles {
+		if r == defaultRoles || r == defaultRoles+strings.ToLower(realm) {
+			list = append(list, defaultRoles+strings.ToLower(realm), "offline_access", "uma_authorization")
+			account = true
+			continue
+		}
+		list = append(list, r)
+	}
+	if len(list) == 0 {
+		return
+	}
+	u.realmAccess, _ = json.Marshal(map[string][]string{"roles": slices.Compact(list)})
+	if account {
+		u.aud = "account"
+		u.resourceAccess = json.RawMessage(`{"account":{"roles":["manage-account","manage-account-links","view-profile"]}}`)
 	}
 }
 
@@ -965,11 +989,27 @@ func (s *Server) PasswordGrant(ctx context.Context, realm, clientID, username, p
 		return generated.TokenResponse{}, invalidGrant("Account is not fully set up")
 	}
 	now := s.cfg.clock.Now()
-	ss := &session{id: newUUID(), realm: rs, user: u, client: clientID, scope: scope, openid: openid, started: now}
+	ss := &session{id: newSessionID(), realm: rs, user: u, client: clientID, scope: scope, openid: openid, started: now}
 	s.addSession(ss)
 	t := s.prepare(ss, now)
 	s.mu.Unlock()
 	return s.sign(t), nil
+}
+
+// OtherGrant implements receiver.OtherGrants: the grant types Keycloak knows beyond
+// the password and refresh grants are refused as Keycloak refuses them to a client
+// without the flow enabled.
+func (s *Server) OtherGrant(_ context.Context, realm, clientID, grantType string) (generated.TokenResponse, error) {
+	s.mu.Lock()
+	c := s.realms[realm].clients[clientID]
+	s.mu.Unlock()
+	switch {
+	case grantType == "client_credentials" && c != nil && c.public:
+		return generated.TokenResponse{}, oauthErr(http.StatusUnauthorized, "unauthorized_client", "Public client not allowed to retrieve service account")
+	case grantType == "client_credentials":
+		return generated.TokenResponse{}, oauthErr(http.StatusUnauthorized, "unauthorized_client", "Client not enabled to retrieve service account")
+	}
+	return generated.TokenResponse{}, oauthErr(http.StatusBadRequest, "unsupported_grant_type", "Unsupported grant_type")
 }
 
 // RefreshGrant implements receiver.Backend.
@@ -1067,23 +1107,16 @@ type unsigned struct {
 	scope, sid          string
 }
 
-var emailVerified = [2]*bool{new(bool), func() *bool { b := true; return &b }()}
-
 // prepare makes the claims of a grant's tokens for a session and moves the session on
 // (with s.mu held).
 func (s *Server) prepare(ss *session, now time.Time) unsigned {
 	rs, u := ss.realm, ss.user
 	iat := now.Unix()
-	verified := emailVerified[0]
-	if u.info.EmailVerified {
-		verified = emailVerified[1]
-	}
-	access := claims{Exp: now.Add(rs.accessTTL).Unix(), Iat: iat, Jti: newUUID(), Iss: rs.issuer, Aud: "account", Sub: u.id,
-		Typ: "Bearer", Azp: ss.client, Sid: ss.id, Acr: "1", RealmAccess: rs.realmAccess, ResourceAccess: rs.resourceAccess,
-		Scope: ss.scope, EmailVerified: verified, Name: u.name, PreferredUsername: u.info.Username,
-		GivenName: u.info.FirstName, FamilyName: u.info.LastName, Email: u.info.Email}
+	access := claims{Exp: now.Add(rs.accessTTL).Unix(), Iat: iat, Jti: newUUID(), Iss: rs.issuer, Aud: u.aud, Sub: u.id,
+		Typ: "Bearer", Azp: ss.client, Sid: ss.id, Acr: "1", RealmAccess: u.realmAccess, ResourceAccess: u.resourceAccess,
+		Scope: ss.scope, profile: u.profile}
 	refresh := claims{Iat: iat, Jti: newUUID(), Iss: rs.issuer, Aud: rs.issuer, Sub: u.id, Typ: "Refresh", Azp: ss.client,
-		Sid: ss.id, Scope: refreshScope(ss.openid)}
+		Sid: ss.id, Scope: refreshScope(ss.openid), Prov: "default"}
 	if rs.rotation {
 		refresh.ReuseID = newUUID()
 	}
@@ -1106,8 +1139,7 @@ func (s *Server) prepare(ss *session, now time.Time) unsigned {
 	}
 	if ss.openid {
 		t.id = claims{Exp: access.Exp, Iat: iat, Jti: newUUID(), Iss: rs.issuer, Aud: ss.client, Sub: u.id, Typ: "ID",
-			Azp: ss.client, Sid: ss.id, Acr: "1", EmailVerified: verified, Name: u.name,
-			PreferredUsername: u.info.Username, GivenName: u.info.FirstName, FamilyName: u.info.LastName, Email: u.info.Email}
+			Azp: ss.client, Sid: ss.id, Acr: "1", profile: u.profile}
 	}
 	return t
 }

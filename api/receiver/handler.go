@@ -48,6 +48,20 @@ type Backend interface {
 	EndSession(ctx context.Context, realm, clientID, refreshToken string) error
 }
 
+// OtherGrants is a Backend that also answers the grant types Keycloak knows beyond
+// the schema's (client_credentials, authorization_code, ...). With Config.Lenient,
+// such a request passes the client and duplicate checks as in Keycloak and then goes
+// to OtherGrant; without it, or for a Backend without the method, it is 400
+// unsupported_grant_type.
+type OtherGrants interface {
+	OtherGrant(ctx context.Context, realm, clientID, grantType string) (generated.TokenResponse, error)
+}
+
+// keycloakGrants are the grant types Keycloak 26 knows besides the schema's.
+var keycloakGrants = map[string]bool{"authorization_code": true, "client_credentials": true,
+	"urn:ietf:params:oauth:grant-type:token-exchange": true, "urn:ietf:params:oauth:grant-type:device_code": true,
+	"urn:ietf:params:oauth:grant-type:uma-ticket": true, "urn:openid:params:grant-type:ciba": true}
+
 // Config configures New.
 type Config struct {
 	// Lenient restores Keycloak's leniency: unknown keys, and fields that the request's
@@ -159,22 +173,43 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		NotNormalized(w)
 		return
 	}
+	if p := r.URL.Path; len(p) > 1 && p[len(p)-1] == '/' {
+		// Keycloak serves a path with a trailing slash as the path without it.
+		r2 := *r
+		u := *r.URL
+		u.Path, u.RawPath = p[:len(p)-1], ""
+		r2.URL = &u
+		r = &r2
+	}
 	h.mux.ServeHTTP(w, r)
 }
 
 // Normalized tells whether a request path is clean: not empty, no doubled slash, no
-// dot segment, no trailing slash (but "/").
-func Normalized(p string) bool { return p != "" && path.Clean(p) == p }
+// dot segment (a trailing slash is allowed, as Keycloak allows it).
+func Normalized(p string) bool {
+	if p == "" {
+		return false
+	}
+	c := path.Clean(p)
+	return c == p || c+"/" == p
+}
+
+var normalizationType = []string{"application/json; charset=UTF-8"}
 
 // NotNormalized writes Keycloak's answer to a path that is not normalized.
 func NotNormalized(w http.ResponseWriter) {
-	writeError(w, &api.OAuthError{Status: http.StatusBadRequest, Code: "missingNormalization", Description: "Request path not normalized"})
+	data, _ := json.Marshal(generated.OAuth2Error{Error: "missingNormalization", ErrorDescription: ptr("Request path not normalized")})
+	w.Header()["Content-Type"] = normalizationType
+	w.WriteHeader(http.StatusBadRequest)
+	_, _ = w.Write(data)
 }
+
+func ptr(s string) *string { return &s }
 
 var allowPost = []string{http.MethodPost}
 
+// methodNotAllowed: Keycloak's 405 has no Cache-Control or Pragma.
 func methodNotAllowed(w http.ResponseWriter, _ *http.Request) {
-	noCache(w)
 	w.Header()["Allow"] = allowPost
 	writeError(w, &api.OAuthError{Status: http.StatusMethodNotAllowed, Code: "HTTP 405 Method Not Allowed"})
 }
@@ -204,7 +239,8 @@ type exchange struct {
 	req      generated.AuthRequest
 	left     api.Leftovers
 	kind     validate.Kind
-	status   int // the status answered, once answered
+	status   int    // the status answered, once answered
+	other    string // a grant type for OtherGrants
 }
 
 func (h *Handler) serve(w http.ResponseWriter, r *http.Request, realm, endpoint string) {
@@ -212,7 +248,9 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, realm, endpoint 
 	if h.cfg.Logger != nil {
 		start = time.Now()
 	}
-	noCache(w)
+	if endpoint == endpointToken {
+		noCache(w)
+	}
 	ex := &exchange{r: r, ctx: r.Context(), w: w, realm: realm, endpoint: endpoint}
 	failure := h.handle(ex)
 	status := ex.status
@@ -288,8 +326,17 @@ func (h *Handler) readForm(ex *exchange) *api.OAuthError {
 	return nil
 }
 
+// knownRealm asks the Backend for the realm. The token endpoint's answers carry
+// Cache-Control: no-store and Pragma: no-cache, but not a 404 for the realm, as
+// Keycloak 26.7.3 answers (measured); logout's get Cache-Control: no-cache on success
+// only.
 func (h *Handler) knownRealm(ex *exchange) *api.OAuthError {
-	return h.backendError(ex, h.backend.Realm(ex.ctx, ex.realm))
+	if e := h.backendError(ex, h.backend.Realm(ex.ctx, ex.realm)); e != nil {
+		delete(ex.w.Header(), "Cache-Control")
+		delete(ex.w.Header(), "Pragma")
+		return e
+	}
+	return nil
 }
 
 // browserLogout: Keycloak routes a logout POST to the refresh-token logout only when
@@ -302,17 +349,18 @@ func (h *Handler) browserLogout(ex *exchange) *api.OAuthError {
 	}
 	ex.kind = validate.KindLogout
 	ex.status = http.StatusOK
+	ex.w.Header()["Cache-Control"] = noCacheVals
 	ex.w.Header()["Content-Type"] = htmlType
 	ex.w.WriteHeader(ex.status)
-	_, _ = io.WriteString(ex.w, logoutPage)
+	_, _ = io.WriteString(ex.w, LogoutPage)
 	return errAnswered
 }
 
 // errAnswered ends the checks when one of them has answered.
 var errAnswered = &api.OAuthError{}
 
-// logoutPage is the page Keycloak shows for a browser logout without an id_token_hint.
-const logoutPage = `<!DOCTYPE html>
+// LogoutPage is the page Keycloak shows for a browser logout without an id_token_hint.
+const LogoutPage = `<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>Logging out</title></head>
 <body><h1>Logging out</h1><p>Do you want to log out?</p>
 <form method="post"><input type="submit" value="Logout"></form></body></html>
@@ -329,6 +377,10 @@ func (h *Handler) supportedGrant(ex *exchange) *api.OAuthError {
 		ex.kind = validate.KindUnknown
 		return &api.OAuthError{Status: http.StatusBadRequest, Code: codeInvalidRequest, Description: "Missing form parameter: grant_type"}
 	case ex.kind == validate.KindUnknown:
+		if _, ok := h.backend.(OtherGrants); ok && h.cfg.Lenient && keycloakGrants[string(*ex.req.GrantType)] {
+			ex.other = string(*ex.req.GrantType)
+			return nil
+		}
 		return &api.OAuthError{Status: http.StatusBadRequest, Code: codeUnsupportedGrantType, Description: "Unsupported grant_type"}
 	}
 	return nil
@@ -382,9 +434,13 @@ func (h *Handler) grant(ex *exchange) *api.OAuthError {
 	ctx, req := ex.ctx, ex.req
 	var tr generated.TokenResponse
 	var err error
-	switch ex.kind {
-	case validate.KindPassword:
-		if req.Username == nil || *req.Username == "" {
+	switch {
+	case ex.other != "":
+		tr, err = h.backend.(OtherGrants).OtherGrant(ctx, ex.realm, req.ClientID, ex.other)
+	case ex.kind == validate.KindPassword:
+		// Keycloak: a missing username is 401 invalid_request; an empty one is bad
+		// credentials, which the Backend answers.
+		if req.Username == nil {
 			return &api.OAuthError{Status: http.StatusUnauthorized, Code: codeInvalidRequest, Description: "Missing parameter: username"}
 		}
 		password := ""
@@ -392,20 +448,22 @@ func (h *Handler) grant(ex *exchange) *api.OAuthError {
 			password = *req.Password
 		}
 		tr, err = h.backend.PasswordGrant(ctx, ex.realm, req.ClientID, *req.Username, password)
-	case validate.KindRefresh:
+	case ex.kind == validate.KindRefresh:
 		if req.RefreshToken == nil || *req.RefreshToken == "" {
 			return noRefreshToken()
 		}
 		tr, err = h.backend.RefreshGrant(ctx, ex.realm, req.ClientID, *req.RefreshToken)
 	default:
-		// Keycloak would serve its browser logout page without a refresh_token key; a
-		// test server is more useful answering in JSON.
-		if req.RefreshToken == nil || *req.RefreshToken == "" {
+		// Without a refresh_token key, Lenient has answered with the browser logout
+		// page; an empty one goes to the Backend when Lenient, as in Keycloak
+		// ("Invalid refresh token").
+		if req.RefreshToken == nil || *req.RefreshToken == "" && !h.cfg.Lenient {
 			return noRefreshToken()
 		}
 		if err := h.backend.EndSession(ctx, ex.realm, req.ClientID, *req.RefreshToken); err != nil {
 			return h.backendError(ex, err)
 		}
+		ex.w.Header()["Cache-Control"] = noCacheVals
 		ex.status = http.StatusNoContent
 		ex.w.WriteHeader(ex.status)
 		return nil

@@ -1,45 +1,15 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 )
-
-// startServe runs `iqmauth serve` as a process and returns its base URL; the process
-// is stopped with SIGTERM when the test ends.
-func startServe(t *testing.T, env []string, args ...string) string {
-	t.Helper()
-	cmd := exec.Command(iqmauthBin, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
-	cmd.Env = env
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var logs lockedBuffer
-	cmd.Stderr = &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		_, _ = io.Copy(io.Discard, stdout)
-		_ = cmd.Wait()
-	})
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil {
-		t.Fatalf("serve did not start: %v", err)
-	}
-	return strings.TrimSpace(line)
-}
 
 func postForm(t *testing.T, u string, form url.Values) (int, map[string]any) {
 	t.Helper()
@@ -65,7 +35,6 @@ func TestServeAsKeycloak(t *testing.T) {
 		"credentials":[{"type":"password","value":"`+cliPassword+`"}]}]}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	users := baseEnv("IQMAUTH_SERVE_USERS=alice:" + cliPassword)
 	login := func(user, pw string, extra ...string) url.Values {
 		f := url.Values{"client_id": {"iqm_client"}, "grant_type": {"password"}, "username": {user}, "password": {pw}}
 		for i := 0; i+1 < len(extra); i += 2 {
@@ -89,7 +58,7 @@ func TestServeAsKeycloak(t *testing.T) {
 		{"--import-realm", []string{"--import-realm", realm}, "lab", login("BOB", cliPassword), 200, ""},
 		{"--import-realm with --user", []string{"--import-realm", realm}, "lab", login("alice", cliPassword), 200, ""},
 	} {
-		base := startServe(t, users, tt.args...)
+		base, _, _ := startServe(t, tt.args...) // with user alice
 		status, m := postForm(t, base+"/realms/"+tt.realm+"/protocol/openid-connect/token", tt.form)
 		if status != tt.status || m["error"] != nil && m["error"] != tt.want || tt.want == "" && m["access_token"] == nil {
 			t.Errorf("%s: %d %v", tt.name, status, m["error"])

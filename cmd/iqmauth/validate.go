@@ -90,11 +90,15 @@ func parseFlags(fs *flagSet, args []string, stdout io.Writer) (int, bool) {
 			fs.printUsage(stdout)
 			return exitOK, true
 		}
+		if strings.HasSuffix(err.Error(), "not defined: -password") {
+			return fs.mistake("there is no --password flag, so that no password sits on a command line or in a shell's history: " +
+				"set IQM_AUTH_PASSWORD, or run in a terminal to be asked for it"), true
+		}
 		return fs.mistake(fs.parseProblem(err)), true
 	}
 	if fs.NArg() > 0 {
 		if fs.secret {
-			return fs.mistake(fmt.Sprintf("unexpected argument %d (not shown: it may be a secret); a flag's value follows its flag, as --flag=value", fs.NFlag()+1)), true
+			return fs.mistake("unexpected argument (not shown: it may be a secret); a flag's value follows its flag, as --flag=value"), true
 		}
 		return fs.mistake(fmt.Sprintf("unexpected argument %q", fs.Arg(0))), true
 	}
