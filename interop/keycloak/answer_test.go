@@ -36,6 +36,7 @@ type req struct {
 	body   string
 	ctype  string // Content-Type; "" sends none
 	bearer string // Authorization: Bearer, when set
+	basic  string // Authorization: Basic with this client id and an empty secret, when set
 }
 
 // answer is what came back, or why the request could not be made.
@@ -70,6 +71,9 @@ func (s *side) do(r req) *answer {
 	}
 	if r.bearer != "" {
 		hr.Header.Set("Authorization", "Bearer "+r.bearer)
+	}
+	if r.basic != "" {
+		hr.SetBasicAuth(r.basic, "")
 	}
 	resp, err := httpClient.Do(hr)
 	if err != nil {

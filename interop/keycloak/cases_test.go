@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 )
 
@@ -132,6 +133,17 @@ var cases = []diffCase{
 		return one(s.do(req{method: http.MethodPost, path: tokenP, ctype: formType,
 			body: "client_id=iqm_client&client_id=iqm_client&grant_type=password&username=alice&password=" + url.QueryEscape(u.alice)}))
 	}},
+	{"password.client_in_basic_auth", func(s *side, u users) []step {
+		return one(s.do(req{method: http.MethodPost, path: tokenP, ctype: formType, basic: client,
+			body: form("grant_type", "password", "username", "alice", "password", u.alice).Encode()}))
+	}},
+	{"password.basic_auth_overridden_by_form", func(s *side, u users) []step {
+		return one(s.do(req{method: http.MethodPost, path: tokenP, ctype: formType, basic: "no_such_client",
+			body: form("client_id", client, "grant_type", "password", "username", "alice", "password", u.alice).Encode()}))
+	}},
+	{"password.oversized_password", func(s *side, u users) []step {
+		return one(s.login(cortex, client, "alice", "canary-"+strings.Repeat("x", 200<<10)))
+	}},
 	{"token.missing_grant_type", func(s *side, u users) []step {
 		return one(s.post(cortex, "token", form("client_id", client, "username", "alice", "password", u.alice)))
 	}},
@@ -161,6 +173,7 @@ var cases = []diffCase{
 		return one(s.do(req{method: http.MethodPost, path: tokenP, ctype: formType}))
 	}},
 	{"token.get", func(s *side, u users) []step { return one(s.do(req{method: http.MethodGet, path: tokenP})) }},
+	{"token.head", func(s *side, u users) []step { return one(s.do(req{method: http.MethodHead, path: tokenP})) }},
 	{"token.put", func(s *side, u users) []step {
 		return one(s.do(req{method: http.MethodPut, path: tokenP, ctype: formType, body: "client_id=iqm_client"}))
 	}},
@@ -192,6 +205,16 @@ var cases = []diffCase{
 			rt := l.token("refresh_token")
 			return []step{{"first", s.refresh(cortex, client, rt)}, {"second", s.refresh(cortex, client, rt)}}
 		})
+	}},
+	{"refresh.adding_scope_openid", func(s *side, u users) []step {
+		return withLogin(s, u, cortex, client, func(l *answer) []step {
+			return one(s.refresh(cortex, client, l.token("refresh_token"), "scope", "openid"))
+		})
+	}},
+	{"refresh.narrowing_scope", func(s *side, u users) []step {
+		return withLogin(s, u, cortex, client, func(l *answer) []step {
+			return one(s.refresh(cortex, client, l.token("refresh_token"), "scope", "openid"))
+		}, "scope", "openid profile email")
 	}},
 	{"refresh.missing_refresh_token", func(s *side, u users) []step {
 		return one(s.post(cortex, "token", form("client_id", client, "grant_type", "refresh_token")))
@@ -264,6 +287,21 @@ var cases = []diffCase{
 			return one(s.logout(cortex, client, l.token("refresh_token")))
 		})
 	}},
+	{"logout.access_token_as_refresh_token", func(s *side, u users) []step {
+		return withLogin(s, u, cortex, client, func(l *answer) []step {
+			return one(s.logout(cortex, client, l.token("access_token")))
+		})
+	}},
+	{"logout.other_session_survives", func(s *side, u users) []step {
+		return withLogin(s, u, cortex, client, func(first *answer) []step {
+			second := s.login(cortex, client, "alice", u.alice)
+			if second.token("refresh_token") == "" {
+				return one(prepFailed("second login", second))
+			}
+			return []step{{"logout", s.logout(cortex, client, first.token("refresh_token"))},
+				{"refresh_other", s.refresh(cortex, client, second.token("refresh_token"))}}
+		})
+	}},
 	{"logout.with_grant_type", func(s *side, u users) []step {
 		return withLogin(s, u, cortex, client, func(l *answer) []step {
 			return one(s.post(cortex, "logout", form("client_id", client, "grant_type", "refresh_token", "refresh_token", l.token("refresh_token"))))
@@ -288,6 +326,11 @@ var cases = []diffCase{
 	{"userinfo.ok", func(s *side, u users) []step {
 		return withLogin(s, u, cortex, client, func(l *answer) []step {
 			return one(s.do(req{method: http.MethodGet, path: "/realms/cortex/protocol/openid-connect/userinfo", bearer: l.token("access_token")}))
+		}, "scope", "openid")
+	}},
+	{"userinfo.post", func(s *side, u users) []step {
+		return withLogin(s, u, cortex, client, func(l *answer) []step {
+			return one(s.do(req{method: http.MethodPost, path: "/realms/cortex/protocol/openid-connect/userinfo", bearer: l.token("access_token")}))
 		}, "scope", "openid")
 	}},
 	{"userinfo.without_openid_scope", func(s *side, u users) []step {
