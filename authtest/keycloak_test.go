@@ -447,3 +447,34 @@ func TestOtherGrants(t *testing.T) {
 		t.Errorf("strict client_credentials: %d %v", status, m["error"])
 	}
 }
+
+// TestClientFromBasicAuth: without client_id in the form, the client id comes from
+// HTTP Basic authentication, as Keycloak takes it (a form client_id wins); a
+// confidential client's secret too. WithStrict keeps the schema's rule: client_id in
+// the form.
+func TestClientFromBasicAuth(t *testing.T) {
+	srv := authtest.Start(t, authtest.WithRealmJSON([]byte(realmFile)))
+	basic := func(user, pw string) map[string]string {
+		return map[string]string{"Authorization": "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pw))}
+	}
+	form := url.Values{"grant_type": {"password"}, "username": {"bob"}, "password": {"pw"}}
+	for _, tt := range []struct {
+		name   string
+		hdr    map[string]string
+		form   url.Values
+		status int
+	}{
+		{"public client in Basic", basic("iqm_client", ""), form, 200},
+		{"confidential client in Basic", basic("backend", "s3cret"), form, 200},
+		{"confidential client, wrong secret", basic("backend", "nope"), form, 401},
+		{"form client_id wins", basic("nope", ""), url.Values{"client_id": {"iqm_client"}, "grant_type": {"password"}, "username": {"bob"}, "password": {"pw"}}, 200},
+	} {
+		if status, _, m, _ := call(t, "POST", tokenURL(srv, "lab"), tt.form, tt.hdr); status != tt.status {
+			t.Errorf("%s: %d %v", tt.name, status, m["error"])
+		}
+	}
+	strict := authtest.Start(t, authtest.WithStrict(), authtest.WithUser("bob", "pw"))
+	if status, _, _, _ := call(t, "POST", tokenURL(strict, "cortex"), form, basic("iqm_client", "")); status != 401 {
+		t.Errorf("strict, client in Basic: %d", status)
+	}
+}
