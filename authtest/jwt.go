@@ -37,6 +37,7 @@ type claims struct {
 	ResourceAccess json.RawMessage `json:"resource_access,omitempty"`
 	Scope          string          `json:"scope,omitempty"`
 	ReuseID        string          `json:"reuse_id,omitempty"`
+	AudX           string          `json:"aud_x,omitempty"` // a refresh token's: the access token's aud
 	Prov           string          `json:"prov,omitempty"`
 	profile
 }

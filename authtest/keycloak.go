@@ -273,13 +273,18 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request, rs *realmState) 
 // WWW-Authenticate.
 func (s *Server) userinfo(w http.ResponseWriter, r *http.Request, rs *realmState) {
 	h := w.Header()
-	h["Pragma"] = pragmaNoCache
+	newer := s.version.since266()
+	if newer {
+		h["Pragma"] = pragmaNoCache
+	}
 	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if !ok && r.Method == http.MethodPost {
 		token = readForm(w, r).Get("access_token")
 	}
 	fail := func(status int, code, desc string) {
-		h["Cache-Control"] = noStoreOnly
+		if newer {
+			h["Cache-Control"] = noStoreOnly
+		}
 		h["Content-Type"] = textType
 		h["Www-Authenticate"] = []string{`Bearer realm="` + rs.name + `", error="` + code + `", error_description="` + desc + `"`}
 		w.WriteHeader(status)
@@ -297,7 +302,10 @@ func (s *Server) userinfo(w http.ResponseWriter, r *http.Request, rs *realmState
 		fail(http.StatusForbidden, "insufficient_scope", "Missing openid scope")
 		return
 	}
-	h["Cache-Control"] = noStoreNoCache
+	h["Cache-Control"] = noCacheOnly
+	if newer {
+		h["Cache-Control"] = noStoreNoCache
+	}
 	writeJSON(w, http.StatusOK, c.userinfo())
 }
 

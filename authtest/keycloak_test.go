@@ -159,7 +159,7 @@ func TestKeycloakTokens(t *testing.T) {
 	if h["alg"] != "HS512" || h["kid"] == nil || h["typ"] != "JWT" {
 		t.Errorf("refresh header %v", h)
 	}
-	if got := keys(r); !slices.Equal(got, sorted("exp", "iat", "jti", "iss", "aud", "sub", "typ", "azp", "sid", "scope", "prov")) ||
+	if got := keys(r); !slices.Equal(got, sorted("exp", "iat", "jti", "iss", "aud", "sub", "typ", "azp", "sid", "scope", "aud_x", "prov")) ||
 		r["typ"] != "Refresh" || r["aud"] != a["iss"] || r["scope"] != "openid roles basic acr profile web-origins email" {
 		t.Errorf("refresh claims %v typ %v scope %v", got, r["typ"], r["scope"])
 	}
@@ -216,6 +216,13 @@ func TestKeycloakAnswersByVersion(t *testing.T) {
 			}
 			if status == 200 && m["scope"] != v.scope {
 				t.Errorf("%s %s: scope %v", v.version, tt.name, m["scope"])
+			}
+			if status == 200 {
+				// 26.5.6's refresh tokens have no prov (nor aud_x; this user has no roles).
+				_, r := jwtParts(t, m["refresh_token"].(string))
+				if (r["prov"] != nil) != (v.bad == 400) || r["aud_x"] != nil {
+					t.Errorf("%s %s: refresh claims %v", v.version, tt.name, keys(r))
+				}
 			}
 		}
 		// A JSON body, a path not normalized, a logout without refresh_token.
@@ -438,5 +445,36 @@ func TestOtherGrants(t *testing.T) {
 	form = url.Values{"client_id": {"iqm_client"}, "grant_type": {"client_credentials"}}
 	if status, _, m, _ := call(t, "POST", tokenURL(strict, "cortex"), form, nil); status != 400 || m["error"] != "unsupported_grant_type" {
 		t.Errorf("strict client_credentials: %d %v", status, m["error"])
+	}
+}
+
+// TestClientFromBasicAuth: without client_id in the form, the client id comes from
+// HTTP Basic authentication, as Keycloak takes it (a form client_id wins); a
+// confidential client's secret too. WithStrict keeps the schema's rule: client_id in
+// the form.
+func TestClientFromBasicAuth(t *testing.T) {
+	srv := authtest.Start(t, authtest.WithRealmJSON([]byte(realmFile)))
+	basic := func(user, pw string) map[string]string {
+		return map[string]string{"Authorization": "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pw))}
+	}
+	form := url.Values{"grant_type": {"password"}, "username": {"bob"}, "password": {"pw"}}
+	for _, tt := range []struct {
+		name   string
+		hdr    map[string]string
+		form   url.Values
+		status int
+	}{
+		{"public client in Basic", basic("iqm_client", ""), form, 200},
+		{"confidential client in Basic", basic("backend", "s3cret"), form, 200},
+		{"confidential client, wrong secret", basic("backend", "nope"), form, 401},
+		{"form client_id wins", basic("nope", ""), url.Values{"client_id": {"iqm_client"}, "grant_type": {"password"}, "username": {"bob"}, "password": {"pw"}}, 200},
+	} {
+		if status, _, m, _ := call(t, "POST", tokenURL(srv, "lab"), tt.form, tt.hdr); status != tt.status {
+			t.Errorf("%s: %d %v", tt.name, status, m["error"])
+		}
+	}
+	strict := authtest.Start(t, authtest.WithStrict(), authtest.WithUser("bob", "pw"))
+	if status, _, _, _ := call(t, "POST", tokenURL(strict, "cortex"), form, basic("iqm_client", "")); status != 401 {
+		t.Errorf("strict, client in Basic: %d", status)
 	}
 }

@@ -191,10 +191,14 @@ func parseKeycloakVersion(s string) (keycloakVersion, error) {
 	return v, nil
 }
 
-// badCredentialsStatus: 400 from Keycloak 26.6 on, 401 before (measured on 26.7.3 and
-// 26.5.6).
+// since266 tells whether the release is 26.6 or later. Measured differences between
+// 26.7.3 and 26.5.6: bad credentials are 400 (401 before), refresh tokens carry prov
+// and aud_x, and userinfo's answers carry Cache-Control: no-store and Pragma.
+func (v keycloakVersion) since266() bool { return v.major > 26 || v.major == 26 && v.minor >= 6 }
+
+// badCredentialsStatus: 400 from Keycloak 26.6 on, 401 before.
 func (v keycloakVersion) badCredentialsStatus() int {
-	if v.major > 26 || v.major == 26 && v.minor >= 6 {
+	if v.since266() {
 		return 400
 	}
 	return 401
@@ -203,7 +207,7 @@ func (v keycloakVersion) badCredentialsStatus() int {
 // defaultScope is the granted scope string: "profile email" on 26.7.3, "email
 // profile" on 26.5.6 (measured).
 func (v keycloakVersion) defaultScope() string {
-	if v.major > 26 || v.major == 26 && v.minor >= 6 {
+	if v.since266() {
 		return "profile email"
 	}
 	return "email profile"

@@ -1116,7 +1116,10 @@ func (s *Server) prepare(ss *session, now time.Time) unsigned {
 		Typ: "Bearer", Azp: ss.client, Sid: ss.id, Acr: "1", RealmAccess: u.realmAccess, ResourceAccess: u.resourceAccess,
 		Scope: ss.scope, profile: u.profile}
 	refresh := claims{Iat: iat, Jti: newUUID(), Iss: rs.issuer, Aud: rs.issuer, Sub: u.id, Typ: "Refresh", Azp: ss.client,
-		Sid: ss.id, Scope: refreshScope(ss.openid), Prov: "default"}
+		Sid: ss.id, Scope: refreshScope(ss.openid)}
+	if s.version.since266() {
+		refresh.AudX, refresh.Prov = u.aud, "default"
+	}
 	if rs.rotation {
 		refresh.ReuseID = newUUID()
 	}

@@ -300,15 +300,21 @@ func (h *Handler) readForm(ex *exchange) *api.OAuthError {
 	if !isForm(ex.r.Header.Get("Content-Type")) {
 		return nil
 	}
-	tooLarge := &api.OAuthError{Status: http.StatusRequestEntityTooLarge, Code: codeInvalidRequest, Description: "Request body too large"}
+	// Keycloak's 413 comes from Quarkus before the endpoint (measured on 26.7.3):
+	// {"error":"HTTP 413 Request Entity Too Large"}, without Cache-Control or Pragma.
+	tooLarge := func() *api.OAuthError {
+		delete(ex.w.Header(), "Cache-Control")
+		delete(ex.w.Header(), "Pragma")
+		return &api.OAuthError{Status: http.StatusRequestEntityTooLarge, Code: "HTTP 413 Request Entity Too Large"}
+	}
 	if ex.r.ContentLength > int64(h.cfg.MaxBodyBytes) {
-		return tooLarge
+		return tooLarge()
 	}
 	body, err := readBody(ex.w, ex.r, h.cfg.MaxBodyBytes)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return tooLarge
+			return tooLarge()
 		}
 		return &api.OAuthError{Status: http.StatusBadRequest, Code: codeInvalidRequest, Description: "Cannot read the request body"}
 	}
@@ -386,7 +392,16 @@ func (h *Handler) supportedGrant(ex *exchange) *api.OAuthError {
 	return nil
 }
 
+// knownClient asks the Backend for the client. With Lenient, a request without
+// client_id in the form takes it from HTTP Basic authentication, as Keycloak does (the
+// password is then the client_secret Param answers).
 func (h *Handler) knownClient(ex *exchange) *api.OAuthError {
+	if user, pass, ok := ex.r.BasicAuth(); ok && ex.req.ClientID == "" && h.cfg.Lenient {
+		if id, err := url.QueryUnescape(user); err == nil {
+			ex.req.ClientID = id
+			ex.ctx = context.WithValue(ex.ctx, basicSecretKey{}, pass)
+		}
+	}
 	if ex.req.ClientID == "" {
 		// Keycloak 26 (measured): 401, as for an unknown client.
 		return &api.OAuthError{Status: http.StatusUnauthorized, Code: codeInvalidClient, Description: "Invalid client or Invalid client credentials"}
@@ -483,10 +498,25 @@ func (h *Handler) grant(ex *exchange) *api.OAuthError {
 
 type bodyKey struct{}
 
+type basicSecretKey struct{}
+
 // Param returns a form parameter of the request being handled, for a Backend that
 // reads one the schema does not have (such as scope): the first value of name, and
-// whether the form has it. ctx is the one the Handler passed to the Backend.
+// whether the form has it. ctx is the one the Handler passed to the Backend. A
+// client_secret not in the form is the password of HTTP Basic authentication, when
+// the client id came from it.
 func Param(ctx context.Context, name string) (string, bool) {
+	if name == "client_secret" {
+		if v, ok := formParam(ctx, name); ok {
+			return v, true
+		}
+		v, ok := ctx.Value(basicSecretKey{}).(string)
+		return v, ok
+	}
+	return formParam(ctx, name)
+}
+
+func formParam(ctx context.Context, name string) (string, bool) {
 	body, _ := ctx.Value(bodyKey{}).([]byte)
 	if len(body) == 0 {
 		return "", false

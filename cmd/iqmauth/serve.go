@@ -65,7 +65,8 @@ func (c *cli) serve(args []string) int {
 	_ = fs.Bool("lenient", true, "ignore unknown and foreign fields, as Keycloak does (the default; kept for scripts)")
 	strict := fs.Bool("strict", false, "the schema's own rules: unknown parameters and fields a request's kind may not use are 400")
 	version := fs.String("keycloak-version", authtest.DefaultKeycloakVersion, "answer as this Keycloak release where releases differ (26.5 and before: 401 for bad credentials)")
-	importRealm := fs.String("import-realm", "", "realm file as Keycloak imports it (realm, clients, users, token settings)")
+	var importRealm multiFlag
+	fs.Var(&importRealm, "import-realm", "realm file as Keycloak imports it: realm, clients, users, token settings (repeatable)")
 	maxSessions := fs.Int("max-sessions", authtest.DefaultMaxSessions, "sessions kept at most (expired ones are dropped first, then the oldest)")
 	maxConns := fs.Int("max-connections", authtest.DefaultMaxConnections, "connections served at once (more wait)")
 	public := fs.Bool("allow-non-loopback", false, "allow listening on an address that is not loopback")
@@ -104,8 +105,8 @@ func (c *cli) serve(args []string) int {
 		authtest.WithAccessTTL(*accessTTL), authtest.WithRefreshTTL(*refreshTTL), authtest.WithKeycloakVersion(*version),
 		authtest.WithMaxSessions(*maxSessions), authtest.WithMaxConnections(*maxConns),
 		authtest.WithLogger(slog.New(slog.NewTextHandler(c.stderr, nil)))}
-	if *importRealm != "" {
-		data, err := readRealmFile(*importRealm)
+	for _, file := range importRealm {
+		data, err := readRealmFile(file)
 		if err != nil {
 			return c.usageError(fs, "--import-realm: %v", err)
 		}
@@ -114,7 +115,7 @@ func (c *cli) serve(args []string) int {
 	realmSet := false
 	fs.Visit(func(f *flag.Flag) { realmSet = realmSet || f.Name == "realm" })
 	switch {
-	case *importRealm == "":
+	case len(importRealm) == 0:
 		if len(clients) == 0 {
 			clients = multiFlag{api.DefaultClientID}
 		}
@@ -129,7 +130,7 @@ func (c *cli) serve(args []string) int {
 		opts = append(opts, authtest.WithStrict())
 	}
 	for name, pw := range users.users {
-		if realmSet || *importRealm == "" {
+		if realmSet || len(importRealm) == 0 {
 			opts = append(opts, authtest.WithRealmUser(*realm, name, pw))
 		} else {
 			opts = append(opts, authtest.WithUser(name, pw)) // to the realm file's first realm

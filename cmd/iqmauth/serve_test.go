@@ -35,6 +35,12 @@ func TestServeAsKeycloak(t *testing.T) {
 		"credentials":[{"type":"password","value":"`+cliPassword+`"}]}]}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	realm2 := filepath.Join(t.TempDir(), "realm2.json")
+	if err := os.WriteFile(realm2, []byte(`{"realm":"lab2","clients":[{"clientId":"iqm_client","publicClient":true,"directAccessGrantsEnabled":true}],
+		"users":[{"username":"eve","enabled":true,"email":"eve@example.org","firstName":"Eve","lastName":"E",
+		"credentials":[{"type":"password","value":"`+cliPassword+`"}]}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	login := func(user, pw string, extra ...string) url.Values {
 		f := url.Values{"client_id": {"iqm_client"}, "grant_type": {"password"}, "username": {user}, "password": {pw}}
 		for i := 0; i+1 < len(extra); i += 2 {
@@ -57,6 +63,7 @@ func TestServeAsKeycloak(t *testing.T) {
 		{"--strict: unknown parameter", []string{"--strict"}, "cortex", login("alice", cliPassword, "scope", "openid"), 400, "invalid_request"},
 		{"--import-realm", []string{"--import-realm", realm}, "lab", login("BOB", cliPassword), 200, ""},
 		{"--import-realm with --user", []string{"--import-realm", realm}, "lab", login("alice", cliPassword), 200, ""},
+		{"two realm files", []string{"--import-realm", realm, "--import-realm", realm2}, "lab2", login("eve", cliPassword), 200, ""},
 	} {
 		base, _, _ := startServe(t, tt.args...) // with user alice
 		status, m := postForm(t, base+"/realms/"+tt.realm+"/protocol/openid-connect/token", tt.form)
