@@ -27,6 +27,7 @@ type diffCase struct {
 // users are the realm file's users and their (canary) passwords.
 type users struct {
 	alice, bob, carol string // passwords
+	dave              string // a password with the characters form encoding changes: space + & = % / ~ é
 }
 
 const (
@@ -108,6 +109,7 @@ var cases = []diffCase{
 		return one(s.login(cortex, client, "Alice@Example.COM", u.alice))
 	}},
 	{"password.disabled_user", func(s *side, u users) []step { return one(s.login(cortex, client, "carol", u.carol)) }},
+	{"password.special_characters", func(s *side, u users) []step { return one(s.login(cortex, client, "dave", u.dave)) }},
 	{"password.second_client", func(s *side, u users) []step { return one(s.login(cortex, other, "bob", u.bob)) }},
 	{"password.client_without_direct_grants", func(s *side, u users) []step {
 		return one(s.login(cortex, browser, "alice", u.alice))

@@ -79,7 +79,7 @@ func TestDifferential(t *testing.T) {
 		sv.bases[realm] = startServe(t, realm).URL
 	}
 	r := readRealm(t, cortex)
-	u := users{alice: r.password(t, "alice"), bob: r.password(t, "bob"), carol: r.password(t, "carol")}
+	u := users{alice: r.password(t, "alice"), bob: r.password(t, "bob"), carol: r.password(t, "carol"), dave: r.password(t, "dave")}
 
 	var table, summary strings.Builder
 	table.WriteString("| case | field | Keycloak | serve | allowed |\n|---|---|---|---|---|\n")

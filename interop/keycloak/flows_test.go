@@ -104,6 +104,18 @@ func TestAuthclientAgainstKeycloak(t *testing.T) {
 		wantOAuth(t, "refresh after logout", err, api.ErrInvalidGrant, http.StatusBadRequest)
 	})
 
+	t.Run("special_characters", func(t *testing.T) {
+		// A password with space + & = % / ~ é: the client's form encoding against Keycloak's.
+		c := newClient(t, cortex, client, nil)
+		set, err := c.Login(ctx, "dave", r.password(t, "dave"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Logout(ctx, set.RefreshToken()); err != nil {
+			t.Fatal(err)
+		}
+	})
+
 	t.Run("bad_credentials", func(t *testing.T) {
 		c := newClient(t, cortex, client, nil)
 		_, err := c.Login(ctx, "alice", "canary-wrong-password")
