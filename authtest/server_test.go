@@ -28,10 +28,6 @@ func claims(t *testing.T, jwt string) map[string]any {
 	if len(parts) != 3 {
 		t.Fatalf("not a JWT")
 	}
-	header, _ := base64.RawURLEncoding.DecodeString(parts[0])
-	if string(header) != `{"alg":"HS256","typ":"JWT"}` {
-		t.Errorf("header %s", header)
-	}
 	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
 	if err != nil {
 		t.Fatal(err)
@@ -63,7 +59,7 @@ func TestTokensAreKeycloakLikeJWTs(t *testing.T) {
 		t.Fatal(err)
 	}
 	a, r := claims(t, tk.AccessToken()), claims(t, tk.RefreshToken())
-	for name, want := range map[string]any{"typ": "Bearer", "azp": "iqm_client", "sub": "alice",
+	for name, want := range map[string]any{"typ": "Bearer", "azp": "iqm_client", "preferred_username": "alice",
 		"iss": srv.URL + "/realms/cortex", "exp": float64(t0.Unix() + 120), "iat": float64(t0.Unix())} {
 		if a[name] != want {
 			t.Errorf("access %s = %v, want %v", name, a[name], want)

@@ -140,7 +140,7 @@ func TestAuthCommandFailures(t *testing.T) {
 		code int
 		msg  string
 	}{
-		{"wrong password", with("IQM_AUTH_PASSWORD", "wrong-"+cliPassword), []string{"login"}, 1, "401 invalid_grant"},
+		{"wrong password", with("IQM_AUTH_PASSWORD", "wrong-"+cliPassword), []string{"login"}, 1, "400 invalid_grant"}, // Keycloak 26.7's status
 		{"no password, no terminal", base, []string{"login"}, 2, "IQM_AUTH_PASSWORD"},
 		{"no server", with("IQM_AUTH_SERVER", "", "IQM_AUTH_PASSWORD", cliPassword), []string{"login"}, 2, "no server"},
 		{"remote http", with("IQM_AUTH_PASSWORD", cliPassword), []string{"login", "--server", "http://auth.example"}, 2, "--allow-insecure-http"},

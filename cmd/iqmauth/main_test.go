@@ -195,3 +195,34 @@ func TestBinary(t *testing.T) {
 		t.Fatalf("stderr %q", stderr.String())
 	}
 }
+
+// TestNoSecretEchoedInUsageErrors (issue 12, item 12): a command whose flags or
+// arguments may hold a secret never echoes a positional argument or a flag's value in
+// its mistake message (`iqmauth serve --user alice S3cretPassw0rd`), for every such
+// command, also as a real process.
+func TestNoSecretEchoedInUsageErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{"serve", "--user", "alice", canary},
+		{"serve", "--user=alice:x", canary},
+		{"serve", "--access-ttl", canary},
+		{"serve", "--rotation=" + canary},
+		{"login", "--username", "alice", canary},
+		{"login", "--lock-timeout", canary},
+		{"token", canary},
+		{"token", "--min-valid", canary},
+		{"status", canary},
+		{"logout", canary},
+		{"logout", "--allow-insecure-http=" + canary},
+		{"serve", "--" + canary},
+		{"login", "-" + canary + "=x"},
+	} {
+		code, stdout, stderr := runCLI(t, "", args...)
+		if code != 2 || stdout != "" || strings.Contains(stderr, canary) || !strings.Contains(stderr, "not shown") {
+			t.Errorf("%s: exit %d, stdout %d bytes, stderr has the value: %v (or no 'not shown')", args[0], code, len(stdout), strings.Contains(stderr, canary))
+		}
+	}
+	out, err := exec.Command(iqmauthBin, "serve", "--user", "alice", canary).CombinedOutput()
+	if err == nil || strings.Contains(string(out), canary) {
+		t.Errorf("iqmauth serve --user alice <password> as a process: err %v, output has the password: %v", err, strings.Contains(string(out), canary))
+	}
+}
