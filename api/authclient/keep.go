@@ -29,7 +29,7 @@ const (
 	// DefaultStopGrace is how long a renewal in flight may still finish after Keep's
 	// context ends, so that the tokens a server sent (and a rotating server will not
 	// send again) reach the file.
-	DefaultStopGrace = 500 * time.Millisecond
+	DefaultStopGrace = 250 * time.Millisecond
 )
 
 // Keep's outcomes; the errors it returns wrap one of them (or the cause: a

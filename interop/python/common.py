@@ -100,11 +100,27 @@ class Serve(Proc):
         return self.stderr().count(text)
 
 
+class External:
+    """An auth server this script did not start (Keycloak): no log to read."""
+
+    def __init__(self, url: str):
+        self.url = url.rstrip("/")
+
+    def stderr(self) -> str:
+        return ""
+
+    def count(self, text: str) -> int:
+        return 0
+
+    def stop(self, timeout: float = 10) -> int | None:
+        return 0
+
+
 def iqmauth(binary: str, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([binary, *args], capture_output=True, text=True, env=env if env is not None else clean_env(),
                           timeout=60)
 
 
-def login(binary: str, serve: Serve, path: str) -> subprocess.CompletedProcess:
-    return iqmauth(binary, "login", "--tokens-file", path, env=clean_env(
+def login(binary: str, serve: "Serve | External", path: str, realm: str = "cortex") -> subprocess.CompletedProcess:
+    return iqmauth(binary, "login", "--tokens-file", path, "--realm", realm, env=clean_env(
         IQM_AUTH_SERVER=serve.url, IQM_AUTH_USERNAME=USER, IQM_AUTH_PASSWORD=PASSWORD))
