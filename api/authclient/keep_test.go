@@ -16,6 +16,7 @@ import (
 	"github.com/iqm-finland/authschema/api/tokens"
 	"github.com/iqm-finland/authschema/api/tokensfile"
 	"github.com/iqm-finland/authschema/authtest"
+	"github.com/iqm-finland/authschema/internal/testsafe"
 	"github.com/iqm-finland/authschema/validate"
 )
 
@@ -465,7 +466,7 @@ func TestKeepFollowsNewLogin(t *testing.T) {
 	raw, _ := os.ReadFile(path)
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &m); err != nil || string(m["pid"]) != "4242" || string(m["x-site"]) != `{"queue":"q1"}` {
-		t.Errorf("members not kept: %s", raw)
+		t.Errorf("members not kept: %s", testsafe.Text(string(raw)))
 	}
 	noSecrets(t, ev.lines(), old.AccessToken(), old.RefreshToken(), fresh.AccessToken(), fresh.RefreshToken())
 }

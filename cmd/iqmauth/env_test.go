@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/iqm-finland/authschema/api/authclient"
+	"github.com/iqm-finland/authschema/internal/testsafe"
 )
 
 // TestTokenFromEnv: iqmauth token by iqm-client 36's rules: IQM_TOKEN is printed as it
@@ -36,15 +37,15 @@ func TestTokenFromEnv(t *testing.T) {
 	} {
 		code, stdout, stderr := runWith(t, tt.env, append([]string{"token"}, tt.args...)...)
 		if code != tt.code || stdout != tt.stdout {
-			t.Errorf("%s: exit %d, stdout %q, stderr %q", tt.name, code, stdout, stderr)
+			t.Errorf("%s: exit %d, stdout %q, stderr %q", tt.name, code, testsafe.Text(stdout, opaque), testsafe.Text(stderr, opaque))
 		}
 		for _, want := range tt.stderr {
 			if !strings.Contains(stderr, want) {
-				t.Errorf("%s: stderr %q lacks %q", tt.name, stderr, want)
+				t.Errorf("%s: stderr %q lacks %q", tt.name, testsafe.Text(stderr, opaque), want)
 			}
 		}
 		if strings.Contains(stderr, "CANARY") {
-			t.Errorf("%s: the token in stderr: %q", tt.name, stderr)
+			t.Errorf("%s: the token in stderr: %q", tt.name, testsafe.Text(stderr, opaque))
 		}
 	}
 }

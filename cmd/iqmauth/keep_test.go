@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/iqm-finland/authschema/api/tokensfile"
+	"github.com/iqm-finland/authschema/internal/testsafe"
 )
 
 // serveProc is an iqmauth serve process.
@@ -44,7 +45,7 @@ func startServeProc(t *testing.T, args ...string) *serveProc {
 	line, err := bufio.NewReader(stdout).ReadString('\n')
 	if err != nil {
 		cmd.Process.Kill()
-		t.Fatalf("serve: %v %s", err, logs.String())
+		t.Fatalf("serve: %v %s", err, testsafe.Text(logs.String()))
 	}
 	go io.Copy(io.Discard, stdout)
 	t.Cleanup(func() {
@@ -94,7 +95,7 @@ func (p *keepProc) exited(t *testing.T, d time.Duration) int {
 	case <-p.done:
 		return p.code
 	case <-timer.C:
-		t.Fatalf("iqmauth keep still running after %v:\n%s", d, p.stderr.String())
+		t.Fatalf("iqmauth keep still running after %v:\n%s", d, testsafe.Text(p.stderr.String()))
 		return -1
 	}
 }
@@ -104,7 +105,7 @@ func (p *keepProc) stop(t *testing.T, sig os.Signal) {
 	t.Helper()
 	p.cmd.Process.Signal(sig)
 	if code := p.exited(t, time.Second); code != 0 {
-		t.Errorf("exit %d after %v:\n%s", code, sig, p.stderr.String())
+		t.Errorf("exit %d after %v:\n%s", code, sig, testsafe.Text(p.stderr.String()))
 	}
 }
 
@@ -114,7 +115,7 @@ func loginFile(t *testing.T, srv *serveProc, path string) {
 	code, _, errOut := runBin(t, baseEnv("IQM_AUTH_SERVER="+srv.url, "IQM_AUTH_USERNAME=alice", "IQM_AUTH_PASSWORD="+cliPassword), "",
 		"login", "--tokens-file", path)
 	if code != 0 {
-		t.Fatalf("login: %s", errOut)
+		t.Fatalf("login: %s", testsafe.Text(errOut))
 	}
 }
 
@@ -175,12 +176,12 @@ func TestKeepProcessesShareOneFile(t *testing.T) {
 		out := k.stderr.String()
 		renewed += strings.Count(out, "iqmauth keep: renewed")
 		if strings.Contains(out, "invalid_grant") || strings.Contains(out, "retrying") || strings.Contains(out, f.Tokens.AccessToken()) {
-			t.Errorf("keeper's log:\n%s", out)
+			t.Errorf("keeper's log:\n%s", testsafe.Text(out))
 		}
 	}
 	lifetimes := float64(elapsed) / float64(ttl)
 	if refreshes != renewed || strings.Contains(logs, "invalid_grant") || float64(refreshes) > 2*lifetimes+1 || float64(refreshes) < lifetimes {
-		t.Errorf("%d refreshes (%d renewals logged) in %.1f lifetimes:\n%s", refreshes, renewed, lifetimes, logs)
+		t.Errorf("%d refreshes (%d renewals logged) in %.1f lifetimes:\n%s", refreshes, renewed, lifetimes, testsafe.Text(logs))
 	}
 	t.Logf("%d refreshes in %.1f lifetimes of %v by 3 keepers; the reader read %d times, always a valid token", refreshes, lifetimes, ttl, reads)
 }
@@ -203,10 +204,10 @@ func TestKeepProcessEnds(t *testing.T) {
 	}{
 		{"logout", nil, func(t *testing.T, s setup) {
 			if code, _, errOut := runBin(t, baseEnv(), "", "logout", "--tokens-file", s.path); code != 0 {
-				t.Fatal(errOut)
+				t.Fatal(testsafe.Text(errOut))
 			}
 			if code := s.keep.exited(t, 3*time.Second); code != 0 || !strings.Contains(s.keep.stderr.String(), "removed (logged out)") {
-				t.Errorf("exit %d:\n%s", code, s.keep.stderr.String())
+				t.Errorf("exit %d:\n%s", code, testsafe.Text(s.keep.stderr.String()))
 			}
 		}},
 		{"session ended elsewhere", []string{"--access-ttl", "2s"}, func(t *testing.T, s setup) {
@@ -216,11 +217,11 @@ func TestKeepProcessEnds(t *testing.T) {
 				t.Fatal(err)
 			}
 			if code, _, errOut := runBin(t, baseEnv(), "", "logout", "--tokens-file", other); code != 0 {
-				t.Fatal(errOut)
+				t.Fatal(testsafe.Text(errOut))
 			}
 			out := s.keep.stderr.String
 			if code := s.keep.exited(t, 5*time.Second); code != 1 || !strings.Contains(out(), "run 'iqmauth login'") || !strings.Contains(out(), "invalid_grant") {
-				t.Errorf("exit %d:\n%s", code, out())
+				t.Errorf("exit %d:\n%s", code, testsafe.Text(out()))
 			}
 		}},
 		{"server down", []string{"--access-ttl", "2s", "--refresh-ttl", "5s"}, func(t *testing.T, s setup) {
@@ -228,7 +229,7 @@ func TestKeepProcessEnds(t *testing.T) {
 			out := s.keep.stderr.String
 			if code := s.keep.exited(t, 15*time.Second); code != 1 || !strings.Contains(out(), "refresh token expired") ||
 				!strings.Contains(out(), "run 'iqmauth login'") || strings.Count(out(), "retrying") < 2 {
-				t.Errorf("exit %d:\n%s", code, out())
+				t.Errorf("exit %d:\n%s", code, testsafe.Text(out()))
 			}
 		}},
 		{"SIGINT", nil, func(t *testing.T, s setup) {
@@ -236,7 +237,7 @@ func TestKeepProcessEnds(t *testing.T) {
 			s.keep.stop(t, syscall.SIGINT)
 			after, _ := os.ReadFile(s.path)
 			if string(before) != string(after) || !strings.Contains(s.keep.stderr.String(), "stopped") {
-				t.Errorf("file changed or no message:\n%s", s.keep.stderr.String())
+				t.Errorf("file changed or no message:\n%s", testsafe.Text(s.keep.stderr.String()))
 			}
 		}},
 		{"new login", []string{"--access-ttl", "3s", "--rotation"}, func(t *testing.T, s setup) {
@@ -246,7 +247,7 @@ func TestKeepProcessEnds(t *testing.T) {
 			out := s.keep.stderr.String()
 			if !strings.Contains(out, "replaced by another process") || !strings.Contains(out, "renewed") ||
 				strings.Contains(s.srv.logs.String(), "invalid_grant") {
-				t.Errorf("keeper:\n%s\nserver:\n%s", out, s.srv.logs.String())
+				t.Errorf("keeper:\n%s\nserver:\n%s", testsafe.Text(out), testsafe.Text(s.srv.logs.String()))
 			}
 		}},
 	} {
@@ -258,7 +259,7 @@ func TestKeepProcessEnds(t *testing.T) {
 			k := startKeep(t, baseEnv(), "--tokens-file", path)
 			// Keep has read the file when it says so.
 			if !waitFor(5*time.Second, func() bool { return strings.Contains(k.stderr.String(), "keeping") }) {
-				t.Fatalf("keep did not start:\n%s", k.stderr.String())
+				t.Fatalf("keep did not start:\n%s", testsafe.Text(k.stderr.String()))
 			}
 			tt.run(t, setup{srv, path, k})
 			if strings.Contains(k.stderr.String(), cliPassword) {
@@ -277,7 +278,7 @@ func TestKeepOnceProcess(t *testing.T) {
 	loginFile(t, srv, path)
 	code, _, errOut := runBin(t, baseEnv("IQM_TOKENS_FILE="+path), "", "keep", "--once")
 	if code != 0 || !strings.Contains(errOut, "not due") || strings.Contains(srv.logs.String(), "kind=refresh") {
-		t.Fatalf("not due: exit %d %s", code, errOut)
+		t.Fatalf("not due: exit %d %s", code, testsafe.Text(errOut))
 	}
 	// 10 s left of a 300 s lifetime: due.
 	var m map[string]any
@@ -291,14 +292,14 @@ func TestKeepOnceProcess(t *testing.T) {
 	writeJSON(t, path, m)
 	code, _, errOut = runBin(t, baseEnv("IQM_TOKENS_FILE="+path), "", "keep", "--once")
 	if code != 0 || !strings.Contains(errOut, "renewed") || strings.Count(srv.logs.String(), "kind=refresh") != 1 {
-		t.Fatalf("due: exit %d %s\n%s", code, errOut, srv.logs.String())
+		t.Fatalf("due: exit %d %s\n%s", code, testsafe.Text(errOut), testsafe.Text(srv.logs.String()))
 	}
 	data, _ = os.ReadFile(path)
 	if err := json.Unmarshal(data, &m); err != nil || m["pid"] != 4242.0 || m["x-site"] != "kept" {
-		t.Errorf("members not kept: %v", m)
+		t.Errorf("members not kept: %v", testsafe.Value(m))
 	}
 	if code, _, errOut := runBin(t, baseEnv(), "", "keep", "--once", "--renew-before", "-1s", "--tokens-file", path); code != 2 || !strings.Contains(errOut, "--renew-before") {
-		t.Errorf("negative --renew-before: exit %d %s", code, errOut)
+		t.Errorf("negative --renew-before: exit %d %s", code, testsafe.Text(errOut))
 	}
 }
 
