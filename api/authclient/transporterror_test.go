@@ -166,7 +166,10 @@ func TestHangingServerNamesTheTimeout(t *testing.T) {
 	// first on a loaded machine.
 	patient := newClient(t, srv.URL, func(c *authclient.Config) { c.Timeout = time.Minute })
 	for _, call := range []func(context.Context, *authclient.Client) error{
-		func(ctx context.Context, c *authclient.Client) error { _, err := c.Login(ctx, "alice", canaryPassword); return err },
+		func(ctx context.Context, c *authclient.Client) error {
+			_, err := c.Login(ctx, "alice", canaryPassword)
+			return err
+		},
 		func(ctx context.Context, c *authclient.Client) error { return c.Logout(ctx, "CANARY-RT") },
 	} {
 		err := call(context.Background(), c)
