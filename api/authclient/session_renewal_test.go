@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -173,5 +174,59 @@ func TestOnTokensInRenewalOrder(t *testing.T) {
 	}
 	if len(saved) == 0 || saved[len(saved)-1] != newest.RefreshToken() {
 		t.Errorf("the last tokens saved are not the newest (%d saves)", len(saved))
+	}
+}
+
+// TestNoRefreshStormForShortOrHugeLifetimes: a lifetime at or below the margin does
+// not make every Token call a request, and a huge expires_in does not overflow.
+func TestNoRefreshStormForShortOrHugeLifetimes(t *testing.T) {
+	for _, expiresIn := range []int64{1, 30, 60, 9300000000, math.MaxInt64} {
+		t.Run(fmt.Sprint(expiresIn), func(t *testing.T) {
+			clock := authtest.NewClock(t0)
+			var n atomic.Int32
+			srv, _ := faultServer(t, func(w http.ResponseWriter, r *http.Request) {
+				fmt.Fprintf(w, `{"access_token":"tok-%d","expires_in":%d,"refresh_expires_in":1800,"refresh_token":"r"}`, n.Add(1), expiresIn)
+			})
+			c := newClient(t, srv.URL, func(c *authclient.Config) { c.Clock = clock })
+			s, err := authclient.NewSession(authclient.NewGrants(c, "u", "p"), authclient.SessionOptions{Clock: clock})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			for range 100 {
+				if tok, err := s.Token(context.Background()); err != nil || tok != "tok-1" {
+					t.Fatalf("Token: %q, %v", tok, err)
+				}
+			}
+			if n.Load() != 1 {
+				t.Errorf("%d requests for 100 calls, want 1", n.Load())
+			}
+			cur, _ := s.Current()
+			if !cur.AccessExpiry.After(t0) {
+				t.Errorf("access expiry %v is not after the time of the request", cur.AccessExpiry)
+			}
+		})
+	}
+}
+
+// TestNoTokenPastWallClockExpiryAfterSuspend: after the wall clock jumps (a laptop
+// wakes up) with no timer having fired, Token does not hand out the expired token.
+func TestNoTokenPastWallClockExpiryAfterSuspend(t *testing.T) {
+	f := newFixture(t, nil, nil)
+	first := mustToken(t, f.sess)
+	f.clock.Advance(10 * time.Minute) // past the 300 s access token, timers stand still
+	got := mustToken(t, f.sess)
+	if got == first {
+		t.Fatal("handed out the access token past its expiry")
+	}
+	if _, err := f.srv.VerifyAccessToken(got); err != nil {
+		t.Errorf("token after the jump: %v", err)
+	}
+	// Also within the margin only: 250 s after login, 50 s left.
+	f.clock.Advance(0)
+	cur, _ := f.sess.Current()
+	f.clock.Advance(cur.AccessExpiry.Sub(f.clock.Now()) - 50*time.Second)
+	if again := mustToken(t, f.sess); again == got {
+		t.Error("handed out a token within the margin after a jump")
 	}
 }

@@ -1,15 +1,22 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
-	"github.com/iqm-finland/authschema/internal/testsafe"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
+
+	"github.com/iqm-finland/authschema/internal/testsafe"
 )
 
 func postForm(t *testing.T, u string, form url.Values) (int, map[string]any) {
@@ -86,4 +93,102 @@ func TestServeAsKeycloak(t *testing.T) {
 func runCLIEnv(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
 	return runCLI(t, "", append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
+}
+
+// TestServeUserFlagNeverEchoesValue: a malformed --user value (it may be a password)
+// is not repeated in the error.
+func TestServeUserFlagNeverEchoesValue(t *testing.T) {
+	for _, tt := range []struct {
+		env  env
+		args []string
+	}{
+		{env{}, []string{"serve", "--addr", "127.0.0.1:0", "--user", "CANARY-USERFLAG-nocolon"}},
+		{env{}, []string{"serve", "--addr", "127.0.0.1:0", "--user=CANARY-USERFLAG-nocolon"}},
+		{env{"IQMAUTH_SERVE_USERS": "bob:pw,CANARY-USERFLAG-nocolon"}, []string{"serve", "--addr", "127.0.0.1:0"}},
+	} {
+		code, out, errOut := runWith(t, tt.env, tt.args...)
+		if code != 2 || !strings.Contains(errOut, "name:password") {
+			t.Errorf("%v: exit %d, stderr %q", tt.args, code, testsafe.Text(errOut))
+		}
+		if strings.Contains(out+errOut, "CANARY-USERFLAG") {
+			t.Errorf("%v: output shows the value: %q", tt.args, testsafe.Text(errOut))
+		}
+	}
+}
+
+// TestServeCutsTricklingBodyAndIdleConnections: a body trickling in and an idle
+// keep-alive connection are closed by the server's timeouts.
+func TestServeCutsTricklingBodyAndIdleConnections(t *testing.T) {
+	serve := exec.Command(iqmauthBin, "serve", "--addr", "127.0.0.1:0", "--read-timeout", "500ms", "--idle-timeout", "500ms")
+	serve.Env = baseEnv()
+	stdout, _ := serve.StdoutPipe()
+	var logs lockedBuffer
+	serve.Stderr = &logs
+	if err := serve.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		serve.Process.Signal(syscall.SIGTERM)
+		io.Copy(io.Discard, stdout)
+		serve.Wait()
+	}()
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		t.Fatalf("serve: %v %s", err, testsafe.Text(logs.String()))
+	}
+	addr := strings.TrimPrefix(strings.TrimSpace(line), "http://")
+
+	// Trickle: one byte every 100 ms of a 1000-byte body.
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /realms/cortex/protocol/openid-connect/token HTTP/1.1\r\nHost: x\r\n"+
+		"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\nc")
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+				if _, err := conn.Write([]byte("x")); err != nil {
+					return
+				}
+			}
+		}
+	}()
+	start := time.Now()
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	io.Copy(io.Discard, conn) // returns when the server closes the connection
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("trickling connection open for %v", took)
+	}
+
+	// Idle: one request, then the connection is closed by the server.
+	idle, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idle.Close()
+	fmt.Fprintf(idle, "GET /realms/cortex/protocol/openid-connect/token HTTP/1.1\r\nHost: x\r\n\r\n")
+	idle.SetReadDeadline(time.Now().Add(10 * time.Second))
+	br := bufio.NewReader(idle)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	start = time.Now()
+	if _, err := br.ReadByte(); err == nil {
+		t.Error("data after the response")
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("idle connection open for %v", took)
+	}
 }
