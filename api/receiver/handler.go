@@ -13,6 +13,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/iqm-finland/authschema/api"
@@ -228,20 +229,57 @@ func (h *Handler) Logout(w http.ResponseWriter, r *http.Request, realm generated
 	h.serve(w, r, realm, endpointLogout)
 }
 
-// exchange is one request on its way through the checks.
+// inlineBody is how large a body the exchange holds without a second allocation:
+// room for a password login and a refresh token of a few hundred bytes.
+const inlineBody = 1024
+
+// exchange is one request on its way through the checks. It is also the
+// context.Context the Backend gets (r's, with the body and the Basic secret for
+// Param), so that a request costs one allocation for both, and the body is read into
+// its inline array when it fits. It is not pooled: a Backend may keep the context.
+// The fields Value reads are set before the first Backend call and not written after.
 type exchange struct {
+	parent   context.Context
 	r        *http.Request
-	ctx      context.Context // r's, with the body for Param
 	w        http.ResponseWriter
 	realm    string
 	endpoint string
 	body     []byte
-	req      generated.AuthRequest
-	left     api.Leftovers
-	kind     validate.Kind
-	status   int    // the status answered, once answered
-	other    string // a grant type for OtherGrants
+	// basicID and basicSecret are HTTP Basic authentication's, when hasBasic: with
+	// Lenient, for a form without client_id.
+	basicID, basicSecret string
+	hasBasic             bool
+	req                  generated.AuthRequest
+	left                 api.Leftovers
+	kind                 validate.Kind
+	status               int    // the status answered, once answered
+	other                string // a grant type for OtherGrants
+	inline               [inlineBody]byte
 }
+
+var _ context.Context = (*exchange)(nil)
+
+func (ex *exchange) Deadline() (time.Time, bool) { return ex.parent.Deadline() }
+func (ex *exchange) Done() <-chan struct{}       { return ex.parent.Done() }
+func (ex *exchange) Err() error                  { return ex.parent.Err() }
+
+// Value answers the keys Param reads and asks r's context for the rest.
+func (ex *exchange) Value(key any) any {
+	switch key.(type) {
+	case bodyKey:
+		if ex.body != nil {
+			return ex.body
+		}
+	case basicSecretKey:
+		if ex.hasBasic {
+			return ex.basicSecret
+		}
+	}
+	return ex.parent.Value(key)
+}
+
+// String names the context, as the standard library's do, without its values.
+func (ex *exchange) String() string { return "receiver.exchange" }
 
 func (h *Handler) serve(w http.ResponseWriter, r *http.Request, realm, endpoint string) {
 	var start time.Time
@@ -251,7 +289,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, realm, endpoint 
 	if endpoint == endpointToken {
 		noCache(w)
 	}
-	ex := &exchange{r: r, ctx: r.Context(), w: w, realm: realm, endpoint: endpoint}
+	ex := &exchange{parent: r.Context(), r: r, w: w, realm: realm, endpoint: endpoint}
 	failure := h.handle(ex)
 	status := ex.status
 	if failure != nil {
@@ -275,20 +313,34 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, realm, endpoint 
 // handle runs Keycloak's checks in its order, then the grant; its result is the answer
 // when a check or the grant fails (nil when the grant answered).
 func (h *Handler) handle(ex *exchange) *api.OAuthError {
-	for _, check := range [...]func(*exchange) *api.OAuthError{
-		h.readForm,        // 413 too large, 400 malformed; a body that is not a form is empty
-		h.knownRealm,      // 404 (the Backend)
-		h.browserLogout,   // 200 HTML: logout without a refresh_token key (Lenient)
-		h.supportedGrant,  // 400 missing or unsupported grant_type (token endpoint)
-		h.knownClient,     // 401 missing or unknown client (the Backend)
-		h.noDuplicates,    // 400 duplicated parameter
-		h.onlyKindsFields, // 400 unknown or foreign parameter (unless Lenient)
-	} {
-		if e := check(ex); e == errAnswered {
-			return nil
-		} else if e != nil {
-			return e
-		}
+	// 413 too large, 400 malformed; a body that is not a form is empty.
+	if e := h.readForm(ex); e != nil {
+		return e
+	}
+	h.basicAuth(ex)
+	// 404 (the Backend).
+	if e := h.knownRealm(ex); e != nil {
+		return e
+	}
+	// 200 HTML: logout without a refresh_token key (Lenient).
+	if h.browserLogout(ex) {
+		return nil
+	}
+	// 400 missing or unsupported grant_type (token endpoint).
+	if e := h.supportedGrant(ex); e != nil {
+		return e
+	}
+	// 401 missing or unknown client (the Backend).
+	if e := h.knownClient(ex); e != nil {
+		return e
+	}
+	// 400 duplicated parameter.
+	if e := h.noDuplicates(ex); e != nil {
+		return e
+	}
+	// 400 unknown or foreign parameter (unless Lenient).
+	if e := h.onlyKindsFields(ex); e != nil {
+		return e
 	}
 	return h.grant(ex)
 }
@@ -310,7 +362,7 @@ func (h *Handler) readForm(ex *exchange) *api.OAuthError {
 	if ex.r.ContentLength > int64(h.cfg.MaxBodyBytes) {
 		return tooLarge()
 	}
-	body, err := readBody(ex.w, ex.r, h.cfg.MaxBodyBytes)
+	body, err := readBody(ex.w, ex.r, h.cfg.MaxBodyBytes, ex.inline[:0])
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -319,7 +371,6 @@ func (h *Handler) readForm(ex *exchange) *api.OAuthError {
 		return &api.OAuthError{Status: http.StatusBadRequest, Code: codeInvalidRequest, Description: "Cannot read the request body"}
 	}
 	ex.body = body
-	ex.ctx = context.WithValue(ex.ctx, bodyKey{}, body)
 	ex.req, ex.left, err = api.Decoder{MaxBytes: h.cfg.MaxBodyBytes}.LenientForm(body)
 	if err != nil {
 		desc := "Malformed form body"
@@ -337,7 +388,7 @@ func (h *Handler) readForm(ex *exchange) *api.OAuthError {
 // Keycloak 26.7.3 answers (measured); logout's get Cache-Control: no-cache on success
 // only.
 func (h *Handler) knownRealm(ex *exchange) *api.OAuthError {
-	if e := h.backendError(ex, h.backend.Realm(ex.ctx, ex.realm)); e != nil {
+	if e := h.backendError(ex, h.backend.Realm(ex, ex.realm)); e != nil {
 		delete(ex.w.Header(), "Cache-Control")
 		delete(ex.w.Header(), "Pragma")
 		return e
@@ -349,9 +400,9 @@ func (h *Handler) knownRealm(ex *exchange) *api.OAuthError {
 // the form has the key refresh_token; without it, the request is a browser
 // (RP-initiated) logout, answered with an HTML page. Only when Lenient: the schema's
 // logout requires refresh_token, so by default it is 400 "No refresh token".
-func (h *Handler) browserLogout(ex *exchange) *api.OAuthError {
+func (h *Handler) browserLogout(ex *exchange) bool {
 	if ex.endpoint != endpointLogout || !h.cfg.Lenient || ex.req.RefreshToken != nil {
-		return nil
+		return false
 	}
 	ex.kind = validate.KindLogout
 	ex.status = http.StatusOK
@@ -359,11 +410,8 @@ func (h *Handler) browserLogout(ex *exchange) *api.OAuthError {
 	ex.w.Header()["Content-Type"] = htmlType
 	ex.w.WriteHeader(ex.status)
 	_, _ = io.WriteString(ex.w, LogoutPage)
-	return errAnswered
+	return true
 }
-
-// errAnswered ends the checks when one of them has answered.
-var errAnswered = &api.OAuthError{}
 
 // LogoutPage is the page Keycloak shows for a browser logout without an id_token_hint.
 const LogoutPage = `<!DOCTYPE html>
@@ -392,21 +440,32 @@ func (h *Handler) supportedGrant(ex *exchange) *api.OAuthError {
 	return nil
 }
 
-// knownClient asks the Backend for the client. With Lenient, a request without
-// client_id in the form takes it from HTTP Basic authentication, as Keycloak does (the
-// password is then the client_secret Param answers).
-func (h *Handler) knownClient(ex *exchange) *api.OAuthError {
-	if user, pass, ok := ex.r.BasicAuth(); ok && ex.req.ClientID == "" && h.cfg.Lenient {
+// basicAuth: with Lenient, a request without client_id in the form takes it from HTTP
+// Basic authentication, as Keycloak does (the password is then the client_secret Param
+// answers). It is read before the first Backend call, which gets the context, and
+// applied by knownClient.
+func (h *Handler) basicAuth(ex *exchange) {
+	if !h.cfg.Lenient || ex.req.ClientID != "" {
+		return
+	}
+	if user, pass, ok := ex.r.BasicAuth(); ok {
 		if id, err := url.QueryUnescape(user); err == nil {
-			ex.req.ClientID = id
-			ex.ctx = context.WithValue(ex.ctx, basicSecretKey{}, pass)
+			ex.basicID, ex.basicSecret, ex.hasBasic = id, pass, true
 		}
+	}
+}
+
+// knownClient asks the Backend for the client (the one of HTTP Basic authentication
+// when basicAuth found it).
+func (h *Handler) knownClient(ex *exchange) *api.OAuthError {
+	if ex.hasBasic {
+		ex.req.ClientID = ex.basicID
 	}
 	if ex.req.ClientID == "" {
 		// Keycloak 26 (measured): 401, as for an unknown client.
 		return &api.OAuthError{Status: http.StatusUnauthorized, Code: codeInvalidClient, Description: "Invalid client or Invalid client credentials"}
 	}
-	return h.backendError(ex, h.backend.Client(ex.ctx, ex.realm, ex.req.ClientID))
+	return h.backendError(ex, h.backend.Client(ex, ex.realm, ex.req.ClientID))
 }
 
 // noDuplicates: Keycloak checks for a repeated parameter on the token endpoint only.
@@ -431,8 +490,13 @@ func (h *Handler) onlyKindsFields(ex *exchange) *api.OAuthError {
 		}
 		return &api.OAuthError{Status: http.StatusBadRequest, Code: codeInvalidRequest, Description: desc}
 	}
+	err := validate.Check(ex.kind, ex.req)
+	if err == nil {
+		return nil
+	}
+	// Declared here, so that a valid request does not allocate it.
 	var verr *validate.Error
-	if errors.As(validate.Check(ex.kind, ex.req), &verr) {
+	if errors.As(err, &verr) {
 		for _, f := range verr.Fields {
 			if f.Err == validate.ErrForbidden {
 				return &api.OAuthError{Status: http.StatusBadRequest, Code: codeInvalidRequest,
@@ -446,7 +510,7 @@ func (h *Handler) onlyKindsFields(ex *exchange) *api.OAuthError {
 // grant asks the Backend for what the request's kind asks, and writes the answer; a
 // failure is returned for serve to write.
 func (h *Handler) grant(ex *exchange) *api.OAuthError {
-	ctx, req := ex.ctx, ex.req
+	ctx, req := context.Context(ex), ex.req
 	var tr generated.TokenResponse
 	var err error
 	switch {
@@ -492,9 +556,21 @@ func (h *Handler) grant(ex *exchange) *api.OAuthError {
 	ex.status = http.StatusOK
 	ex.w.Header()["Content-Type"] = jsonType
 	ex.w.WriteHeader(ex.status)
-	_, _ = ex.w.Write(api.EncodeTokenResponse(&tr))
+	// Write must not keep the slice (io.Writer), so the buffer goes back to the pool.
+	buf := answerBuffers.Get().(*[]byte)
+	*buf = api.AppendTokenResponse((*buf)[:0], &tr)
+	_, _ = ex.w.Write(*buf)
+	if cap(*buf) <= maxPooledAnswer {
+		answerBuffers.Put(buf)
+	}
 	return nil
 }
+
+// answerBuffers holds the buffers token answers are encoded into.
+var answerBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+// maxPooledAnswer bounds what the pool keeps, so that one huge answer does not stay.
+const maxPooledAnswer = 64 << 10
 
 type bodyKey struct{}
 
@@ -575,22 +651,34 @@ func isForm(ct string) bool {
 	return err == nil && mt == formContentType
 }
 
-// readBody reads at most limit bytes, in one allocation when the length is known.
-func readBody(w http.ResponseWriter, r *http.Request, limit int) ([]byte, error) {
-	body := http.MaxBytesReader(w, r.Body, int64(limit))
-	if n := r.ContentLength; n > 0 && n <= int64(limit) {
-		buf := make([]byte, n, n+1)
-		if _, err := io.ReadFull(body, buf); err != nil {
-			return nil, err
-		}
-		// Anything past the announced length is an error the server reports; a read
-		// here makes MaxBytesReader enforce the limit on a lying client.
-		if k, _ := body.Read(buf[n : n+1]); k > 0 {
-			return nil, errors.New("body longer than Content-Length")
-		}
-		return buf, nil
+// readBody reads at most limit bytes: when the length is known, in one read into dst's
+// free capacity if it fits, else into one allocation.
+func readBody(w http.ResponseWriter, r *http.Request, limit int, dst []byte) ([]byte, error) {
+	n := r.ContentLength
+	if n <= 0 || n > int64(limit) {
+		return io.ReadAll(http.MaxBytesReader(w, r.Body, int64(limit)))
 	}
-	return io.ReadAll(body)
+	// Below the limit, the read of one byte past the announced length refuses all that
+	// MaxBytesReader would; it is needed (and allocated) only at the limit.
+	var body io.Reader = r.Body
+	if n == int64(limit) {
+		body = http.MaxBytesReader(w, r.Body, int64(limit))
+	}
+	var buf []byte
+	if n < int64(cap(dst)) {
+		buf = dst[: n : n+1]
+	} else {
+		buf = make([]byte, n, n+1)
+	}
+	if _, err := io.ReadFull(body, buf); err != nil {
+		return nil, err
+	}
+	// Anything past the announced length is an error the server reports; at the
+	// limit, this read makes MaxBytesReader enforce it on a lying client.
+	if k, _ := body.Read(buf[n : n+1]); k > 0 {
+		return nil, errors.New("body longer than Content-Length")
+	}
+	return buf, nil
 }
 
 // Header values, shared: net/http never modifies them.

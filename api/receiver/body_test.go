@@ -1,0 +1,76 @@
+package receiver_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/iqm-finland/authschema/api/receiver"
+	"github.com/iqm-finland/authschema/generated"
+)
+
+// refreshBackend records the refresh token and the form parameter "x" (read with
+// Param) it was given, and grants.
+type refreshBackend struct {
+	badBackend
+	token, x string
+}
+
+func (b *refreshBackend) RefreshGrant(ctx context.Context, _, _, token string) (generated.TokenResponse, error) {
+	b.token = token
+	b.x, _ = receiver.Param(ctx, "x")
+	access := "a"
+	return generated.TokenResponse{AccessToken: &access}, nil
+}
+
+// TestBodyLengths: bodies around the size the handler reads without an allocation of
+// their own, and around the limit, with a true, a false and an unknown Content-Length.
+func TestBodyLengths(t *testing.T) {
+	const limit = 4096
+	body := func(n int) string {
+		b := "client_id=c&grant_type=refresh_token&x=y&refresh_token="
+		return b + strings.Repeat("t", n-len(b))
+	}
+	for _, tt := range []struct {
+		name   string
+		n      int   // the body's length
+		cl     int64 // Content-Length; -1 unknown
+		status int
+	}{
+		{"small", 100, 100, 200},
+		{"1023", 1023, 1023, 200},
+		{"1024", 1024, 1024, 200},
+		{"1025", 1025, 1025, 200},
+		{"below the limit", limit - 1, limit - 1, 200},
+		{"at the limit", limit, limit, 200},
+		{"over the limit", limit + 1, limit + 1, 413},
+		{"unknown length", 2000, -1, 200},
+		{"unknown length over the limit", limit + 1, -1, 413},
+		{"longer than announced", 200, 150, 400},
+		{"longer than announced, inline size", 1100, 1000, 400},
+		{"shorter than announced", 150, 200, 400},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			b := &refreshBackend{}
+			h := receiver.New(b, receiver.Config{MaxBodyBytes: limit, Lenient: true})
+			req := httptest.NewRequest(http.MethodPost, tokenPath, io.NopCloser(strings.NewReader(body(tt.n))))
+			req.Header.Set("Content-Type", form)
+			req.ContentLength = tt.cl
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != tt.status {
+				t.Fatalf("%d, want %d: %s", rec.Code, tt.status, rec.Body)
+			}
+			if tt.status != 200 {
+				return
+			}
+			want := body(tt.n)[strings.Index(body(tt.n), "refresh_token=")+len("refresh_token="):]
+			if b.token != want || b.x != "y" {
+				t.Errorf("the Backend got a refresh token of %d bytes (want %d) and x=%q", len(b.token), len(want), b.x)
+			}
+		})
+	}
+}
