@@ -130,7 +130,9 @@ func (o Observation) LogValue() slog.Value {
 
 // Handler serves the token and logout endpoints of Keycloak's OpenID Connect protocol,
 // answering as Keycloak does. It implements server.ServerInterface, and routes through
-// the router generated from openapi.yaml (server.HandlerWithOptions).
+// the router generated from openapi.yaml (server.HandlerWithOptions), except for a
+// POST to one of the two endpoints of a plain realm name, which it routes itself to the
+// same ServerInterface methods (see route).
 type Handler struct {
 	backend  Backend
 	cfg      Config
@@ -170,6 +172,14 @@ func New(b Backend, cfg Config) *Handler {
 // 400 missingNormalization "Request path not normalized", as Keycloak answers, rather
 // than a redirect of net/http's ServeMux.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch realm, endpoint := route(r); endpoint {
+	case endpointToken:
+		h.RequestToken(w, r, realm)
+		return
+	case endpointLogout:
+		h.Logout(w, r, realm)
+		return
+	}
 	if !Normalized(r.URL.Path) {
 		NotNormalized(w)
 		return
@@ -183,6 +193,62 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r = &r2
 	}
 	h.mux.ServeHTTP(w, r)
+}
+
+// The two endpoints' paths in openapi.yaml, split at their one parameter, {realm}.
+var (
+	tokenPrefix, tokenSuffix, _   = strings.Cut(generated.RequestTokenPath, "{realm}")
+	logoutPrefix, logoutSuffix, _ = strings.Cut(generated.LogoutPath, "{realm}")
+)
+
+// route finds the endpoint and realm of the most common request, a POST to
+// generated.RequestTokenPath or generated.LogoutPath (with or without a trailing
+// slash) whose realm is made of letters, digits and "-._~" (not "." or ".."), as the
+// generated router does, but without its 3 allocations and most of its time (ServeMux's
+// match of the {realm} segment, the generated wrapper's copy of the realm and its
+// closure, all in code this module does not write). Such a path is normalized. For any
+// other request it returns endpoint "", and ServeHTTP hands it to the generated router.
+// TestRouteAgreesWithGeneratedRouter and FuzzRoute hold the two to the same answers.
+func route(r *http.Request) (realm, endpoint string) {
+	if r.Method != http.MethodPost || r.URL.RawPath != "" {
+		return "", ""
+	}
+	p := r.URL.Path
+	if len(p) > 1 && p[len(p)-1] == '/' {
+		p = p[:len(p)-1] // Keycloak serves a path with a trailing slash as the path without it.
+	}
+	if realm, ok := cutRealm(p, tokenPrefix, tokenSuffix); ok {
+		return realm, endpointToken
+	}
+	if realm, ok := cutRealm(p, logoutPrefix, logoutSuffix); ok {
+		return realm, endpointLogout
+	}
+	return "", ""
+}
+
+// cutRealm returns the plain realm between prefix and suffix.
+func cutRealm(p, prefix, suffix string) (string, bool) {
+	if len(p) <= len(prefix)+len(suffix) || !strings.HasPrefix(p, prefix) || !strings.HasSuffix(p, suffix) {
+		return "", false
+	}
+	realm := p[len(prefix) : len(p)-len(suffix)]
+	return realm, plainRealm(realm)
+}
+
+// plainRealm tells whether a realm is made of URL-unreserved characters only and is
+// not a dot segment: such a path segment reads the same escaped or not.
+func plainRealm(s string) bool {
+	if s == "" || s == "." || s == ".." {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-', c == '.', c == '_', c == '~':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // Normalized tells whether a request path is clean: not empty, no doubled slash, no
