@@ -41,6 +41,8 @@ func TestBodyLengths(t *testing.T) {
 		status int
 	}{
 		{"small", 100, 100, 200},
+		{"255", 255, 255, 200},
+		{"256", 256, 256, 200},
 		{"1023", 1023, 1023, 200},
 		{"1024", 1024, 1024, 200},
 		{"1025", 1025, 1025, 200},
@@ -50,7 +52,9 @@ func TestBodyLengths(t *testing.T) {
 		{"unknown length", 2000, -1, 200},
 		{"unknown length over the limit", limit + 1, -1, 413},
 		{"longer than announced", 200, 150, 400},
-		{"longer than announced, inline size", 1100, 1000, 400},
+		{"longer than announced, past the inline room", 300, 255, 400},
+		{"longer than announced by one byte", 201, 200, 400},
+		{"longer than announced, allocated", 1100, 1000, 400},
 		{"shorter than announced", 150, 200, 400},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
