@@ -162,6 +162,14 @@ func roughly(raw json.RawMessage) string {
 	return fmt.Sprintf("~%d", (n+15)/30*30)
 }
 
+// timedReuse are Keycloak's two refusals of a superseded refresh token under rotation:
+// which one comes depends on the clock alone (validateTokenReuse: "Stale token" when
+// the token was issued in an earlier second than the last refresh, else the reuse
+// count), so that a loaded machine gets either. They compare as one.
+var timedReuse = map[string]bool{"Stale token": true, "Maximum allowed refresh token reuse exceeded": true}
+
+const reuseRefused = "Stale token | Maximum allowed refresh token reuse exceeded (the second decides)"
+
 // uuidRE matches the form of Keycloak's user ids.
 var uuidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
 
@@ -215,7 +223,11 @@ func (a *answer) fields() []field {
 	}
 	for _, k := range []string{"error", "error_description"} {
 		if raw, ok := obj[k]; ok {
-			fs = append(fs, field{name: k, value: str(raw)})
+			v := str(raw)
+			if k == "error_description" && timedReuse[v] {
+				v = reuseRefused
+			}
+			fs = append(fs, field{name: k, value: v})
 		} else {
 			fs = append(fs, field{name: k, value: "(absent)"})
 		}
