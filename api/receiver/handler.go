@@ -295,20 +295,12 @@ func (h *Handler) Logout(w http.ResponseWriter, r *http.Request, realm generated
 	h.serve(w, r, realm, endpointLogout)
 }
 
-// inlineBody is the room for a body in the exchange: a body shorter than that (a
-// password login, a short refresh token) needs no allocation of its own. With it, an
-// exchange is 512 bytes, the largest size the runtime allocates without a type header
-// (a 1 KiB body room measured slower; Keycloak's refresh tokens, of about 800 bytes,
-// take one more, pointer-free, allocation).
-const inlineBody = 256
-
-// exchange is one request on its way through the checks. It is also the
-// context.Context the Backend gets (r's, with the body and the Basic secret for
-// Param), so that a request costs one allocation for both, and the body is read into
-// its inline array when it fits. It is not pooled: a Backend may keep the context.
-// The fields Value reads are set before the first Backend call and not written after.
+// exchange is one request on its way through the checks. Exchanges are pooled: nothing
+// the Backend, Observe or the Logger gets points into one (the Backend's context is a
+// paramCtx of its own, Observation.Body is valid only during Observe).
 type exchange struct {
-	parent   context.Context
+	parent   context.Context // r's
+	ctx      context.Context // the Backend's: parent, with the body for Param
 	r        *http.Request
 	w        http.ResponseWriter
 	realm    string
@@ -323,32 +315,39 @@ type exchange struct {
 	kind                 validate.Kind
 	status               int    // the status answered, once answered
 	other                string // a grant type for OtherGrants
-	inline               [inlineBody]byte
 }
 
-var _ context.Context = (*exchange)(nil)
+// exchanges recycles exchanges: allocating one was a quarter of a request's time.
+var exchanges = sync.Pool{New: func() any { return new(exchange) }}
 
-func (ex *exchange) Deadline() (time.Time, bool) { return ex.parent.Deadline() }
-func (ex *exchange) Done() <-chan struct{}       { return ex.parent.Done() }
-func (ex *exchange) Err() error                  { return ex.parent.Err() }
+// paramCtx is the context the Backend gets: r's, with the body and the Basic secret
+// for Param, in one allocation. It is not pooled (a Backend may keep its context) and
+// not written after it is made.
+type paramCtx struct {
+	context.Context
+	body        []byte
+	basicSecret string
+	hasBasic    bool
+}
 
 // Value answers the keys Param reads and asks r's context for the rest.
-func (ex *exchange) Value(key any) any {
+func (c *paramCtx) Value(key any) any {
 	switch key.(type) {
 	case bodyKey:
-		if ex.body != nil {
-			return ex.body
+		if c.body != nil {
+			return c.body
 		}
 	case basicSecretKey:
-		if ex.hasBasic {
-			return ex.basicSecret
+		if c.hasBasic {
+			return c.basicSecret
 		}
 	}
-	return ex.parent.Value(key)
+	return c.Context.Value(key)
 }
 
-// String names the context, as the standard library's do, without its values.
-func (ex *exchange) String() string { return "receiver.exchange" }
+// String and GoString name the context without its values, which hold secrets.
+func (c *paramCtx) String() string   { return "receiver.paramCtx" }
+func (c *paramCtx) GoString() string { return c.String() }
 
 func (h *Handler) serve(w http.ResponseWriter, r *http.Request, realm, endpoint string) {
 	var start time.Time
@@ -358,7 +357,12 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, realm, endpoint 
 	if endpoint == endpointToken {
 		noCache(w)
 	}
-	ex := &exchange{parent: r.Context(), r: r, w: w, realm: realm, endpoint: endpoint}
+	ex := exchanges.Get().(*exchange)
+	*ex = exchange{parent: r.Context(), r: r, w: w, realm: realm, endpoint: endpoint}
+	defer func() {
+		*ex = exchange{}
+		exchanges.Put(ex)
+	}()
 	failure := h.handle(ex)
 	status := ex.status
 	if failure != nil {
@@ -387,6 +391,10 @@ func (h *Handler) handle(ex *exchange) *api.OAuthError {
 		return e
 	}
 	h.basicAuth(ex)
+	ex.ctx = ex.parent
+	if ex.body != nil || ex.hasBasic {
+		ex.ctx = &paramCtx{Context: ex.parent, body: ex.body, basicSecret: ex.basicSecret, hasBasic: ex.hasBasic}
+	}
 	// 404 (the Backend).
 	if e := h.knownRealm(ex); e != nil {
 		return e
@@ -436,7 +444,7 @@ func (h *Handler) readForm(ex *exchange) *api.OAuthError {
 	if ex.r.ContentLength > int64(h.cfg.MaxBodyBytes) {
 		return tooLarge()
 	}
-	body, err := readBody(ex.w, ex.r, h.cfg.MaxBodyBytes, ex.inline[:0])
+	body, err := readBody(ex.w, ex.r, h.cfg.MaxBodyBytes)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -462,7 +470,7 @@ func (h *Handler) readForm(ex *exchange) *api.OAuthError {
 // Keycloak 26.7.3 answers (measured); logout's get Cache-Control: no-cache on success
 // only.
 func (h *Handler) knownRealm(ex *exchange) *api.OAuthError {
-	if e := h.backendError(ex, h.backend.Realm(ex, ex.realm)); e != nil {
+	if e := h.backendError(ex, h.backend.Realm(ex.ctx, ex.realm)); e != nil {
 		delete(ex.w.Header(), "Cache-Control")
 		delete(ex.w.Header(), "Pragma")
 		return e
@@ -539,7 +547,7 @@ func (h *Handler) knownClient(ex *exchange) *api.OAuthError {
 		// Keycloak 26 (measured): 401, as for an unknown client.
 		return &api.OAuthError{Status: http.StatusUnauthorized, Code: codeInvalidClient, Description: "Invalid client or Invalid client credentials"}
 	}
-	return h.backendError(ex, h.backend.Client(ex, ex.realm, ex.req.ClientID))
+	return h.backendError(ex, h.backend.Client(ex.ctx, ex.realm, ex.req.ClientID))
 }
 
 // noDuplicates: Keycloak checks for a repeated parameter on the token endpoint only.
@@ -584,7 +592,7 @@ func (h *Handler) onlyKindsFields(ex *exchange) *api.OAuthError {
 // grant asks the Backend for what the request's kind asks, and writes the answer; a
 // failure is returned for serve to write.
 func (h *Handler) grant(ex *exchange) *api.OAuthError {
-	ctx, req := context.Context(ex), ex.req
+	ctx, req := ex.ctx, ex.req
 	var tr generated.TokenResponse
 	var err error
 	switch {
@@ -725,9 +733,8 @@ func isForm(ct string) bool {
 	return err == nil && mt == formContentType
 }
 
-// readBody reads at most limit bytes: when the length is known, in one read into dst's
-// free capacity if it fits, else into one allocation.
-func readBody(w http.ResponseWriter, r *http.Request, limit int, dst []byte) ([]byte, error) {
+// readBody reads at most limit bytes, in one allocation when the length is known.
+func readBody(w http.ResponseWriter, r *http.Request, limit int) ([]byte, error) {
 	n := r.ContentLength
 	if n <= 0 || n > int64(limit) {
 		return io.ReadAll(http.MaxBytesReader(w, r.Body, int64(limit)))
@@ -738,12 +745,7 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int, dst []byte) ([]
 	if n == int64(limit) {
 		body = http.MaxBytesReader(w, r.Body, int64(limit))
 	}
-	var buf []byte
-	if n < int64(cap(dst)) {
-		buf = dst[: n : n+1]
-	} else {
-		buf = make([]byte, n, n+1)
-	}
+	buf := make([]byte, n, n+1)
 	if _, err := io.ReadFull(body, buf); err != nil {
 		return nil, err
 	}
