@@ -78,3 +78,31 @@ func TestBodyLengths(t *testing.T) {
 		})
 	}
 }
+
+// keepingBackend keeps the contexts it was given.
+type keepingBackend struct {
+	refreshBackend
+	kept []context.Context
+}
+
+func (b *keepingBackend) Realm(ctx context.Context, _ string) error {
+	b.kept = append(b.kept, ctx)
+	return nil
+}
+
+// TestKeptContextKeepsItsRequest: a Backend that keeps its context still reads its own
+// request's parameters from it after the Handler has served other requests.
+func TestKeptContextKeepsItsRequest(t *testing.T) {
+	b := &keepingBackend{}
+	h := receiver.New(b, receiver.Config{Lenient: true})
+	for _, x := range []string{"first", "second", "third"} {
+		if status, body, _ := post(t, h, tokenPath, form, "client_id=c&grant_type=refresh_token&refresh_token=r&x="+x); status != 200 {
+			t.Fatalf("%d %v", status, body)
+		}
+	}
+	for i, want := range []string{"first", "second", "third"} {
+		if got, _ := receiver.Param(b.kept[i], "x"); got != want {
+			t.Errorf("request %d: Param x = %q, want %q", i, got, want)
+		}
+	}
+}
