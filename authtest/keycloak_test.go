@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/iqm-finland/authschema/authtest"
+	"github.com/iqm-finland/authschema/internal/testsafe"
 )
 
 // call sends a request to srv and decodes a JSON object answer (nil for another
@@ -107,7 +108,7 @@ func TestKeycloakTokens(t *testing.T) {
 	}
 	if got := keys(tr); !slices.Equal(got, sorted("access_token", "expires_in", "refresh_expires_in", "refresh_token", "token_type",
 		"id_token", "not-before-policy", "session_state", "scope")) || tr["scope"] != "openid profile email" {
-		t.Errorf("token response members %v, scope %v", got, tr["scope"])
+		t.Errorf("token response members %v, scope %v", testsafe.Value(got), tr["scope"])
 	}
 	// The JWKS verifies the access and the ID token.
 	status, _, jwks, _ := call(t, "GET", srv.URL+"/realms/cortex/protocol/openid-connect/certs", nil, nil)
@@ -149,7 +150,7 @@ func TestKeycloakTokens(t *testing.T) {
 	// creates: aud account, realm_access and resource_access.
 	if got := keys(a); !slices.Equal(got, sorted("exp", "iat", "jti", "iss", "aud", "sub", "typ", "azp", "sid", "acr",
 		"realm_access", "resource_access", "scope", "email_verified", "name", "preferred_username", "given_name", "family_name", "email")) {
-		t.Errorf("access claims %v", got)
+		t.Errorf("access claims %v", testsafe.Value(got))
 	}
 	if a["typ"] != "Bearer" || a["iss"] != srv.URL+"/realms/cortex" || a["preferred_username"] != "alice" || a["email"] != "alice@example.com" ||
 		len(a["sub"].(string)) != 36 || a["sid"] != tr["session_state"] || len(a["sid"].(string)) != 24 {
@@ -161,7 +162,7 @@ func TestKeycloakTokens(t *testing.T) {
 	}
 	if got := keys(r); !slices.Equal(got, sorted("exp", "iat", "jti", "iss", "aud", "sub", "typ", "azp", "sid", "scope", "aud_x", "prov")) ||
 		r["typ"] != "Refresh" || r["aud"] != a["iss"] || r["scope"] != "openid roles basic acr profile web-origins email" {
-		t.Errorf("refresh claims %v typ %v scope %v", got, r["typ"], r["scope"])
+		t.Errorf("refresh claims %v typ %v scope %v", testsafe.Value(got), r["typ"], r["scope"])
 	}
 	_, id := jwtParts(t, tr["id_token"].(string))
 	if id["typ"] != "ID" || id["aud"] != "iqm_client" || id["at_hash"] == nil || id["sub"] != a["sub"] {

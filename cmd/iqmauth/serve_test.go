@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"github.com/iqm-finland/authschema/internal/testsafe"
 	"io"
 	"net/http"
 	"net/url"
@@ -77,7 +78,7 @@ func TestServeAsKeycloak(t *testing.T) {
 	for _, args := range [][]string{{"--import-realm", filepath.Join(t.TempDir(), "missing.json")}, {"--keycloak-version", "9"}, {"--max-sessions", "0"}} {
 		code, _, errOut := runCLIEnv(t, args...)
 		if code != 2 || !strings.Contains(errOut, args[0]) && !strings.Contains(errOut, "Keycloak version") {
-			t.Errorf("serve %v: exit %d, %q", args, code, errOut)
+			t.Errorf("serve %v: exit %d, %q", args, code, testsafe.Text(errOut))
 		}
 	}
 }
