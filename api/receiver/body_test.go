@@ -106,3 +106,19 @@ func TestKeptContextKeepsItsRequest(t *testing.T) {
 		}
 	}
 }
+
+// TestKeptObservationKeepsItsBody: an Observation kept after Observe still has its own
+// request's body, however many requests the Handler serves after it.
+func TestKeptObservationKeepsItsBody(t *testing.T) {
+	var kept []receiver.Observation
+	h := receiver.New(&refreshBackend{}, receiver.Config{Lenient: true, Observe: func(o receiver.Observation) { kept = append(kept, o) }})
+	bodies := []string{"client_id=c&grant_type=refresh_token&refresh_token=r&x=1", "client_id=c&grant_type=refresh_token&refresh_token=r&x=2"}
+	for _, b := range bodies {
+		post(t, h, tokenPath, form, b)
+	}
+	for i, b := range bodies {
+		if got := string(kept[i].Body()); got != b {
+			t.Errorf("observation %d: body %q, want %q", i, got, b)
+		}
+	}
+}

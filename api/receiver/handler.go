@@ -370,7 +370,10 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, realm, endpoint 
 		writeError(w, failure)
 	}
 	if h.cfg.Observe != nil {
-		h.cfg.Observe(Observation{Realm: realm, Endpoint: endpoint, Request: ex.req, Kind: ex.kind, Status: status, body: &ex.body})
+		// The Observation must not point into the pooled exchange: an Observe that
+		// keeps it reads the body later (the body itself is not pooled).
+		body := ex.body
+		h.cfg.Observe(Observation{Realm: realm, Endpoint: endpoint, Request: ex.req, Kind: ex.kind, Status: status, body: &body})
 	}
 	if h.cfg.Logger != nil {
 		attrs := []slog.Attr{slog.String("realm", realm), slog.String("endpoint", endpoint),
