@@ -1,6 +1,7 @@
 package authclient
 
 import (
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -19,15 +20,52 @@ const (
 	EnvRequestsTimeout = "IQM_CLIENT_REQUESTS_TIMEOUT"
 )
 
-// SourceFromEnv picks the source of tokens the environment configures (getenv is
-// os.Getenv, or a test's map lookup), with the Python client's rules: IQM_TOKEN (a
-// plain token, StaticToken), IQM_TOKENS_FILE (a file another program keeps fresh,
-// FileSource), or IQM_AUTH_SERVER with IQM_AUTH_USERNAME and IQM_AUTH_PASSWORD
-// (Grants). A server URL without username or password, or a tokens file or token
-// together with credentials, is a *ConfigError. cfg configures the client of Grants;
-// IQM_AUTH_SERVER and IQM_CLIENT_REQUESTS_TIMEOUT, when set, override its ServerURL
-// and Timeout.
+// ErrMultipleSources: both IQM_TOKEN and IQM_TOKENS_FILE are set (iqm-client 36 takes
+// exactly one).
+var ErrMultipleSources = fmt.Errorf("%w: more than one source of tokens", ErrConfig)
+
+// MultipleSourcesMessage is iqm-client 36's error (ClientConfigurationError, from
+// iqm-station-control-client 14.0.0's TokenManager) when IQM_TOKEN and
+// IQM_TOKENS_FILE are both set; the *ConfigError of SourceFromEnv says it word for word.
+const MultipleSourcesMessage = "No more than one authentication parameter may be given, received ['IQM_TOKEN', 'IQM_TOKENS_FILE']"
+
+// EnvOptions configures SourceFromEnvOptions.
+type EnvOptions struct {
+	// Config configures the client of the legacy variables' Grants, and of a tokens
+	// file's renewal; IQM_AUTH_SERVER and IQM_CLIENT_REQUESTS_TIMEOUT, when set,
+	// override its ServerURL and Timeout.
+	Config Config
+	// RenewTokensFile lets the TokensFileReader of IQM_TOKENS_FILE renew the file's
+	// tokens when it holds a refresh token and an auth_server_url (iqm-client 36 never
+	// does); Lock is how it waits for the file's lock then.
+	RenewTokensFile bool
+	Lock            FileLock
+}
+
+// SourceFromEnv is SourceFromEnvOptions with cfg and no renewal of a tokens file.
 func SourceFromEnv(getenv func(string) string, cfg Config) (Source, error) {
+	return SourceFromEnvOptions(getenv, EnvOptions{Config: cfg})
+}
+
+// SourceFromEnvOptions picks the source of tokens the environment configures (getenv
+// is os.Getenv, or a test's map lookup; an empty value counts as unset, as in Python's
+// os.environ.get). The rules, and the iqm-client version each follows:
+//   - IQM_TOKEN and IQM_TOKENS_FILE both set: a *ConfigError with iqm-client 36's
+//     message (MultipleSourcesMessage), wrapping ErrMultipleSources. (36)
+//   - IQM_TOKEN: StaticToken, used as it is, never parsed nor renewed. (36, and 17.5)
+//   - IQM_TOKENS_FILE: a TokensFileReader: access_token only, read again within the
+//     margin, renewed only when o.RenewTokensFile allows and the file has a refresh
+//     token and an auth_server_url. A leading ~/ is the home folder. (36)
+//   - IQM_AUTH_SERVER with IQM_AUTH_USERNAME and IQM_AUTH_PASSWORD: Grants, the
+//     password and refresh grants. A server URL without username or password is
+//     17.5's error "auth server URL is set but no username or password". (17.5; 31.3
+//     removed these variables)
+//   - IQM_TOKEN or IQM_TOKENS_FILE together with IQM_AUTH_USERNAME or
+//     IQM_AUTH_PASSWORD: a *ConfigError, as 17.5's "Either external token or
+//     credentials must be provided" (which 17.5 raised for arguments only; here the
+//     password is never sent when a token or tokens file is meant).
+func SourceFromEnvOptions(getenv func(string) string, o EnvOptions) (Source, error) {
+	cfg := o.Config
 	server, user, password := getenv(EnvAuthServer), getenv(EnvAuthUsername), getenv(EnvAuthPassword)
 	file, token := expandHome(getenv(EnvTokensFile)), getenv(EnvToken)
 	creds := user != "" || password != ""
@@ -38,24 +76,26 @@ func SourceFromEnv(getenv func(string) string, cfg Config) (Source, error) {
 	if server != "" {
 		cfg.ServerURL = server
 	}
+	if getenv(EnvRequestsTimeout) != "" || cfg.Timeout == 0 {
+		cfg.Timeout = timeout
+	}
 	switch {
-	case token != "" && (creds || file != ""):
+	case token != "" && file != "":
+		return nil, &ConfigError{Setting: EnvToken + " and " + EnvTokensFile, Problem: MultipleSourcesMessage, Err: ErrMultipleSources}
+	case token != "" && creds:
 		return nil, &ConfigError{Setting: EnvToken, Problem: "cannot be combined with credentials or a tokens file", Err: ErrConfig}
 	case file != "" && creds:
 		return nil, &ConfigError{Setting: EnvTokensFile, Problem: "cannot be combined with credentials", Err: ErrConfig}
 	case token != "":
 		return StaticToken(token), nil
 	case file != "":
-		return NewFileSource(file)
+		return NewTokensFileReader(file, TokensFileOptions{Renew: o.RenewTokensFile, Config: cfg, Lock: o.Lock}), nil
 	case cfg.ServerURL != "" && (user == "" || password == ""):
 		return nil, &ConfigError{Setting: "credentials", Problem: "auth server URL is set but no username or password", Err: ErrConfig}
 	case cfg.ServerURL == "" && creds:
 		return nil, &ConfigError{Setting: EnvAuthServer, Problem: "is required with credentials", Err: ErrConfig}
 	case cfg.ServerURL == "":
 		return nil, &ConfigError{Setting: "auth", Problem: "no server URL with credentials, tokens file or token configured", Err: ErrConfig}
-	}
-	if getenv(EnvRequestsTimeout) != "" || cfg.Timeout == 0 {
-		cfg.Timeout = timeout
 	}
 	c, err := New(cfg)
 	if err != nil {

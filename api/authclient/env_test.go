@@ -82,6 +82,8 @@ func TestSourceFromEnv(t *testing.T) {
 		{"tokens file and credentials", env("IQM_TOKENS_FILE", "/x", "IQM_AUTH_SERVER", "http://127.0.0.1:1", "IQM_AUTH_USERNAME", "u", "IQM_AUTH_PASSWORD", "CANARY"), "cannot be combined"},
 		{"token and credentials", env("IQM_TOKEN", "CANARY", "IQM_AUTH_USERNAME", "u"), "cannot be combined"},
 		{"token", env("IQM_TOKEN", "CANARY"), ""},
+		{"tokens file", env("IQM_TOKENS_FILE", "/none/tokens.json"), ""},
+		{"token and tokens file (iqm-client 36's error)", env("IQM_TOKEN", "CANARY", "IQM_TOKENS_FILE", "/x"), authclient.MultipleSourcesMessage},
 		{"nothing", env(), "no server URL"},
 		{"bad timeout", env("IQM_TOKEN", "CANARY", "IQM_CLIENT_REQUESTS_TIMEOUT", "soon"), "positive number"},
 		{"remote http", env("IQM_AUTH_SERVER", "http://auth.example", "IQM_AUTH_USERNAME", "u", "IQM_AUTH_PASSWORD", "CANARY"), "plain http"},

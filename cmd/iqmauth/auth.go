@@ -240,15 +240,14 @@ func (c *cli) token(args []string) int {
 	if *minValid < 0 {
 		return c.usageError(fs, "--min-valid must not be negative")
 	}
+	if code, done := c.tokenFromEnv(fs, *force); done {
+		return code
+	}
 	path, err := c.tokensPath(*file)
 	if err != nil {
 		return c.fail("token", err)
 	}
 	c.warnPermissions(path)
-	src, err := c.fileGrants("token", path, *insecure, *lockTimeout, true)
-	if err != nil {
-		return c.fail("token", err)
-	}
 	f, err := tokensfile.Read(path)
 	if err != nil {
 		return c.fail("token", err)
@@ -257,19 +256,26 @@ func (c *cli) token(args []string) int {
 	margin := c.tokenMargin(f.Tokens, *minValid)
 	r := authclient.Renewal{Current: f.Tokens, Now: now, Margin: margin}
 	t := f.Tokens
-	switch {
-	case *force:
-		t, err = src.Refresh(c.ctx, r)
-	case !t.AccessValidFor(now, margin):
-		// Renew reads the file again under its lock: when another process renewed the
-		// tokens meanwhile, it takes those.
-		t, err = src.Renew(c.ctx, r)
-	}
-	if err != nil {
-		if errors.Is(err, api.ErrInvalidGrant) {
-			c.markRefreshFailed(path)
+	// A file that needs no renewal needs nothing else either: a file with only
+	// access_token is enough, as for iqm-client 36.
+	if *force || !t.AccessValidFor(now, margin) {
+		src, err := c.fileGrants("token", path, *insecure, *lockTimeout, true)
+		if err != nil {
+			return c.fail("token", err)
 		}
-		return c.fail("token", err)
+		if *force {
+			t, err = src.Refresh(c.ctx, r)
+		} else {
+			// Renew reads the file again under its lock: when another process renewed
+			// the tokens meanwhile, it takes those.
+			t, err = src.Renew(c.ctx, r)
+		}
+		if err != nil {
+			if errors.Is(err, api.ErrInvalidGrant) {
+				c.markRefreshFailed(path)
+			}
+			return c.fail("token", err)
+		}
 	}
 	return c.printToken(t.AccessToken())
 }

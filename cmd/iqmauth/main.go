@@ -59,6 +59,7 @@ commands:
   validate  read one auth request from standard input and check it; prints its kind
   login     log in with the password grant and write the tokens file
   token     print a valid access token, refreshing the tokens file when needed
+  keep      keep a tokens file fresh for other processes (iqm-client 36) until stopped
   status    show server, realm, client, user and expiry times (never a token)
   logout    log out and remove the tokens file
   serve     run a Keycloak-compatible test auth server on loopback
@@ -68,7 +69,7 @@ commands:
 
 Run 'iqmauth <command> --help' for a command's flags. Settings default to the
 environment: IQM_AUTH_SERVER, IQM_AUTH_USERNAME, IQM_AUTH_PASSWORD, IQM_TOKENS_FILE,
-IQM_CLIENT_REQUESTS_TIMEOUT. A password is never taken from a flag.
+IQM_TOKEN (token prints it as it is), IQM_CLIENT_REQUESTS_TIMEOUT. A password is never taken from a flag.
 `
 
 // cli is one run of the command, with its streams and environment.
@@ -109,6 +110,8 @@ func (c *cli) run(args []string) int {
 		return c.login(args[1:])
 	case "token":
 		return c.token(args[1:])
+	case "keep":
+		return c.keep(args[1:])
 	case "status":
 		return c.status(args[1:])
 	case "logout":

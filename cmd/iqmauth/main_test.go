@@ -127,7 +127,7 @@ func TestUsage(t *testing.T) {
 // TestHelpOnceToStdout: every command's --help prints its usage once, to stdout, and
 // exits 0.
 func TestHelpOnceToStdout(t *testing.T) {
-	for _, cmd := range []string{"validate", "login", "token", "status", "logout", "serve", "demo", "spec"} {
+	for _, cmd := range []string{"validate", "login", "token", "keep", "status", "logout", "serve", "demo", "spec"} {
 		for _, flag := range []string{"--help", "-h"} {
 			code, stdout, stderr := runCLI(t, "", cmd, flag)
 			if code != 0 || stderr != "" || strings.Count(stdout, "usage: iqmauth "+cmd) != 1 {
