@@ -13,6 +13,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/iqm-finland/authschema/api"
@@ -129,7 +130,9 @@ func (o Observation) LogValue() slog.Value {
 
 // Handler serves the token and logout endpoints of Keycloak's OpenID Connect protocol,
 // answering as Keycloak does. It implements server.ServerInterface, and routes through
-// the router generated from openapi.yaml (server.HandlerWithOptions).
+// the router generated from openapi.yaml (server.HandlerWithOptions), except for a
+// POST to one of the two endpoints of a plain realm name, which it routes itself to the
+// same ServerInterface methods (see route).
 type Handler struct {
 	backend  Backend
 	cfg      Config
@@ -169,6 +172,14 @@ func New(b Backend, cfg Config) *Handler {
 // 400 missingNormalization "Request path not normalized", as Keycloak answers, rather
 // than a redirect of net/http's ServeMux.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch realm, endpoint := route(r); endpoint {
+	case endpointToken:
+		h.RequestToken(w, r, realm)
+		return
+	case endpointLogout:
+		h.Logout(w, r, realm)
+		return
+	}
 	if !Normalized(r.URL.Path) {
 		NotNormalized(w)
 		return
@@ -182,6 +193,62 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r = &r2
 	}
 	h.mux.ServeHTTP(w, r)
+}
+
+// The two endpoints' paths in openapi.yaml, split at their one parameter, {realm}.
+var (
+	tokenPrefix, tokenSuffix, _   = strings.Cut(generated.RequestTokenPath, "{realm}")
+	logoutPrefix, logoutSuffix, _ = strings.Cut(generated.LogoutPath, "{realm}")
+)
+
+// route finds the endpoint and realm of the most common request, a POST to
+// generated.RequestTokenPath or generated.LogoutPath (with or without a trailing
+// slash) whose realm is made of letters, digits and "-._~" (not "." or ".."), as the
+// generated router does, but without its 3 allocations and most of its time (ServeMux's
+// match of the {realm} segment, the generated wrapper's copy of the realm and its
+// closure, all in code this module does not write). Such a path is normalized. For any
+// other request it returns endpoint "", and ServeHTTP hands it to the generated router.
+// TestRouteAgreesWithGeneratedRouter and FuzzRoute hold the two to the same answers.
+func route(r *http.Request) (realm, endpoint string) {
+	if r.Method != http.MethodPost || r.URL.RawPath != "" {
+		return "", ""
+	}
+	p := r.URL.Path
+	if len(p) > 1 && p[len(p)-1] == '/' {
+		p = p[:len(p)-1] // Keycloak serves a path with a trailing slash as the path without it.
+	}
+	if realm, ok := cutRealm(p, tokenPrefix, tokenSuffix); ok {
+		return realm, endpointToken
+	}
+	if realm, ok := cutRealm(p, logoutPrefix, logoutSuffix); ok {
+		return realm, endpointLogout
+	}
+	return "", ""
+}
+
+// cutRealm returns the plain realm between prefix and suffix.
+func cutRealm(p, prefix, suffix string) (string, bool) {
+	if len(p) <= len(prefix)+len(suffix) || !strings.HasPrefix(p, prefix) || !strings.HasSuffix(p, suffix) {
+		return "", false
+	}
+	realm := p[len(prefix) : len(p)-len(suffix)]
+	return realm, plainRealm(realm)
+}
+
+// plainRealm tells whether a realm is made of URL-unreserved characters only and is
+// not a dot segment: such a path segment reads the same escaped or not.
+func plainRealm(s string) bool {
+	if s == "" || s == "." || s == ".." {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-', c == '.', c == '_', c == '~':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // Normalized tells whether a request path is clean: not empty, no doubled slash, no
@@ -228,20 +295,59 @@ func (h *Handler) Logout(w http.ResponseWriter, r *http.Request, realm generated
 	h.serve(w, r, realm, endpointLogout)
 }
 
-// exchange is one request on its way through the checks.
+// exchange is one request on its way through the checks. Exchanges are pooled: nothing
+// the Backend, Observe or the Logger gets points into one (the Backend's context is a
+// paramCtx of its own, Observation.Body is valid only during Observe).
 type exchange struct {
+	parent   context.Context // r's
+	ctx      context.Context // the Backend's: parent, with the body for Param
 	r        *http.Request
-	ctx      context.Context // r's, with the body for Param
 	w        http.ResponseWriter
 	realm    string
 	endpoint string
 	body     []byte
-	req      generated.AuthRequest
-	left     api.Leftovers
-	kind     validate.Kind
-	status   int    // the status answered, once answered
-	other    string // a grant type for OtherGrants
+	// basicID and basicSecret are HTTP Basic authentication's, when hasBasic: with
+	// Lenient, for a form without client_id.
+	basicID, basicSecret string
+	hasBasic             bool
+	req                  generated.AuthRequest
+	left                 api.Leftovers
+	kind                 validate.Kind
+	status               int    // the status answered, once answered
+	other                string // a grant type for OtherGrants
 }
+
+// exchanges recycles exchanges: allocating one was a quarter of a request's time.
+var exchanges = sync.Pool{New: func() any { return new(exchange) }}
+
+// paramCtx is the context the Backend gets: r's, with the body and the Basic secret
+// for Param, in one allocation. It is not pooled (a Backend may keep its context) and
+// not written after it is made.
+type paramCtx struct {
+	context.Context
+	body        []byte
+	basicSecret string
+	hasBasic    bool
+}
+
+// Value answers the keys Param reads and asks r's context for the rest.
+func (c *paramCtx) Value(key any) any {
+	switch key.(type) {
+	case bodyKey:
+		if c.body != nil {
+			return c.body
+		}
+	case basicSecretKey:
+		if c.hasBasic {
+			return c.basicSecret
+		}
+	}
+	return c.Context.Value(key)
+}
+
+// String and GoString name the context without its values, which hold secrets.
+func (c *paramCtx) String() string   { return "receiver.paramCtx" }
+func (c *paramCtx) GoString() string { return c.String() }
 
 func (h *Handler) serve(w http.ResponseWriter, r *http.Request, realm, endpoint string) {
 	var start time.Time
@@ -251,7 +357,12 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, realm, endpoint 
 	if endpoint == endpointToken {
 		noCache(w)
 	}
-	ex := &exchange{r: r, ctx: r.Context(), w: w, realm: realm, endpoint: endpoint}
+	ex := exchanges.Get().(*exchange)
+	*ex = exchange{parent: r.Context(), r: r, w: w, realm: realm, endpoint: endpoint}
+	defer func() {
+		*ex = exchange{}
+		exchanges.Put(ex)
+	}()
 	failure := h.handle(ex)
 	status := ex.status
 	if failure != nil {
@@ -259,7 +370,10 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, realm, endpoint 
 		writeError(w, failure)
 	}
 	if h.cfg.Observe != nil {
-		h.cfg.Observe(Observation{Realm: realm, Endpoint: endpoint, Request: ex.req, Kind: ex.kind, Status: status, body: &ex.body})
+		// The Observation must not point into the pooled exchange: an Observe that
+		// keeps it reads the body later (the body itself is not pooled).
+		body := ex.body
+		h.cfg.Observe(Observation{Realm: realm, Endpoint: endpoint, Request: ex.req, Kind: ex.kind, Status: status, body: &body})
 	}
 	if h.cfg.Logger != nil {
 		attrs := []slog.Attr{slog.String("realm", realm), slog.String("endpoint", endpoint),
@@ -275,20 +389,38 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, realm, endpoint 
 // handle runs Keycloak's checks in its order, then the grant; its result is the answer
 // when a check or the grant fails (nil when the grant answered).
 func (h *Handler) handle(ex *exchange) *api.OAuthError {
-	for _, check := range [...]func(*exchange) *api.OAuthError{
-		h.readForm,        // 413 too large, 400 malformed; a body that is not a form is empty
-		h.knownRealm,      // 404 (the Backend)
-		h.browserLogout,   // 200 HTML: logout without a refresh_token key (Lenient)
-		h.supportedGrant,  // 400 missing or unsupported grant_type (token endpoint)
-		h.knownClient,     // 401 missing or unknown client (the Backend)
-		h.noDuplicates,    // 400 duplicated parameter
-		h.onlyKindsFields, // 400 unknown or foreign parameter (unless Lenient)
-	} {
-		if e := check(ex); e == errAnswered {
-			return nil
-		} else if e != nil {
-			return e
-		}
+	// 413 too large, 400 malformed; a body that is not a form is empty.
+	if e := h.readForm(ex); e != nil {
+		return e
+	}
+	h.basicAuth(ex)
+	ex.ctx = ex.parent
+	if ex.body != nil || ex.hasBasic {
+		ex.ctx = &paramCtx{Context: ex.parent, body: ex.body, basicSecret: ex.basicSecret, hasBasic: ex.hasBasic}
+	}
+	// 404 (the Backend).
+	if e := h.knownRealm(ex); e != nil {
+		return e
+	}
+	// 200 HTML: logout without a refresh_token key (Lenient).
+	if h.browserLogout(ex) {
+		return nil
+	}
+	// 400 missing or unsupported grant_type (token endpoint).
+	if e := h.supportedGrant(ex); e != nil {
+		return e
+	}
+	// 401 missing or unknown client (the Backend).
+	if e := h.knownClient(ex); e != nil {
+		return e
+	}
+	// 400 duplicated parameter.
+	if e := h.noDuplicates(ex); e != nil {
+		return e
+	}
+	// 400 unknown or foreign parameter (unless Lenient).
+	if e := h.onlyKindsFields(ex); e != nil {
+		return e
 	}
 	return h.grant(ex)
 }
@@ -297,7 +429,12 @@ func (h *Handler) handle(ex *exchange) *api.OAuthError {
 // no parameters: Keycloak 26 answers a JSON body with 400 "Missing form parameter:
 // grant_type" (measured), not 415.
 func (h *Handler) readForm(ex *exchange) *api.OAuthError {
-	if !isForm(ex.r.Header.Get("Content-Type")) {
+	// Header.Get without canonicalizing its (canonical) key.
+	var ct string
+	if v := ex.r.Header["Content-Type"]; len(v) > 0 {
+		ct = v[0]
+	}
+	if !isForm(ct) {
 		return nil
 	}
 	// Keycloak's 413 comes from Quarkus before the endpoint (measured on 26.7.3):
@@ -319,7 +456,6 @@ func (h *Handler) readForm(ex *exchange) *api.OAuthError {
 		return &api.OAuthError{Status: http.StatusBadRequest, Code: codeInvalidRequest, Description: "Cannot read the request body"}
 	}
 	ex.body = body
-	ex.ctx = context.WithValue(ex.ctx, bodyKey{}, body)
 	ex.req, ex.left, err = api.Decoder{MaxBytes: h.cfg.MaxBodyBytes}.LenientForm(body)
 	if err != nil {
 		desc := "Malformed form body"
@@ -349,9 +485,9 @@ func (h *Handler) knownRealm(ex *exchange) *api.OAuthError {
 // the form has the key refresh_token; without it, the request is a browser
 // (RP-initiated) logout, answered with an HTML page. Only when Lenient: the schema's
 // logout requires refresh_token, so by default it is 400 "No refresh token".
-func (h *Handler) browserLogout(ex *exchange) *api.OAuthError {
+func (h *Handler) browserLogout(ex *exchange) bool {
 	if ex.endpoint != endpointLogout || !h.cfg.Lenient || ex.req.RefreshToken != nil {
-		return nil
+		return false
 	}
 	ex.kind = validate.KindLogout
 	ex.status = http.StatusOK
@@ -359,11 +495,8 @@ func (h *Handler) browserLogout(ex *exchange) *api.OAuthError {
 	ex.w.Header()["Content-Type"] = htmlType
 	ex.w.WriteHeader(ex.status)
 	_, _ = io.WriteString(ex.w, LogoutPage)
-	return errAnswered
+	return true
 }
-
-// errAnswered ends the checks when one of them has answered.
-var errAnswered = &api.OAuthError{}
 
 // LogoutPage is the page Keycloak shows for a browser logout without an id_token_hint.
 const LogoutPage = `<!DOCTYPE html>
@@ -392,15 +525,26 @@ func (h *Handler) supportedGrant(ex *exchange) *api.OAuthError {
 	return nil
 }
 
-// knownClient asks the Backend for the client. With Lenient, a request without
-// client_id in the form takes it from HTTP Basic authentication, as Keycloak does (the
-// password is then the client_secret Param answers).
-func (h *Handler) knownClient(ex *exchange) *api.OAuthError {
-	if user, pass, ok := ex.r.BasicAuth(); ok && ex.req.ClientID == "" && h.cfg.Lenient {
+// basicAuth: with Lenient, a request without client_id in the form takes it from HTTP
+// Basic authentication, as Keycloak does (the password is then the client_secret Param
+// answers). It is read before the first Backend call, which gets the context, and
+// applied by knownClient.
+func (h *Handler) basicAuth(ex *exchange) {
+	if !h.cfg.Lenient || ex.req.ClientID != "" {
+		return
+	}
+	if user, pass, ok := ex.r.BasicAuth(); ok {
 		if id, err := url.QueryUnescape(user); err == nil {
-			ex.req.ClientID = id
-			ex.ctx = context.WithValue(ex.ctx, basicSecretKey{}, pass)
+			ex.basicID, ex.basicSecret, ex.hasBasic = id, pass, true
 		}
+	}
+}
+
+// knownClient asks the Backend for the client (the one of HTTP Basic authentication
+// when basicAuth found it).
+func (h *Handler) knownClient(ex *exchange) *api.OAuthError {
+	if ex.hasBasic {
+		ex.req.ClientID = ex.basicID
 	}
 	if ex.req.ClientID == "" {
 		// Keycloak 26 (measured): 401, as for an unknown client.
@@ -431,8 +575,13 @@ func (h *Handler) onlyKindsFields(ex *exchange) *api.OAuthError {
 		}
 		return &api.OAuthError{Status: http.StatusBadRequest, Code: codeInvalidRequest, Description: desc}
 	}
+	err := validate.Check(ex.kind, ex.req)
+	if err == nil {
+		return nil
+	}
+	// Declared here, so that a valid request does not allocate it.
 	var verr *validate.Error
-	if errors.As(validate.Check(ex.kind, ex.req), &verr) {
+	if errors.As(err, &verr) {
 		for _, f := range verr.Fields {
 			if f.Err == validate.ErrForbidden {
 				return &api.OAuthError{Status: http.StatusBadRequest, Code: codeInvalidRequest,
@@ -492,9 +641,21 @@ func (h *Handler) grant(ex *exchange) *api.OAuthError {
 	ex.status = http.StatusOK
 	ex.w.Header()["Content-Type"] = jsonType
 	ex.w.WriteHeader(ex.status)
-	_, _ = ex.w.Write(api.EncodeTokenResponse(&tr))
+	// Write must not keep the slice (io.Writer), so the buffer goes back to the pool.
+	buf := answerBuffers.Get().(*[]byte)
+	*buf = api.AppendTokenResponse((*buf)[:0], &tr)
+	_, _ = ex.w.Write(*buf)
+	if cap(*buf) <= maxPooledAnswer {
+		answerBuffers.Put(buf)
+	}
 	return nil
 }
+
+// answerBuffers holds the buffers token answers are encoded into.
+var answerBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+// maxPooledAnswer bounds what the pool keeps, so that one huge answer does not stay.
+const maxPooledAnswer = 64 << 10
 
 type bodyKey struct{}
 
@@ -577,20 +738,26 @@ func isForm(ct string) bool {
 
 // readBody reads at most limit bytes, in one allocation when the length is known.
 func readBody(w http.ResponseWriter, r *http.Request, limit int) ([]byte, error) {
-	body := http.MaxBytesReader(w, r.Body, int64(limit))
-	if n := r.ContentLength; n > 0 && n <= int64(limit) {
-		buf := make([]byte, n, n+1)
-		if _, err := io.ReadFull(body, buf); err != nil {
-			return nil, err
-		}
-		// Anything past the announced length is an error the server reports; a read
-		// here makes MaxBytesReader enforce the limit on a lying client.
-		if k, _ := body.Read(buf[n : n+1]); k > 0 {
-			return nil, errors.New("body longer than Content-Length")
-		}
-		return buf, nil
+	n := r.ContentLength
+	if n <= 0 || n > int64(limit) {
+		return io.ReadAll(http.MaxBytesReader(w, r.Body, int64(limit)))
 	}
-	return io.ReadAll(body)
+	// Below the limit, the read of one byte past the announced length refuses all that
+	// MaxBytesReader would; it is needed (and allocated) only at the limit.
+	var body io.Reader = r.Body
+	if n == int64(limit) {
+		body = http.MaxBytesReader(w, r.Body, int64(limit))
+	}
+	buf := make([]byte, n, n+1)
+	if _, err := io.ReadFull(body, buf); err != nil {
+		return nil, err
+	}
+	// Anything past the announced length is an error the server reports; at the
+	// limit, this read makes MaxBytesReader enforce it on a lying client.
+	if k, _ := body.Read(buf[n : n+1]); k > 0 {
+		return nil, errors.New("body longer than Content-Length")
+	}
+	return buf, nil
 }
 
 // Header values, shared: net/http never modifies them.
