@@ -192,6 +192,7 @@ func TestServeFlags(t *testing.T) {
 		{"serve", "--user", "nopassword"},
 		{"serve", "--access-ttl", "0s"},
 		{"serve", "--addr", "nonsense"},
+		{"serve", "--strict", "--lenient", "--addr", "127.0.0.1:0"},
 	} {
 		if code, _, errOut := runWith(t, env{}, args...); code != 2 || !strings.Contains(errOut, "iqmauth serve: ") || !strings.Contains(errOut, "iqmauth serve --help") {
 			t.Errorf("%v: %d %q", args, code, errOut)

@@ -48,7 +48,7 @@ func (u *userFlag) Set(v string) error {
 }
 
 func (c *cli) serve(args []string) int {
-	fs := newFlags("serve", "[--addr 127.0.0.1:8080] [--realm cortex] [--client iqm_client]... [--user name:password]... [--access-ttl 300s] [--refresh-ttl 1800s] [--rotation] [--lenient] [--read-timeout 10s] [--write-timeout 60s] [--idle-timeout 60s]", c.stderr)
+	fs := newFlags("serve", "[--addr 127.0.0.1:8080] [--realm cortex] [--client iqm_client]... [--user name:password]... [--access-ttl 300s] [--refresh-ttl 1800s] [--rotation] [--strict|--lenient] [--read-timeout 10s] [--write-timeout 60s] [--idle-timeout 60s]", c.stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address (port 0: a free port)")
 	realm := fs.String("realm", api.DefaultRealm, "realm")
 	var clients multiFlag
@@ -59,12 +59,16 @@ func (c *cli) serve(args []string) int {
 	refreshTTL := fs.Duration("refresh-ttl", authtest.DefaultRefreshTTL, "refresh token lifetime (0: never expires)")
 	rotation := fs.Bool("rotation", false, "refresh-token rotation with reuse detection")
 	lenient := fs.Bool("lenient", false, "ignore unknown and foreign fields, as Keycloak does")
+	strict := fs.Bool("strict", false, "refuse what openapi.yaml's request schemas refuse (unknown and foreign fields); the default")
 	public := fs.Bool("allow-non-loopback", false, "allow listening on an address that is not loopback")
 	readTimeout := fs.Duration("read-timeout", authtest.DefaultTimeouts.Read, "longest time to read a request, body included")
 	writeTimeout := fs.Duration("write-timeout", authtest.DefaultTimeouts.Write, "longest time to answer a request, from the end of its headers")
 	idleTimeout := fs.Duration("idle-timeout", authtest.DefaultTimeouts.Idle, "longest time a keep-alive connection waits for its next request")
 	if code, stop := parseFlags(fs, args, c.stdout); stop {
 		return code
+	}
+	if *strict && *lenient {
+		return c.usageError(fs, "--strict and --lenient exclude each other")
 	}
 	if users.bad > 0 {
 		return c.usageError(fs, "--user: each value must be name:password (the value is not shown: it may hold a password)")
