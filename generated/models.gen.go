@@ -126,7 +126,9 @@ type PasswordRequest = AuthRequest
 type RefreshRequest = AuthRequest
 
 // TokenRequest The body of a token request: a password request or a refresh request, told
-// apart by `grant_type`. In Go it is an AuthRequest (x-go-type).
+// apart by `grant_type`. In Go it is an AuthRequest (x-go-type). (`type: object`
+// beside the oneOf lets form decoders that need it, such as kin-openapi's,
+// decode the body.)
 type TokenRequest = AuthRequest
 
 // TokenResponse Keycloak's AccessTokenResponse, as the token endpoint returns it. The required
