@@ -28,15 +28,9 @@ var fieldNames = func() (n [numFields]string) {
 	return n
 }()
 
-// fieldIndex finds a wire name among fieldNames, or -1.
-func fieldIndex(key []byte) int {
-	for i := range fieldNames {
-		if string(key) == fieldNames[i] {
-			return i
-		}
-	}
-	return -1
-}
+// fieldIndex finds a wire name among fieldNames, or -1 (a switch generated from
+// openapi.yaml).
+func fieldIndex(key []byte) int { return generated.AuthRequestIndex(key) }
 
 // formSafe marks the bytes Python's urllib.parse.quote_plus leaves as they are:
 // ASCII letters, digits and "_.-~". Space becomes '+'; every other byte is %XX in
@@ -179,8 +173,7 @@ type Leftovers struct {
 	// none); the first value was kept.
 	Duplicate string
 	// Unknown tells that a key that is not an AuthRequest field was skipped, and
-	// UnknownKey is the first such key quoted, when it may be shown: only when it looks
-	// like a parameter name and the body carries no secret field (see DecodeError).
+	// UnknownKey is the first such key quoted, when it may be shown (see DecodeError).
 	Unknown    bool
 	UnknownKey string
 }
@@ -244,11 +237,11 @@ func (d Decoder) form(body []byte, extras *Leftovers) (generated.AuthRequest, er
 		}
 		seen[idx] = true
 		start := len(buf)
-		var ok bool
-		if buf, ok = unescapeForm(buf, rawValue); !ok {
+		var ascii, ok bool
+		if buf, ascii, ok = unescapeFormASCII(buf, rawValue); !ok {
 			return generated.AuthRequest{}, &DecodeError{Field: fieldNames[idx], Err: ErrMalformed, Detail: "invalid percent-encoding"}
 		}
-		if !utf8.Valid(buf[start:]) {
+		if !ascii && !utf8.Valid(buf[start:]) {
 			return generated.AuthRequest{}, &DecodeError{Field: fieldNames[idx], Err: ErrMalformed, Detail: "invalid UTF-8"}
 		}
 		spans[idx] = [2]int{start, len(buf)}
@@ -273,7 +266,7 @@ func cutByte(s []byte, sep byte) (before, after []byte, found bool) {
 }
 
 // formKey decodes a form key and finds its field. body is the whole form, for the
-// error of an unknown key (see unknownKeyError).
+// error of an unknown key (see unknownFormKeyError).
 func formKey(raw, body []byte) (int, error) {
 	key := raw
 	if bytes.IndexByte(raw, '%') >= 0 || bytes.IndexByte(raw, '+') >= 0 {
@@ -288,7 +281,7 @@ func formKey(raw, body []byte) (int, error) {
 		if !utf8.Valid(key) {
 			return -1, &DecodeError{Field: "body", Err: ErrMalformed, Detail: "invalid UTF-8 in a key"}
 		}
-		return -1, unknownKeyError(key, formHasSecret(body))
+		return -1, unknownFormKeyError(key, formHasSecret(body))
 	}
 	return idx, nil
 }
@@ -311,9 +304,18 @@ func formHasSecret(body []byte) bool {
 
 // unescapeForm appends the form-decoded s to dst.
 func unescapeForm(dst, s []byte) ([]byte, bool) {
+	dst, _, ok := unescapeFormASCII(dst, s)
+	return dst, ok
+}
+
+// unescapeFormASCII is unescapeForm that also tells whether every decoded byte is
+// ASCII (then the text is valid UTF-8 without another pass).
+func unescapeFormASCII(dst, s []byte) (_ []byte, ascii, ok bool) {
 	start := 0
+	var high byte
 	for i := 0; i < len(s); i++ {
 		c := s[i]
+		high |= c
 		if c != '%' && c != '+' {
 			continue
 		}
@@ -322,18 +324,19 @@ func unescapeForm(dst, s []byte) ([]byte, bool) {
 			dst = append(dst, ' ')
 		} else {
 			if i+2 >= len(s) {
-				return dst, false
+				return dst, false, false
 			}
 			h, l := unhex(s[i+1]), unhex(s[i+2])
 			if h < 0 || l < 0 {
-				return dst, false
+				return dst, false, false
 			}
+			high |= byte(h<<4 | l)
 			dst = append(dst, byte(h<<4|l))
 			i += 2
 		}
 		start = i + 1
 	}
-	return append(dst, s[start:]...), true
+	return append(dst, s[start:]...), high < utf8.RuneSelf, true
 }
 
 func unhex(c byte) int {

@@ -124,3 +124,18 @@ func TestSecretWire(t *testing.T) {
 		t.Errorf("empty secret prints %q", got)
 	}
 }
+
+// TestAuthRequestIndex: the generated switch finds every property at its index in
+// AuthRequestFields, and nothing else.
+func TestAuthRequestIndex(t *testing.T) {
+	for i, f := range generated.AuthRequestFields() {
+		if got := generated.AuthRequestIndex([]byte(f.Wire)); got != i {
+			t.Errorf("AuthRequestIndex(%q) = %d, want %d", f.Wire, got, i)
+		}
+	}
+	for _, k := range []string{"", "scope", "Client_id", "client_id ", "password\x00"} {
+		if got := generated.AuthRequestIndex([]byte(k)); got != -1 {
+			t.Errorf("AuthRequestIndex(%q) = %d", k, got)
+		}
+	}
+}

@@ -72,6 +72,24 @@ func RequestTokenStatuses() []int { return []int{200, 400, 401, 403, 404, 413, 4
 // LogoutStatuses returns the statuses the spec lists for POST /realms/{realm}/protocol/openid-connect/logout.
 func LogoutStatuses() []int { return []int{200, 204, 400, 401, 403, 404, 413, 415, 500} }
 
+// AuthRequestIndex returns the index of the AuthRequest property whose wire name is
+// key, in the spec's order (AuthRequestFields), or -1: a switch, for the decoders.
+func AuthRequestIndex(key []byte) int {
+	switch string(key) {
+	case "client_id":
+		return 0
+	case "grant_type":
+		return 1
+	case "username":
+		return 2
+	case "password":
+		return 3
+	case "refresh_token":
+		return 4
+	}
+	return -1
+}
+
 // WireValues returns the properties of r in the spec's order (AuthRequestFields) as
 // strings, and which of them are set.
 func (r *AuthRequest) WireValues() (v [5]string, set [5]bool) {

@@ -285,6 +285,14 @@ func render(schemas map[string][]property, ops []operation) ([]byte, error) {
 	}
 
 	// AuthRequest by index.
+	p("// AuthRequestIndex returns the index of the AuthRequest property whose wire name is\n")
+	p("// key, in the spec's order (AuthRequestFields), or -1: a switch, for the decoders.\n")
+	p("func AuthRequestIndex(key []byte) int {\n\tswitch string(key) {\n")
+	for i, f := range ar {
+		p("\tcase %q:\n\t\treturn %d\n", f.wire, i)
+	}
+	p("\t}\n\treturn -1\n}\n\n")
+	// AuthRequest by index.
 	p("// WireValues returns the properties of r in the spec's order (AuthRequestFields) as\n")
 	p("// strings, and which of them are set.\n")
 	p("func (r *AuthRequest) WireValues() (v [%d]string, set [%d]bool) {\n", len(ar), len(ar))
