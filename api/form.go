@@ -196,16 +196,22 @@ func (d Decoder) form(body []byte, extras *Leftovers) (generated.AuthRequest, er
 		seen  [numFields]bool
 	)
 	f, buf := newStorage(len(body))
-	for rest := body; len(body) > 0; {
-		seg, tail, more := cutByte(rest, '&')
-		if len(seg) == 0 {
-			return generated.AuthRequest{}, &DecodeError{Field: "body", Err: ErrMalformed, Detail: "empty parameter"}
+	// One pass: each parameter starts at i (the body's start or just after a '&'); its
+	// key runs to the first '=', its value to the next '&', which the value's decoding
+	// finds as it goes.
+	for i := 0; len(body) > 0; {
+		j := i
+		for j < len(body) && body[j] != '=' && body[j] != '&' {
+			j++
 		}
-		rawKey, rawValue, hasEq := cutByte(seg, '=')
-		if !hasEq {
-			return generated.AuthRequest{}, &DecodeError{Field: "body", Err: ErrMalformed, Detail: "parameter without '='"}
+		if j == len(body) || body[j] == '&' {
+			detail := "parameter without '='"
+			if j == i {
+				detail = "empty parameter"
+			}
+			return generated.AuthRequest{}, &DecodeError{Field: "body", Err: ErrMalformed, Detail: detail}
 		}
-		idx, err := formKey(rawKey, body)
+		idx, err := formKey(body[i:j], body)
 		switch {
 		case err == nil:
 		case extras != nil && errors.Is(err, ErrUnknownField):
@@ -228,27 +234,31 @@ func (d Decoder) form(body []byte, extras *Leftovers) (generated.AuthRequest, er
 			}
 			idx = -1
 		}
-		if idx < 0 {
-			if !more {
+		value := j + 1
+		if idx < 0 { // skipped: on to the next parameter
+			next := bytes.IndexByte(body[value:], '&')
+			if next < 0 {
 				break
 			}
-			rest = tail
+			i = value + next + 1
 			continue
 		}
 		seen[idx] = true
 		start := len(buf)
+		var n int
 		var ascii, ok bool
-		if buf, ascii, ok = unescapeFormASCII(buf, rawValue); !ok {
+		if buf, n, ascii, ok = unescapeValue(buf, body[value:]); !ok {
 			return generated.AuthRequest{}, &DecodeError{Field: fieldNames[idx], Err: ErrMalformed, Detail: "invalid percent-encoding"}
 		}
 		if !ascii && !utf8.Valid(buf[start:]) {
 			return generated.AuthRequest{}, &DecodeError{Field: fieldNames[idx], Err: ErrMalformed, Detail: "invalid UTF-8"}
 		}
 		spans[idx] = [2]int{start, len(buf)}
-		if !more {
+		end := value + n
+		if end == len(body) {
 			break
 		}
-		rest = tail
+		i = end + 1 // body[end] is '&'
 	}
 	return build(f, buf, &spans, &seen), nil
 }
@@ -268,6 +278,10 @@ func cutByte(s []byte, sep byte) (before, after []byte, found bool) {
 // formKey decodes a form key and finds its field. body is the whole form, for the
 // error of an unknown key (see unknownFormKeyError).
 func formKey(raw, body []byte) (int, error) {
+	// A key as the encoders write it has nothing escaped (the names are [a-z_]).
+	if idx := fieldIndex(raw); idx >= 0 {
+		return idx, nil
+	}
 	key := raw
 	if bytes.IndexByte(raw, '%') >= 0 || bytes.IndexByte(raw, '+') >= 0 {
 		var scratch [16]byte
@@ -304,17 +318,28 @@ func formHasSecret(body []byte) bool {
 
 // unescapeForm appends the form-decoded s to dst.
 func unescapeForm(dst, s []byte) ([]byte, bool) {
-	dst, _, ok := unescapeFormASCII(dst, s)
-	return dst, ok
+	dst, n, _, ok := unescape(dst, s, false)
+	return dst, ok && n == len(s)
 }
 
-// unescapeFormASCII is unescapeForm that also tells whether every decoded byte is
-// ASCII (then the text is valid UTF-8 without another pass).
-func unescapeFormASCII(dst, s []byte) (_ []byte, ascii, ok bool) {
+// unescapeValue appends the form-decoded value at the start of s, up to the first '&'
+// or the end, to dst, and says how many bytes of s it took and whether every decoded
+// byte is ASCII (then the text is valid UTF-8 without another pass).
+func unescapeValue(dst, s []byte) (_ []byte, n int, ascii, ok bool) {
+	return unescape(dst, s, true)
+}
+
+// unescape decodes s ('+' is a space, %XX a byte) into dst, stopping at the first '&'
+// when stopAtAmp is set.
+func unescape(dst, s []byte, stopAtAmp bool) (_ []byte, n int, ascii, ok bool) {
 	start := 0
 	var high byte
-	for i := 0; i < len(s); i++ {
+	i := 0
+	for ; i < len(s); i++ {
 		c := s[i]
+		if c == '&' && stopAtAmp {
+			break
+		}
 		high |= c
 		if c != '%' && c != '+' {
 			continue
@@ -324,11 +349,11 @@ func unescapeFormASCII(dst, s []byte) (_ []byte, ascii, ok bool) {
 			dst = append(dst, ' ')
 		} else {
 			if i+2 >= len(s) {
-				return dst, false, false
+				return dst, i, false, false
 			}
 			h, l := unhex(s[i+1]), unhex(s[i+2])
 			if h < 0 || l < 0 {
-				return dst, false, false
+				return dst, i, false, false
 			}
 			high |= byte(h<<4 | l)
 			dst = append(dst, byte(h<<4|l))
@@ -336,7 +361,7 @@ func unescapeFormASCII(dst, s []byte) (_ []byte, ascii, ok bool) {
 		}
 		start = i + 1
 	}
-	return append(dst, s[start:]...), high < utf8.RuneSelf, true
+	return append(dst, s[start:i]...), i, high < utf8.RuneSelf, true
 }
 
 func unhex(c byte) int {

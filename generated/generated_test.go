@@ -129,6 +129,11 @@ func TestSecretWire(t *testing.T) {
 // AuthRequestFields, and nothing else.
 func TestAuthRequestIndex(t *testing.T) {
 	for i, f := range generated.AuthRequestFields() {
+		// api's form decoder looks a raw key up before unescaping it, which is right
+		// only while no name holds a byte that form encoding escapes.
+		if strings.Trim(f.Wire, "abcdefghijklmnopqrstuvwxyz_") != "" {
+			t.Errorf("AuthRequest property %q is not [a-z_]", f.Wire)
+		}
 		if got := generated.AuthRequestIndex([]byte(f.Wire)); got != i {
 			t.Errorf("AuthRequestIndex(%q) = %d, want %d", f.Wire, got, i)
 		}
