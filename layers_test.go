@@ -13,13 +13,14 @@ import (
 const module = "github.com/iqm-finland/authschema"
 
 // layers lists, for each package, the packages of this module it may import
-// (directly): dependencies point one way, generated <- validate <- api <- api/tokens <-
-// api/tokensfile <- api/authclient <- api/xoauth2, and api <- api/receiver <- authtest
-// <- cmd/iqmauth.
+// (directly): dependencies point one way: generated <- validate <- api <- api/receiver
+// <- authtest <- cmd/iqmauth; generated <- api/tokens <- api/tokensfile; api,
+// api/tokens and api/tokensfile <- api/authclient <- api/xoauth2.
 var layers = map[string][]string{
 	"":                  nil,
 	"internal/redact":   nil,
 	"internal/testtime": nil, // test-only: the fake clocks' epoch
+	"internal/testsafe": nil, // test-only: failure messages without secrets
 	"generated":         {"", "internal/redact"},
 	"generated/client":  {"generated"},
 	"generated/server":  {"generated"},

@@ -57,7 +57,7 @@ func secretSamples(t *testing.T) map[string]any {
 	if err := tokensfile.Write(context.Background(), path, tokensfile.File{AuthServerURL: srv.URL, Tokens: set}); err != nil {
 		t.Fatal(err)
 	}
-	fileGrants, err := authclient.NewFileGrants(path, authclient.Config{}, "alice", canaryPassword, authclient.FileLock{})
+	fileGrants, err := authclient.NewFileGrants(path, authclient.Config{ServerURL: srv.URL}, "alice", canaryPassword, authclient.FileLock{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -210,14 +210,15 @@ func (c *Client) Refresh(ctx context.Context, refreshToken string) (*tokens.Set,
 // a body that api.EncodeForm writes: the generated form encoding sorts the keys, and
 // the Python client sends them in the model's order.
 func (c *Client) Grant(ctx context.Context, r generated.AuthRequest) (*tokens.Set, error) {
-	kind, err := validate.Request(r)
-	if err == nil && kind == validate.KindLogout {
-		err = validate.Check(validate.KindPassword, r)
+	if validate.Classify(r) == validate.KindLogout {
+		// A logout request is valid, but not at the token endpoint: say what a token
+		// request lacks.
+		return nil, fmt.Errorf("token request not sent: %w", validate.Check(validate.KindPassword, r))
 	}
+	body, err := api.EncodeForm(r) // validates, once
 	if err != nil {
 		return nil, fmt.Errorf("token request not sent: %w", err)
 	}
-	body, _ := api.EncodeForm(r) // valid, so it encodes
 	ctx, cancel := c.withTimeout(ctx)
 	defer cancel()
 	sent := c.clock.Now()

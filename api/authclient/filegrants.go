@@ -2,6 +2,7 @@ package authclient
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -13,7 +14,7 @@ import (
 
 // FileGrants keeps the tokens of a tokens file that this program owns (say, one that
 // iqmauth login wrote) and that other processes share: each renewal is one critical
-// section across processes (LockTokensFile). Under the lock it reads the file again,
+// section across processes (tokensfile.Lock). Under the lock it reads the file again,
 // takes the tokens another process renewed while it waited, and otherwise renews them
 // as Grants does, with the file's auth_server_url, realm and client_id, and writes them
 // back (keeping the members it does not own). So ten processes that all find the
@@ -22,7 +23,9 @@ import (
 //
 // The file's auth_server_url is data, not something the user typed: a plain http://
 // URL to a host that is not loopback is refused (ErrInsecureTransport) unless
-// cfg.AllowInsecureHTTP is set, before anything is sent.
+// cfg.AllowInsecureHTTP is set, before anything is sent; and a password goes only to
+// the server the caller named for it (cfg.ServerURL), never to one read from the file
+// (ErrServerMismatch).
 type FileGrants struct {
 	path     string
 	cfg      Config
@@ -40,10 +43,13 @@ type FileLock struct {
 }
 
 // NewFileGrants reads the tokens file at path and checks it: it must have an
-// auth_server_url that cfg allows. cfg's ServerURL, Realm and ClientID are not used
-// (the file's are); its HTTPClient, UserAgent, Timeout, AllowInsecureHTTP and Clock
-// are. username and password, when set, let a renewal log in again when the refresh
-// token is gone.
+// auth_server_url that cfg allows. cfg's Realm and ClientID are not used (the file's
+// are); its HTTPClient, UserAgent, Timeout, AllowInsecureHTTP and Clock are. username
+// and password, when set, let a renewal log in again when the refresh token is gone:
+// then cfg.ServerURL must name the server the password is for, and the file's
+// auth_server_url must be that server (checked again at every renewal, since another
+// process may replace the file); otherwise it is a *ConfigError wrapping
+// ErrServerMismatch, and nothing is sent.
 func NewFileGrants(path string, cfg Config, username, password string, lock FileLock) (*FileGrants, error) {
 	g := &FileGrants{path: path, cfg: cfg, username: username, password: &password, lock: lock}
 	f, err := tokensfile.Read(path)
@@ -70,7 +76,34 @@ func (g *FileGrants) grants(f tokensfile.File) (*Grants, error) {
 	if err != nil {
 		return nil, err
 	}
+	if *g.password != "" {
+		if err := g.passwordServer(c.ServerURL()); err != nil {
+			return nil, err
+		}
+	}
 	return NewGrants(c, g.username, *g.password), nil
+}
+
+// ErrServerMismatch is wrapped by the configuration error of a FileGrants with a
+// password whose tokens file names another server than the one the password is for.
+var ErrServerMismatch = errors.New("the tokens file names another server than the password is for")
+
+// passwordServer checks that the file's server (normalized) is the one the caller
+// named for the password.
+func (g *FileGrants) passwordServer(fileServer string) error {
+	if g.cfg.ServerURL == "" {
+		return &ConfigError{Setting: "server URL", Err: ErrServerMismatch,
+			Problem: "is required with a password: a password goes only to a server named for it, never to one read from a tokens file"}
+	}
+	named, err := normalizeServerURL(g.cfg.ServerURL, g.cfg.AllowInsecureHTTP)
+	if err != nil {
+		return err
+	}
+	if named != fileServer {
+		return &ConfigError{Setting: "tokens file " + g.path, Err: ErrServerMismatch,
+			Problem: fmt.Sprintf("names the server %s, not %s, which the password is for; refusing to send the password there", fileServer, named)}
+	}
+	return nil
 }
 
 // locked runs fn on the file's content with its lock held.

@@ -31,6 +31,14 @@ var (
 	ErrTokenExpired = errors.New("token has expired")
 	// ErrNoRefreshToken: a refresh was asked for, and there is no refresh token.
 	ErrNoRefreshToken = errors.New("no refresh token")
+	// ErrExpiredOnArrival: a renewal gave an access token that had already expired (or
+	// would within the margin) when it arrived, such as a past JWT exp without
+	// expires_in. Such a renewal counts as a failure: the session backs off.
+	ErrExpiredOnArrival = errors.New("the new access token had already expired when it arrived (compare the server's clock with this machine's)")
+	// ErrUselessRenewals: MaxUselessRenewals renewals in a row gave tokens that had
+	// expired on arrival; the session no longer renews by itself (Token returns this
+	// error without a request) until Login or Refresh is called.
+	ErrUselessRenewals = errors.New("gave up renewing")
 )
 
 // Defaults of the session.
@@ -42,6 +50,9 @@ const (
 	DefaultBackoff = time.Second
 	// MaxBackoff caps the wait after repeated failures.
 	MaxBackoff = 30 * time.Second
+	// MaxUselessRenewals is how many renewals in a row may give tokens that expired on
+	// arrival before the session gives up (ErrUselessRenewals).
+	MaxUselessRenewals = 5
 )
 
 // A Source gets tokens for a Session: Grants (the password and refresh grants),
@@ -303,7 +314,10 @@ type SessionOptions struct {
 	// Clock defaults to SystemClock.
 	Clock Clock
 	// OnTokens, if set, runs after every successful renewal, login or refresh, before
-	// the callers waiting for it return, so that a service can persist rotated tokens.
+	// the callers waiting for it return, so that a service can persist rotated tokens
+	// (also tokens that expired on arrival: their refresh token may be the only valid
+	// one). Calls run one at a time, in the order the tokens were renewed; tokens
+	// superseded by newer ones before their call are skipped.
 	OnTokens func(tokens.Set)
 }
 
@@ -359,9 +373,15 @@ type Session struct {
 	failure   error
 	retryAt   time.Time
 	backoff   time.Duration
+	useless   int             // renewals in a row whose tokens had expired on arrival
+	gaveUp    bool            // after MaxUselessRenewals of them: no more automatic renewals
+	stored    uint64          // counts the token sets stored, for OnTokens' order
 	ctx       context.Context // flights run under it; Close cancels it
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
+
+	onTokensMu sync.Mutex // held while OnTokens runs: one call at a time
+	delivered  uint64     // the number (stored) of the last tokens given to OnTokens
 }
 
 // tokenState is an immutable set of tokens and the wall-clock time until which its
@@ -473,6 +493,11 @@ func (s *Session) do(ctx context.Context, o op) (tokens.Set, error) {
 			return tokens.Set{}, ErrLoggedOut
 		}
 		if o == opAuto && s.failure != nil {
+			if s.gaveUp {
+				err := s.failure
+				s.mu.Unlock()
+				return tokens.Set{}, err
+			}
 			if now := s.clock.Now(); now.Before(s.retryAt) {
 				err := &BackoffError{Err: s.failure, RetryAt: s.retryAt}
 				s.mu.Unlock()
@@ -511,6 +536,7 @@ func (s *Session) do(ctx context.Context, o op) (tokens.Set, error) {
 func (s *Session) run(f *flight, gen uint64) {
 	defer s.wg.Done()
 	t, err := s.fetch(s.ctx, f.op)
+	var seq uint64 // of the tokens stored, for OnTokens
 	s.mu.Lock()
 	switch {
 	case s.gen != gen || s.closed:
@@ -521,17 +547,26 @@ func (s *Session) run(f *flight, gen uint64) {
 			}
 		}
 	case err == nil:
+		// Stored even when useless: under rotation its refresh token is the only one
+		// the server still takes.
 		s.store(t)
-		s.loggedOut, s.failure, s.backoff = false, nil, 0
+		s.stored++
+		seq = s.stored
+		s.loggedOut = false
+		if s.clock.Now().UnixNano() < s.state.Load().freshUntil {
+			s.failure, s.backoff, s.useless, s.gaveUp = nil, 0, 0, false
+			break
+		}
+		s.useless++
+		err = fmt.Errorf("renewal %d in a row: %w", s.useless, ErrExpiredOnArrival)
+		if s.useless >= MaxUselessRenewals {
+			err = fmt.Errorf("%w after %d renewals in a row: %w", ErrUselessRenewals, s.useless, ErrExpiredOnArrival)
+			s.gaveUp = true
+		}
+		s.backOff(err)
 	case f.op == opAuto:
 		s.dropDeadRefreshToken(err)
-		s.failure = err
-		if s.backoff == 0 {
-			s.backoff = s.backoff0
-		} else {
-			s.backoff = min(2*s.backoff, MaxBackoff)
-		}
-		s.retryAt = s.clock.Now().Add(s.backoff)
+		s.backOff(err)
 	default:
 		s.dropDeadRefreshToken(err)
 	}
@@ -539,11 +574,39 @@ func (s *Session) run(f *flight, gen uint64) {
 		s.flight = nil
 	}
 	s.mu.Unlock()
-	if err == nil && s.onTokens != nil {
-		s.onTokens(t)
+	if seq > 0 && s.onTokens != nil {
+		s.deliver(seq, t)
 	}
 	f.tokens, f.err = t, err
+	if err != nil {
+		f.tokens = tokens.Set{}
+	}
 	close(f.done)
+}
+
+// backOff records a failed renewal: calls get err without a request until the
+// backoff (doubling up to MaxBackoff) has passed. Called with s.mu held.
+func (s *Session) backOff(err error) {
+	s.failure = err
+	if s.backoff == 0 {
+		s.backoff = s.backoff0
+	} else {
+		s.backoff = min(2*s.backoff, MaxBackoff)
+	}
+	s.retryAt = s.clock.Now().Add(s.backoff)
+}
+
+// deliver gives the tokens stored as number seq to OnTokens, one call at a time and in
+// the order they were stored: tokens that newer ones superseded before their turn
+// came are skipped, so that a slow call never saves old tokens over new ones.
+func (s *Session) deliver(seq uint64, t tokens.Set) {
+	s.onTokensMu.Lock()
+	defer s.onTokensMu.Unlock()
+	if seq <= s.delivered {
+		return
+	}
+	s.delivered = seq
+	s.onTokens(t)
 }
 
 // fetch asks the source for new tokens for o.

@@ -52,8 +52,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return base.RoundTrip(r)
 }
 
-// RequestEditor returns a request editor for oapi-codegen clients
-// (generated.WithRequestEditorFn and its kin) that sets the bearer token.
+// RequestEditor returns a request editor for oapi-codegen clients (the
+// WithRequestEditorFn option of a generated client, such as generated/client's) that
+// sets the bearer token.
 func (s *Session) RequestEditor() func(ctx context.Context, req *http.Request) error {
 	return func(ctx context.Context, req *http.Request) error {
 		token, err := s.Token(ctx)

@@ -44,10 +44,13 @@ type tokenSecrets struct {
 }
 
 // New makes a Set from an access token and an optional refresh token, with expiry
-// times read from their JWT exp claims (zero where there is none).
+// times read from their JWT exp claims (zero where there is none), and ObtainedAt from
+// the access token's iat claim (zero where there is none), so that the token's
+// lifetime is known.
 func New(accessToken, refreshToken string) Set {
 	t := Set{secrets: &tokenSecrets{access: accessToken, refresh: refreshToken}, TokenType: "Bearer"}
 	t.AccessExpiry, _ = JWTExpiry(accessToken)
+	t.ObtainedAt, _ = jwtTime(accessToken, "iat")
 	if refreshToken != "" {
 		t.RefreshExpiry, _ = JWTExpiry(refreshToken)
 	}
@@ -203,14 +206,19 @@ func JWTClaims(token string, claims any) bool {
 
 // JWTExpiry reads the exp claim of a JWT (see JWTClaims), as the Python client does.
 // ok is false when the token is not a JWT or has no numeric exp.
-func JWTExpiry(token string) (exp time.Time, ok bool) {
-	var claims struct {
-		Exp json.Number `json:"exp"`
-	}
-	if !JWTClaims(token, &claims) || claims.Exp == "" {
+func JWTExpiry(token string) (exp time.Time, ok bool) { return jwtTime(token, "exp") }
+
+// jwtTime reads a NumericDate claim (exp, iat) of a JWT.
+func jwtTime(token, claim string) (time.Time, bool) {
+	var claims map[string]any
+	if !JWTClaims(token, &claims) {
 		return time.Time{}, false
 	}
-	f, err := claims.Exp.Float64()
+	n, ok := claims[claim].(json.Number)
+	if !ok {
+		return time.Time{}, false
+	}
+	f, err := n.Float64()
 	if err != nil || f <= 0 || f > 1e11 {
 		return time.Time{}, false
 	}

@@ -90,7 +90,7 @@ func TestTokenSourceValidForOAuth2(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if user, err := srv.VerifyAccessToken(<-got); err != nil || user != "alice" {
-		t.Errorf("the API got no token of alice's: %v", err)
+	if _, err := srv.VerifyAccessToken(<-got); err != nil {
+		t.Errorf("the API got no token of the server's: %v", err)
 	}
 }

@@ -24,8 +24,13 @@ import (
 func (c *cli) fail(cmd string, err error) int {
 	hint := ""
 	var fe *tokensfile.Error
-	if errors.As(err, &fe) && errors.Is(err, fs.ErrNotExist) {
+	switch {
+	case errors.As(err, &fe) && errors.Is(err, fs.ErrNotExist):
 		hint = "; run 'iqmauth login' first"
+	case cmd == "token" && errors.Is(err, api.ErrInvalidGrant):
+		hint = "; the session has ended at the server: run 'iqmauth login'"
+	case errors.Is(err, authclient.ErrServerMismatch):
+		hint = "; a password (IQM_AUTH_PASSWORD) goes only to the server IQM_AUTH_SERVER names: set IQM_AUTH_SERVER to the tokens file's server to allow logging in there again, or unset IQM_AUTH_USERNAME and IQM_AUTH_PASSWORD"
 	}
 	fmt.Fprintf(c.stderr, "iqmauth %s: %s%s\n", cmd, redact.Printable(err.Error()), hint)
 	switch {
@@ -174,19 +179,21 @@ func lockTimeoutFlag(fs *flagSet) *time.Duration {
 }
 
 // fileGrants makes the source that renews the tokens of a tokens file, shared with
-// other processes: under the file's lock, with its auth_server_url checked.
-func (c *cli) fileGrants(cmd, path string, insecure bool, lockTimeout time.Duration) (*authclient.FileGrants, error) {
+// other processes: under the file's lock, with its auth_server_url checked. With
+// withPassword, the password the environment has (IQM_AUTH_USERNAME and
+// IQM_AUTH_PASSWORD) lets a renewal log in again when the refresh token is gone, but
+// only at the server the user named for it (IQM_AUTH_SERVER): credentials beside a
+// tokens file that names another server are refused before anything is sent.
+func (c *cli) fileGrants(cmd, path string, insecure bool, lockTimeout time.Duration, withPassword bool) (*authclient.FileGrants, error) {
 	timeout, err := authclient.TimeoutFromEnv(c.getenv)
 	if err != nil {
 		return nil, err
 	}
-	// The password, if the environment has it, lets a renewal log in again when the
-	// refresh token is gone.
-	user, password := "", ""
-	if u, p := c.getenv(authclient.EnvAuthUsername), c.getenv(authclient.EnvAuthPassword); u != "" && p != "" {
-		user, password = u, p
-	}
 	cfg := authclient.Config{Timeout: timeout, UserAgent: "iqmauth", AllowInsecureHTTP: insecure}
+	user, password := "", ""
+	if u, p := c.getenv(authclient.EnvAuthUsername), c.getenv(authclient.EnvAuthPassword); withPassword && u != "" && p != "" {
+		user, password, cfg.ServerURL = u, p, c.getenv(authclient.EnvAuthServer)
+	}
 	lock := authclient.FileLock{Timeout: lockTimeout, OnWait: func() {
 		fmt.Fprintf(c.stderr, "iqmauth %s: waiting for %s.lock: another process is renewing the tokens\n", cmd, path)
 	}}
@@ -209,7 +216,7 @@ func (c *cli) token(args []string) int {
 	if err != nil {
 		return c.fail("token", err)
 	}
-	src, err := c.fileGrants("token", path, *insecure, *lockTimeout)
+	src, err := c.fileGrants("token", path, *insecure, *lockTimeout, true)
 	if err != nil {
 		return c.fail("token", err)
 	}
@@ -218,21 +225,58 @@ func (c *cli) token(args []string) int {
 		return c.fail("token", err)
 	}
 	now := time.Now()
-	r := authclient.Renewal{Current: f.Tokens, Now: now, Margin: *minValid}
+	margin := c.tokenMargin(f.Tokens, *minValid)
+	r := authclient.Renewal{Current: f.Tokens, Now: now, Margin: margin}
 	t := f.Tokens
 	switch {
 	case *force:
 		t, err = src.Refresh(c.ctx, r)
-	case !t.AccessValidFor(now, *minValid):
+	case !t.AccessValidFor(now, margin):
 		// Renew reads the file again under its lock: when another process renewed the
 		// tokens meanwhile, it takes those.
 		t, err = src.Renew(c.ctx, r)
 	}
 	if err != nil {
+		if errors.Is(err, api.ErrInvalidGrant) {
+			c.markRefreshFailed(path)
+		}
 		return c.fail("token", err)
 	}
 	fmt.Fprintln(c.stdout, t.AccessToken())
 	return exitOK
+}
+
+// tokenMargin is --min-valid, but at most half the access token's lifetime (as the
+// session clamps its margin), so that a token whose lifetime is at or below
+// --min-valid is not renewed on every call; it says so on stderr when it clamps.
+func (c *cli) tokenMargin(t tokens.Set, minValid time.Duration) time.Duration {
+	if t.ObtainedAt.IsZero() || t.AccessExpiry.IsZero() {
+		return minValid // the lifetime is unknown
+	}
+	life := t.AccessExpiry.Sub(t.ObtainedAt)
+	if life <= 0 || life/2 >= minValid {
+		return minValid
+	}
+	fmt.Fprintf(c.stderr, "iqmauth token: the access token lasts %v, less than twice --min-valid (%v): it is renewed when %v (half its lifetime) is left, not on every call\n",
+		life.Round(time.Second), minValid, (life / 2).Round(time.Second))
+	return life / 2
+}
+
+// markRefreshFailed records in the tokens file that its refresh token was refused
+// (refresh_status FAILED, as the Cortex CLI's token manager writes it), so that status
+// shows it. The tokens are kept; a failure to record is not reported (the refusal is).
+func (c *cli) markRefreshFailed(path string) {
+	ctx, cancel := context.WithTimeout(c.ctx, 5*time.Second)
+	defer cancel()
+	l, err := tokensfile.Lock(ctx, path, nil)
+	if err != nil {
+		return
+	}
+	defer l.Unlock()
+	if f, err := l.Read(); err == nil && f.RefreshStatus != "FAILED" {
+		f.RefreshStatus = "FAILED"
+		_ = l.Write(f)
+	}
 }
 
 func (c *cli) status(args []string) int {
@@ -266,6 +310,18 @@ func (c *cli) status(args []string) int {
 	}
 	c.printExpiry(f.Tokens, time.Now())
 	return exitOK
+}
+
+// removeTokensFile removes the tokens file under its lock.
+func (c *cli) removeTokensFile(path string) error {
+	ctx, cancel := context.WithTimeout(c.ctx, tokensfile.DefaultLockTimeout)
+	defer cancel()
+	l, err := tokensfile.Lock(ctx, path, nil)
+	if err != nil {
+		return err
+	}
+	defer l.Unlock()
+	return l.Remove()
 }
 
 // warnPermissions warns on stderr when others can read the tokens file or replace it.
@@ -316,7 +372,7 @@ func (c *cli) logout(args []string) int {
 	if err != nil {
 		return c.fail("logout", err)
 	}
-	src, err := c.fileGrants("logout", path, *insecure, *lockTimeout)
+	src, err := c.fileGrants("logout", path, *insecure, *lockTimeout, false)
 	if err != nil {
 		return c.fail("logout", err)
 	}
@@ -325,7 +381,17 @@ func (c *cli) logout(args []string) int {
 		return c.fail("logout", err)
 	}
 	if err := src.Logout(c.ctx, f.Tokens); err != nil {
-		return c.fail("logout", err)
+		if !errors.Is(err, api.ErrInvalidGrant) {
+			return c.fail("logout", err)
+		}
+		// The server refused the refresh token: the session is gone there already (it
+		// expired, or the server restarted). The local tokens are of no use any more.
+		if rmErr := c.removeTokensFile(path); rmErr != nil {
+			return c.fail("logout", rmErr)
+		}
+		fmt.Fprintf(c.stdout, "the session had already ended at %s (%s); removed %s\n", displayURL(f.AuthServerURL),
+			redact.Printable(err.Error()), redact.Printable(path))
+		return exitOK
 	}
 	fmt.Fprintf(c.stdout, "logged out of %s; removed %s\n", displayURL(f.AuthServerURL), redact.Printable(path))
 	return exitOK

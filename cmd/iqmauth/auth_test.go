@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -64,11 +65,20 @@ func TestLoginTokenStatusLogout(t *testing.T) {
 	if n := len(srv.Requests()); n != 1 {
 		t.Errorf("%d requests", n)
 	}
-	// --min-valid above what is left: refresh and rewrite the file.
+	// --min-valid above what is left (of a token that lasts 11.5 minutes, so that the
+	// margin is not clamped to half its lifetime): refresh and rewrite the file.
+	var m map[string]any
+	data, _ := os.ReadFile(file)
+	if err := json.Unmarshal(data, &m); err != nil {
+		t.Fatal(err)
+	}
+	m["access_token"] = fakeJWT(time.Now().Add(90*time.Second), fmt.Sprintf(`,"iat":%d`, time.Now().Add(-10*time.Minute).Unix()))
+	writeJSON(t, file, m)
 	code, out, _ = runWith(t, e, "token", "--min-valid", "2m")
 	g, _ := tokensfile.Read(file)
 	if code != 0 || out != g.Tokens.AccessToken()+"\n" || g.Tokens.AccessToken() == f.Tokens.AccessToken() {
-		t.Fatalf("token --min-valid: %d %q", code, out)
+		t.Fatalf("token --min-valid: exit %d, printed the file's token %t, renewed %t", code,
+			out == g.Tokens.AccessToken()+"\n", g.Tokens.AccessToken() != f.Tokens.AccessToken())
 	}
 	if r := srv.Requests(); len(r) != 2 || r[1].Kind.String() != "refresh" {
 		t.Errorf("requests %v", r)
@@ -135,7 +145,8 @@ func TestAuthCommandFailures(t *testing.T) {
 		{"no server", with("IQM_AUTH_SERVER", "", "IQM_AUTH_PASSWORD", cliPassword), []string{"login"}, 2, "no server"},
 		{"remote http", with("IQM_AUTH_PASSWORD", cliPassword), []string{"login", "--server", "http://auth.example"}, 2, "--allow-insecure-http"},
 		{"network", with("IQM_AUTH_PASSWORD", cliPassword), []string{"login", "--server", "http://127.0.0.1:1"}, 1, "connect"},
-		{"password flag", with("IQM_AUTH_PASSWORD", cliPassword), []string{"login", "--password", "x"}, 2, "flag provided but not defined"},
+		{"password flag", with("IQM_AUTH_PASSWORD", cliPassword), []string{"login", "--password", "x"}, 2, "no --password flag"},
+		{"password flag with value", with("IQM_AUTH_PASSWORD", cliPassword), []string{"login", "--password=" + cliPassword}, 2, "set IQM_AUTH_PASSWORD, or run in a terminal"},
 		{"token without file", base, []string{"token"}, 1, "file not found; run 'iqmauth login' first"},
 		{"status without file", base, []string{"status"}, 1, "file not found; run 'iqmauth login' first"},
 		{"logout without file", base, []string{"logout"}, 1, "file not found; run 'iqmauth login' first"},
@@ -158,14 +169,45 @@ func TestAuthCommandFailures(t *testing.T) {
 	if code, _, errOut := runWith(t, base, "token"); code != 1 || !strings.Contains(errOut, file) {
 		t.Errorf("corrupt file: %d %q", code, errOut)
 	}
-	// Logout failure keeps the file.
+	// A logout that fails for another reason than the session being gone keeps the file.
 	runWith(t, with("IQM_AUTH_PASSWORD", cliPassword), "login")
-	srv.FailNext(1, 400, `{"error":"invalid_grant","error_description":"Invalid refresh token"}`)
-	if code, _, errOut := runWith(t, base, "logout"); code != 1 || !strings.Contains(errOut, "invalid_grant") {
+	srv.FailNext(1, 500, `{"error":"server_error","error_description":"Internal server error"}`)
+	if code, _, errOut := runWith(t, base, "logout"); code != 1 || !strings.Contains(errOut, "server_error") {
 		t.Errorf("logout failure: %d %q", code, errOut)
 	}
 	if _, err := os.Stat(file); err != nil {
 		t.Error("file removed after a failed logout")
+	}
+}
+
+// TestDeadSessionSaysWhatToDo: when the server no longer takes the refresh token (it
+// restarted, the session expired), token says to run 'iqmauth login' and status shows
+// the failed refresh; logout removes the local tokens (the session is gone already)
+// and says so.
+func TestDeadSessionSaysWhatToDo(t *testing.T) {
+	srv := authtest.Start(t, authtest.WithUser("alice", cliPassword))
+	file := filepath.Join(t.TempDir(), "tokens.json")
+	e := env{"IQM_AUTH_SERVER": srv.URL, "IQM_AUTH_USERNAME": "alice", "IQM_AUTH_PASSWORD": cliPassword, "IQM_TOKENS_FILE": file}
+	if code, _, errOut := runWith(t, e, "login"); code != 0 {
+		t.Fatalf("login: %s", errOut)
+	}
+	noPassword := env{"IQM_TOKENS_FILE": file}
+	srv.FailNext(1, 400, `{"error":"invalid_grant","error_description":"Invalid refresh token"}`)
+	code, out, errOut := runWith(t, noPassword, "token", "--force-refresh")
+	if code != 1 || out != "" || !strings.Contains(errOut, "invalid_grant") || !strings.Contains(errOut, "run 'iqmauth login'") {
+		t.Errorf("token: exit %d, stderr %q", code, errOut)
+	}
+	code, out, _ = runWith(t, noPassword, "status")
+	if code != 0 || !strings.Contains(out, "refresh status:        FAILED") {
+		t.Errorf("status after the refusal: exit %d\n%s", code, out)
+	}
+	srv.FailNext(1, 400, `{"error":"invalid_grant","error_description":"Invalid refresh token"}`)
+	code, out, errOut = runWith(t, noPassword, "logout")
+	if code != 0 || !strings.Contains(out, "already ended") || !strings.Contains(out, "removed "+file) {
+		t.Errorf("logout: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	if _, err := os.Stat(file); !os.IsNotExist(err) {
+		t.Errorf("tokens file left: %v", err)
 	}
 }
 

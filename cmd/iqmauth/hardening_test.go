@@ -160,6 +160,8 @@ func TestTokensFileCleartextURLRefused(t *testing.T) {
 		t.Fatalf("sent %d requests: %q", len(s), s)
 	}
 	write()
+	// The password may go to the file's server only when the user names it too.
+	env = append(env, "IQM_AUTH_SERVER=http://auth.example.test")
 	code, out, errOut := runBin(t, env, "", "token", "--force-refresh", "--allow-insecure-http")
 	if code != 0 || out == "" {
 		t.Errorf("opted in: exit %d, stdout %q, stderr %q", code, out, errOut)

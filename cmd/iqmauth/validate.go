@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/iqm-finland/authschema/api"
 	"github.com/iqm-finland/authschema/generated"
@@ -49,6 +50,10 @@ func parseFlags(fs *flagSet, args []string, stdout io.Writer) (int, bool) {
 		if errors.Is(err, flag.ErrHelp) {
 			fs.printUsage(stdout)
 			return exitOK, true
+		}
+		if strings.HasSuffix(err.Error(), "not defined: -password") {
+			return fs.mistake("there is no --password flag, so that no password sits on a command line or in a shell's history: " +
+				"set IQM_AUTH_PASSWORD, or run in a terminal to be asked for it"), true
 		}
 		return fs.mistake(err.Error()), true
 	}

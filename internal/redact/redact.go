@@ -1,5 +1,7 @@
-// Package redact holds what the generated types and the api package share to keep
-// secrets out of printed forms.
+// Package redact holds what this module's types share to keep secrets out of printed
+// and logged forms (the generated models, api, api/tokens, api/tokensfile,
+// api/authclient, api/receiver, authtest): the marker, a Formatter built on a redacted
+// view, and Printable for text from outside that reaches a terminal or a log.
 package redact
 
 import (
