@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"unicode/utf8"
@@ -330,18 +331,30 @@ func unescapeValue(dst, s []byte) (_ []byte, n int, ascii, ok bool) {
 }
 
 // unescape decodes s ('+' is a space, %XX a byte) into dst, stopping at the first '&'
-// when stopAtAmp is set.
+// when stopAtAmp is set. Runs of eight plain bytes are skipped a word at a time.
 func unescape(dst, s []byte, stopAtAmp bool) (_ []byte, n int, ascii, ok bool) {
 	start := 0
-	var high byte
+	var high, high8 uint64
 	i := 0
-	for ; i < len(s); i++ {
+	for i < len(s) {
+		for i+8 <= len(s) {
+			w := binary.LittleEndian.Uint64(s[i:])
+			if hasByte(w, '%') || hasByte(w, '+') || (stopAtAmp && hasByte(w, '&')) {
+				break
+			}
+			high8 |= w
+			i += 8
+		}
+		if i == len(s) {
+			break
+		}
 		c := s[i]
 		if c == '&' && stopAtAmp {
 			break
 		}
-		high |= c
+		high |= uint64(c)
 		if c != '%' && c != '+' {
+			i++
 			continue
 		}
 		dst = append(dst, s[start:i]...)
@@ -355,13 +368,22 @@ func unescape(dst, s []byte, stopAtAmp bool) (_ []byte, n int, ascii, ok bool) {
 			if h < 0 || l < 0 {
 				return dst, i, false, false
 			}
-			high |= byte(h<<4 | l)
+			high |= uint64(h<<4 | l)
 			dst = append(dst, byte(h<<4|l))
 			i += 2
 		}
-		start = i + 1
+		i++
+		start = i
 	}
-	return append(dst, s[start:i]...), i, high < utf8.RuneSelf, true
+	return append(dst, s[start:i]...), i, high < utf8.RuneSelf && high8&0x8080808080808080 == 0, true
+}
+
+// hasByte tells whether one of the eight bytes of w is b (exact: the zero-byte test
+// of "Bit Twiddling Hacks" on w with b's bytes cleared).
+func hasByte(w uint64, b byte) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	x := w ^ (ones * uint64(b))
+	return (x-ones)&^x&highs != 0
 }
 
 func unhex(c byte) int {
