@@ -37,10 +37,19 @@ var ErrInsecureTransport = errors.New("credentials would be sent over plain http
 type ConfigError struct {
 	Setting string
 	Problem string
-	Err     error // ErrConfig, or a more specific sentinel that ErrConfig also matches
+	// Field, when set, is the Config field that would allow what was refused
+	// ("AllowInsecureHTTP"): the message ends "or opt in with Config.<Field>", which a
+	// command line replaces with its own flag.
+	Field string
+	Err   error // ErrConfig, or a more specific sentinel that ErrConfig also matches
 }
 
-func (e *ConfigError) Error() string { return e.Setting + ": " + e.Problem }
+func (e *ConfigError) Error() string {
+	if e.Field != "" {
+		return e.Setting + ": " + e.Problem + ", or opt in with Config." + e.Field
+	}
+	return e.Setting + ": " + e.Problem
+}
 
 // Unwrap yields ErrConfig and the specific sentinel.
 func (e *ConfigError) Unwrap() []error {
@@ -72,7 +81,11 @@ type Config struct {
 	// Realm defaults to api.DefaultRealm, ClientID to api.DefaultClientID.
 	Realm, ClientID string
 	// HTTPClient sends the requests; nil means a new http.Client. It is copied, and the
-	// copy never follows redirects.
+	// copy never follows redirects. For a plain http:// server on loopback, its
+	// Transport (nil: http.DefaultTransport) must be an *http.Transport, which is cloned
+	// without its proxy and with a dialer that connects to loopback addresses only
+	// ("localhost" is dialled as 127.0.0.1, then ::1, never looked up); another
+	// RoundTripper is refused (ErrInsecureTransport) unless AllowInsecureHTTP is set.
 	HTTPClient *http.Client
 	// UserAgent, when set, is sent as the User-Agent header.
 	UserAgent string
@@ -89,6 +102,7 @@ type Config struct {
 // the generated client, validating every request first.
 type Client struct {
 	gen       *genclient.Client
+	hc        *http.Client
 	base      string
 	realm     string
 	clientID  string
@@ -122,7 +136,11 @@ func New(cfg Config) (*Client, error) {
 		copied := *cfg.HTTPClient
 		hc = &copied
 	}
+	if hc.Transport, err = transportFor(base, hc.Transport, cfg.AllowInsecureHTTP); err != nil {
+		return nil, err
+	}
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	c.hc = hc
 	opts := []genclient.ClientOption{genclient.WithHTTPClient(hc)}
 	if c.userAgent != "" {
 		opts = append(opts, genclient.WithRequestEditorFn(func(_ context.Context, r *http.Request) error {
@@ -153,12 +171,28 @@ func normalizeServerURL(raw string, allowInsecure bool) (string, error) {
 	if u.RawQuery != "" || u.Fragment != "" {
 		return "", &ConfigError{Setting: setting, Problem: "must not have a query or fragment", Err: ErrConfig}
 	}
+	if before, ok := beforeRealms(u.EscapedPath()); ok {
+		return "", &ConfigError{Setting: setting, Err: ErrConfig, Problem: fmt.Sprintf(
+			"must be the part before /realms (%s); the realm is a setting of its own (default %s)",
+			strings.TrimRight(u.Scheme+"://"+u.Host+before, "/"), api.DefaultRealm)}
+	}
 	if u.Scheme == "http" && !allowInsecure && !isLoopback(u.Hostname()) {
-		return "", &ConfigError{Setting: setting, Err: ErrInsecureTransport, Problem: fmt.Sprintf(
-			"refusing to send passwords and refresh tokens over plain http:// to %s, which is not loopback; "+
-				"use https://, or opt in with Config.AllowInsecureHTTP (iqmauth: --allow-insecure-http)", u.Host)}
+		return "", &ConfigError{Setting: setting, Err: ErrInsecureTransport, Field: "AllowInsecureHTTP", Problem: fmt.Sprintf(
+			"refusing to send passwords and refresh tokens over plain http:// to %s, which is not loopback; use https://", u.Host)}
 	}
 	return strings.TrimRight(u.Scheme+"://"+u.Host+u.EscapedPath(), "/"), nil
+}
+
+// beforeRealms cuts path at its first segment "realms" (in any case): a server URL
+// holds none, the endpoints' paths add it.
+func beforeRealms(path string) (string, bool) {
+	segs := strings.Split(path, "/")
+	for i, seg := range segs {
+		if strings.EqualFold(seg, "realms") {
+			return strings.Join(segs[:i], "/"), true
+		}
+	}
+	return "", false
 }
 
 func isLoopback(host string) bool {
@@ -168,6 +202,10 @@ func isLoopback(host string) bool {
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
 }
+
+// CloseIdleConnections closes the idle connections of the client's transport (for a
+// plain http:// server on loopback, the client's own clone of the caller's).
+func (c *Client) CloseIdleConnections() { c.hc.CloseIdleConnections() }
 
 // ServerURL is the normalized base URL.
 func (c *Client) ServerURL() string { return c.base }
@@ -219,19 +257,19 @@ func (c *Client) Grant(ctx context.Context, r generated.AuthRequest) (*tokens.Se
 	if err != nil {
 		return nil, fmt.Errorf("token request not sent: %w", err)
 	}
-	ctx, cancel := c.withTimeout(ctx)
+	rctx, cancel := c.withTimeout(ctx)
 	defer cancel()
 	sent := c.clock.Now()
-	resp, err := c.gen.RequestTokenWithBody(ctx, c.realm, formType, bytes.NewReader(body))
+	resp, err := c.gen.RequestTokenWithBody(rctx, c.realm, formType, bytes.NewReader(body))
 	if err != nil {
-		return nil, fmt.Errorf("token request to %s: %w", c.TokenURL(), err)
+		return nil, c.noAnswer(ctx, rctx, "token", c.TokenURL(), err, secretsOf(r))
 	}
-	data, err := readBody(ctx, resp, "token")
+	data, err := c.readBody(ctx, rctx, resp, "token", r)
 	if err != nil {
 		return nil, err
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, errorResponse("token", resp, data, secretsOf(r))
+		return nil, c.errorResponse("token", c.TokenURL(), resp, data, secretsOf(r))
 	}
 	// One decode reads the token response and an error member a 200 should not have,
 	// and tells whether the lifetimes were sent (a server other than Keycloak may
@@ -244,7 +282,7 @@ func (c *Client) Grant(ctx context.Context, r generated.AuthRequest) (*tokens.Se
 	}
 	if err := json.Unmarshal(data, &tr); err != nil {
 		return nil, &Error{Op: "token", StatusCode: resp.StatusCode, Err: ErrBadResponse,
-			Detail: fmt.Sprintf("body is not a JSON token response (%s, %d bytes)", contentType(resp), len(data))}
+			Detail: fmt.Sprintf("body is not a JSON token response (%s, %d bytes)", contentType(resp, secretsOf(r)), len(data))}
 	}
 	if tr.Error != nil {
 		return nil, &Error{Op: "token", StatusCode: resp.StatusCode, Err: ErrBadResponse,
@@ -252,6 +290,10 @@ func (c *Client) Grant(ctx context.Context, r generated.AuthRequest) (*tokens.Se
 	}
 	if tr.AccessToken.Value() == "" {
 		return nil, &Error{Op: "token", StatusCode: resp.StatusCode, Err: ErrBadResponse, Detail: "no access_token in the answer"}
+	}
+	if member := badToken(&tr.TokenResponse); member != "" {
+		return nil, &Error{Op: "token", StatusCode: resp.StatusCode, Err: ErrBadResponse,
+			Detail: member + " is not an RFC 6750 bearer token (only A-Z a-z 0-9 - . _ ~ + / and trailing =)"}
 	}
 	tr.TokenResponse.ExpiresIn, tr.TokenResponse.RefreshExpiresIn = -1, -1 // not sent: read from the JWT
 	if tr.ExpiresIn != nil {
@@ -264,6 +306,19 @@ func (c *Client) Grant(ctx context.Context, r generated.AuthRequest) (*tokens.Se
 	return &t, nil
 }
 
+// badToken names the first token of r that is not a bearer token (tokens.ValidBearer),
+// or gives "": a token with control characters would drive the terminal it is printed
+// on, a line break would forge a header line.
+func badToken(r *generated.TokenResponse) string {
+	if !tokens.ValidBearer(r.AccessToken.Value()) {
+		return "access_token"
+	}
+	if r.RefreshToken != nil && *r.RefreshToken != "" && !tokens.ValidBearer(*r.RefreshToken) {
+		return "refresh_token"
+	}
+	return ""
+}
+
 // Logout ends the session of refreshToken: a 2xx status openapi.yaml lists for logout
 // (204, or 200 as the Python client accepts) is success.
 func (c *Client) Logout(ctx context.Context, refreshToken string) error {
@@ -272,20 +327,20 @@ func (c *Client) Logout(ctx context.Context, refreshToken string) error {
 	if err != nil {
 		return fmt.Errorf("logout request not sent: %w", err)
 	}
-	ctx, cancel := c.withTimeout(ctx)
+	rctx, cancel := c.withTimeout(ctx)
 	defer cancel()
-	resp, err := c.gen.LogoutWithBody(ctx, c.realm, formType, bytes.NewReader(body))
+	resp, err := c.gen.LogoutWithBody(rctx, c.realm, formType, bytes.NewReader(body))
 	if err != nil {
-		return fmt.Errorf("logout request to %s: %w", c.LogoutURL(), err)
+		return c.noAnswer(ctx, rctx, "logout", c.LogoutURL(), err, secretsOf(r))
 	}
-	data, err := readBody(ctx, resp, "logout")
+	data, err := c.readBody(ctx, rctx, resp, "logout", r)
 	if err != nil {
 		return err
 	}
 	if resp.StatusCode/100 == 2 && slices.Contains(generated.LogoutStatuses(), resp.StatusCode) {
 		return nil
 	}
-	return errorResponse("logout", resp, data, secretsOf(r))
+	return c.errorResponse("logout", c.LogoutURL(), resp, data, secretsOf(r))
 }
 
 // formType is the body's media type.
@@ -312,16 +367,21 @@ func secretsOf(r generated.AuthRequest) []string {
 }
 
 // readBody reads at most MaxResponseBytes and closes the body. A read that fails
-// because ctx ended keeps the context's error as the cause.
-func readBody(ctx context.Context, resp *http.Response, op string) ([]byte, error) {
+// because ctx (the request's, derived from parent) ended keeps the context's error as
+// the cause; the text of any other failure is cleaned as the body would be, and not
+// kept (r gives the secrets to remove).
+func (c *Client) readBody(parent, ctx context.Context, resp *http.Response, op string, r generated.AuthRequest) ([]byte, error) {
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes+1))
 	if err != nil {
-		if ctxErr := context.Cause(ctx); ctxErr != nil && !errors.Is(err, ctxErr) {
-			err = ctxErr
+		secrets := secretsOf(r)
+		e := &Error{Op: op, StatusCode: resp.StatusCode, Err: ErrBadResponse,
+			Detail: "reading the body: " + clean([]byte(err.Error()), secrets, maxDescription)}
+		if ctx.Err() != nil {
+			ne := c.noAnswer(parent, ctx, op, "", ctx.Err(), secrets)
+			e.Cause, e.Detail = ne.ctxErr, "reading the body: "+strings.TrimPrefix(ne.Error(), op+" request: ")
 		}
-		return nil, &Error{Op: op, StatusCode: resp.StatusCode, Err: ErrBadResponse, Cause: err,
-			Detail: fmt.Sprintf("reading the body: %v", err)}
+		return nil, e
 	}
 	if len(data) > MaxResponseBytes {
 		return nil, &Error{Op: op, StatusCode: resp.StatusCode, Err: ErrResponseTooLarge,
@@ -330,18 +390,26 @@ func readBody(ctx context.Context, resp *http.Response, op string) ([]byte, erro
 	return data, nil
 }
 
-func contentType(resp *http.Response) string {
+// contentType names the answer's media type for an error, cleaned as its body would
+// be: a server may put anything there.
+func contentType(resp *http.Response, secrets []string) string {
 	if ct := resp.Header.Get("Content-Type"); ct != "" {
-		return "Content-Type " + ct
+		return "Content-Type " + clean([]byte(ct), secrets, maxExcerpt)
 	}
 	return "no Content-Type"
 }
 
-// errorResponse maps a non-success answer to an *Error.
-func errorResponse(op string, resp *http.Response, data []byte, secrets []string) error {
-	e := &Error{Op: op, StatusCode: resp.StatusCode}
+// errorResponse maps a non-success answer from endpoint to an *Error.
+func (c *Client) errorResponse(op, endpoint string, resp *http.Response, data []byte, secrets []string) error {
+	e := &Error{Op: op, StatusCode: resp.StatusCode, URL: endpoint}
+	if resp.StatusCode == http.StatusNotFound {
+		e.Hint = fmt.Sprintf("the server URL (%s) must be the part before /realms, and the realm %q must exist", c.base, c.realm)
+	}
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
 		e.Err, e.Location = ErrRedirect, locationHint(resp.Header.Get("Location"), secrets)
+		if resp.Header.Get("Location") == "" { // none, or one that did not parse (redirectGuard)
+			e.Detail = "no usable Location"
+		}
 		return e
 	}
 	var body generated.OAuth2Error
@@ -356,7 +424,7 @@ func errorResponse(op string, resp *http.Response, data []byte, secrets []string
 	if len(data) == 0 {
 		e.Detail = "empty body"
 	} else {
-		e.Detail = fmt.Sprintf("error body is not an OAuth 2.0 error (%s)", contentType(resp))
+		e.Detail = fmt.Sprintf("error body is not an OAuth 2.0 error (%s)", contentType(resp, secrets))
 		e.Excerpt = excerpt(data, secrets)
 	}
 	return e

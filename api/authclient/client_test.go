@@ -142,8 +142,8 @@ func TestClientNetworkFaults(t *testing.T) {
 	ln.Close()
 	c := newClient(t, "http://"+addr)
 	_, err = c.Login(context.Background(), "alice", canaryPassword)
-	var opErr *net.OpError
-	if !errors.As(err, &opErr) || strings.Contains(err.Error(), canaryPassword) {
+	var te *authclient.TransportError
+	if !errors.As(err, &te) || !errors.Is(err, authclient.ErrNoAnswer) || strings.Contains(err.Error(), canaryPassword) {
 		t.Errorf("refused: %v", err)
 	}
 

@@ -5,7 +5,9 @@
 // shared with other processes), renewing it once for any number of callers.
 //
 // Errors are values: *Error for an answer that is not a success (errors.Is with the
-// code sentinels of package api, errors.As to *api.OAuthError), *ConfigError for a
-// configuration problem, sentinels for the session's states. No secret appears in any
+// code sentinels of package api, errors.As to *api.OAuthError), *TransportError
+// (ErrNoAnswer) for a request that got no answer, *ConfigError for a configuration
+// problem, sentinels for the session's states. Plain http:// is allowed only to
+// loopback, and then stays there: no proxy, loopback addresses only. No secret appears in any
 // of them, nor in any printed or logged form of the package's types.
 package authclient

@@ -2,10 +2,13 @@ package authclient
 
 import (
 	"bytes"
+	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"html"
+	"net"
 	"net/url"
 	"slices"
 	"strconv"
@@ -54,9 +57,12 @@ type Error struct {
 	Excerpt string
 	// Err is ErrRedirect, ErrBadResponse, ErrResponseTooLarge, or nil.
 	Err error
-	// Cause is why a body could not be read (a network error, or the context's error
-	// when its deadline passed or it was cancelled), or nil.
+	// Cause is the context's error when its deadline passed or it was cancelled while
+	// the body was read, or nil.
 	Cause error
+	// URL is the endpoint the request went to; Hint says what to check, for a 404
+	// ("" otherwise). Error shows both when Hint is set.
+	URL, Hint string
 }
 
 func (e *Error) Error() string {
@@ -70,6 +76,8 @@ func (e *Error) Error() string {
 		b.WriteString(e.OAuth.Error())
 	case e.Err == ErrRedirect && e.Location != "":
 		fmt.Fprintf(&b, " redirect to %q not followed", e.Location)
+	case e.Err == ErrRedirect && e.Detail != "":
+		b.WriteString(" redirect not followed: " + e.Detail)
 	case e.Err == ErrRedirect:
 		b.WriteString(" redirect to a relative location not followed")
 	default:
@@ -84,6 +92,9 @@ func (e *Error) Error() string {
 		if e.Excerpt != "" {
 			fmt.Fprintf(&b, ": body %q", e.Excerpt)
 		}
+	}
+	if e.Hint != "" {
+		b.WriteString("; tried " + e.URL + ": " + e.Hint)
 	}
 	return b.String()
 }
@@ -138,59 +149,34 @@ const minRun = 8
 
 // scrub replaces with [REDACTED] every place where text carries a secret, in any of
 // the encodings a server might echo it in (secretForms), whole or as a run of minRun
-// or more consecutive bytes. Secrets shorter than 4 bytes are left alone: they would
+// or more consecutive bytes, in any ASCII case. Percent-escapes in text are also
+// decoded (with '+' kept, and read as a space), so that any mix of escaped and plain
+// bytes is found: a run of minRun bytes of a secret after decoding redacts the span of
+// text it was decoded from. Secrets shorter than 4 bytes are left alone: they would
 // match everywhere.
 func scrub(text string, secrets []string) string {
-	var windows map[string]bool
-	var whole []string
+	var m echoMatcher
 	for _, sec := range secrets {
 		if len(sec) < 4 {
 			continue
 		}
+		m.add(sec) // as a decoded view may hold it, control characters included
 		for _, f := range secretForms(sec) {
-			if f = redact.Printable(f); f == "" {
-				continue
-			}
-			if len(f) < minRun {
-				whole = append(whole, f)
-				continue
-			}
-			if windows == nil {
-				windows = map[string]bool{}
-			}
-			for i := 0; i+minRun <= len(f); i++ {
-				windows[f[i:i+minRun]] = true
-			}
+			m.add(redact.Printable(f))
 		}
 	}
-	if windows == nil && whole == nil {
+	if m.windows == nil && m.whole == nil {
 		return text
 	}
-	var marked []bool
-	mark := func(from, to int) {
-		if marked == nil {
-			marked = make([]bool, len(text))
-		}
-		for i := from; i < to; i++ {
-			marked[i] = true
-		}
-	}
-	for i := 0; i+minRun <= len(text) && windows != nil; i++ {
-		if windows[text[i:i+minRun]] {
-			mark(i, i+minRun)
+	lower := asciiLower(text)
+	marked := make([]bool, len(text))
+	found := m.mark(lower, nil, marked)
+	for _, plusIsSpace := range []bool{false, true} {
+		if dec, starts := percentDecode(lower, plusIsSpace); starts != nil {
+			found = m.mark(dec, starts, marked) || found
 		}
 	}
-	for _, f := range whole {
-		for off := 0; ; {
-			j := strings.Index(text[off:], f)
-			if j < 0 {
-				break
-			}
-			mark(off+j, off+j+len(f))
-			off += j + len(f)
-		}
-	}
-	if marked == nil {
+	if !found {
 		return text
 	}
 	var b strings.Builder
@@ -207,10 +193,131 @@ func scrub(text string, secrets []string) string {
 	return b.String()
 }
 
-// secretForms lists the encodings in which a server might echo a secret: as is;
-// percent-encoded with '+' or "%20" for a space, in upper- or lower-case hex;
-// HTML-escaped (named or numeric entities); JSON-escaped (with or without \u003c-style
-// escapes of <, > and &, non-ASCII escaped or not, '/' escaped or not).
+// echoMatcher finds the forms of secrets in a text, in lower case: every run of minRun
+// bytes of a long form, and short forms whole.
+type echoMatcher struct {
+	windows map[string]bool
+	whole   []string
+}
+
+func (m *echoMatcher) add(form string) {
+	form = asciiLower(form)
+	switch {
+	case form == "":
+	case len(form) < minRun:
+		if !slices.Contains(m.whole, form) {
+			m.whole = append(m.whole, form)
+		}
+	default:
+		if m.windows == nil {
+			m.windows = map[string]bool{}
+		}
+		for i := 0; i+minRun <= len(form); i++ {
+			m.windows[form[i:i+minRun]] = true
+		}
+	}
+}
+
+// mark sets marked for every byte of the original text that a match in view covers;
+// starts[i] is where in the text view's byte i came from, up to starts[i+1] (nil: view
+// is the text). It reports whether anything matched.
+func (m *echoMatcher) mark(view string, starts []int32, marked []bool) bool {
+	found := false
+	set := func(from, to int) { // view positions, to exclusive
+		found = true
+		if starts != nil {
+			from, to = int(starts[from]), int(starts[to])
+		}
+		for i := from; i < to; i++ {
+			marked[i] = true
+		}
+	}
+	for i := 0; i+minRun <= len(view) && m.windows != nil; i++ {
+		if m.windows[view[i:i+minRun]] {
+			set(i, i+minRun)
+		}
+	}
+	for _, f := range m.whole {
+		for off := 0; ; {
+			j := strings.Index(view[off:], f)
+			if j < 0 {
+				break
+			}
+			set(off+j, off+j+len(f))
+			off += j + len(f)
+		}
+	}
+	return found
+}
+
+// percentDecode decodes the %XX escapes of s (and '+' as a space when plusIsSpace),
+// leaving malformed ones as they are. starts[i] is where in s the result's byte i came
+// from, and starts[len(result)] is len(s); starts is nil when nothing was decoded.
+func percentDecode(s string, plusIsSpace bool) (string, []int32) {
+	if !strings.Contains(s, "%") && !(plusIsSpace && strings.Contains(s, "+")) {
+		return s, nil
+	}
+	b := make([]byte, 0, len(s))
+	starts := make([]int32, 0, len(s)+1)
+	decoded := false
+	for i := 0; i < len(s); {
+		starts = append(starts, int32(i))
+		switch {
+		case s[i] == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]):
+			b = append(b, unhex(s[i+1])<<4|unhex(s[i+2]))
+			i += 3
+			decoded = true
+			continue
+		case s[i] == '+' && plusIsSpace:
+			b = append(b, ' ')
+			decoded = true
+		default:
+			b = append(b, s[i])
+		}
+		i++
+	}
+	if !decoded {
+		return s, nil
+	}
+	return asciiLower(string(b)), append(starts, int32(len(s)))
+}
+
+func isHex(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F' }
+
+func unhex(c byte) byte {
+	switch {
+	case c <= '9':
+		return c - '0'
+	case c >= 'a':
+		return c - 'a' + 10
+	}
+	return c - 'A' + 10
+}
+
+// asciiLower lower-cases the ASCII letters of s only, so that every byte keeps its
+// position.
+func asciiLower(s string) string {
+	for i := 0; i < len(s); i++ {
+		if 'A' <= s[i] && s[i] <= 'Z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if 'A' <= b[j] && b[j] <= 'Z' {
+					b[j] += 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
+}
+
+// secretForms lists the encodings in which a server might echo a secret (scrub
+// matches them in any ASCII case, so either hex case of an escape): as is;
+// percent-encoded as a form value ('+' or "%20" for a space) and as a path segment
+// (url.PathEscape); HTML-escaped (named or numeric entities); JSON-escaped (with or
+// without \u003c-style escapes of <, > and &, non-ASCII escaped or not, '/' escaped or
+// not); base64 in the standard and URL alphabets, padded or not, whole or inside a
+// longer encoded text (base64Forms).
 func secretForms(sec string) []string {
 	forms := []string{sec}
 	add := func(f string) {
@@ -219,11 +326,9 @@ func secretForms(sec string) []string {
 		}
 	}
 	form := url.QueryEscape(sec) // Python's quote_plus, as the form encoder writes it
-	path := strings.ReplaceAll(form, "+", "%20")
 	add(form)
-	add(lowerHexEscapes(form))
-	add(path)
-	add(lowerHexEscapes(path))
+	add(strings.ReplaceAll(form, "+", "%20"))
+	add(url.PathEscape(sec))
 	add(html.EscapeString(sec))
 	add(strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "'", "&#x27;").Replace(sec))
 	for _, escapeHTML := range []bool{true, false} {
@@ -237,26 +342,33 @@ func secretForms(sec string) []string {
 		add(strings.ReplaceAll(js, "/", `\/`))
 		add(asciiJSON(js))
 	}
+	for _, f := range base64Forms(sec) {
+		add(f)
+	}
 	return forms
 }
 
-// lowerHexEscapes rewrites the hex digits of %XX escapes in lower case.
-func lowerHexEscapes(s string) string {
-	b := []byte(s)
-	for i := 0; i+2 < len(b); i++ {
-		if b[i] == '%' {
-			b[i+1], b[i+2] = toLower(b[i+1]), toLower(b[i+2])
-			i += 2
+// base64Forms are the base64 encodings of sec (standard and URL alphabets, padded and
+// not) and, for an echo of sec inside a longer encoded text ("user:password" as HTTP
+// Basic auth encodes it), the characters that depend on sec alone at each of the three
+// byte alignments: those of minRun or more characters.
+func base64Forms(sec string) []string {
+	var forms []string
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding} {
+		forms = append(forms, enc.EncodeToString([]byte(sec)))
+		raw := enc.WithPadding(base64.NoPadding)
+		for k := 0; k < 3; k++ {
+			e := raw.EncodeToString(append(make([]byte, k), sec...))
+			from, to := (8*k+5)/6, len(e)
+			if (8*(k+len(sec)))%6 != 0 {
+				to-- // its last character also holds bits of what follows
+			}
+			if to-from >= minRun {
+				forms = append(forms, e[from:to])
+			}
 		}
 	}
-	return string(b)
-}
-
-func toLower(c byte) byte {
-	if 'A' <= c && c <= 'Z' {
-		return c + 'a' - 'A'
-	}
-	return c
+	return forms
 }
 
 // asciiJSON escapes the non-ASCII characters of an escaped JSON string as \uXXXX, as
@@ -285,4 +397,93 @@ func locationHint(loc string, secrets []string) string {
 		return ""
 	}
 	return clean([]byte(u.Scheme+"://"+u.Host), secrets, maxExcerpt)
+}
+
+// ErrNoAnswer is wrapped by every *TransportError: the request got no HTTP answer.
+var ErrNoAnswer = errors.New("no answer from the auth server")
+
+// TransportError is a token or logout request that got no answer: the server could
+// not be reached, did not answer in time, or sent something that is not HTTP. Its
+// text says once which server, what happened and what to check; what net/http said
+// (which may quote the server's bytes) is cleaned as a server's body is: the
+// request's secrets removed in any encoding, control characters dropped. It wraps
+// ErrNoAnswer and, when the request's context ended, context.DeadlineExceeded or
+// context.Canceled, never net/http's own error. It is a net.Error: Timeout tells
+// whether the time ran out.
+type TransportError struct {
+	// Op is "token" or "logout".
+	Op string
+	// Server is the server's base URL; URL the endpoint the request went to.
+	Server, URL string
+	// Problem says what happened; Hint what to check ("" when there is nothing to add).
+	Problem, Hint string
+
+	timeout bool
+	ctxErr  error
+}
+
+func (e *TransportError) Error() string {
+	s := e.Op + " request: " + e.Problem
+	if e.Hint != "" {
+		s += ": " + e.Hint
+	}
+	return s
+}
+
+// Unwrap yields ErrNoAnswer and the context's error, if the context ended.
+func (e *TransportError) Unwrap() []error {
+	if e.ctxErr != nil {
+		return []error{ErrNoAnswer, e.ctxErr}
+	}
+	return []error{ErrNoAnswer}
+}
+
+// Timeout tells whether the request ran out of time.
+func (e *TransportError) Timeout() bool { return e.timeout }
+
+// Temporary is false: net.Error asks for it; it is deprecated there.
+func (e *TransportError) Temporary() bool { return false }
+
+// plainHTTPAnswer is net/http's text when a TLS handshake got a plain http answer (it
+// has no exported error for it).
+const plainHTTPAnswer = "server gave HTTP response to HTTPS client"
+
+// noAnswer maps err, the error of a request to endpoint that ctx (derived from
+// parent, with the client's timeout) bounded, to a *TransportError.
+func (c *Client) noAnswer(parent, ctx context.Context, op, endpoint string, err error, secrets []string) *TransportError {
+	e := &TransportError{Op: op, Server: c.base, URL: endpoint}
+	inner := err
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		inner = ue.Err // its text repeats the URL
+	}
+	var ne net.Error
+	e.timeout = errors.As(inner, &ne) && ne.Timeout()
+	var oe *net.OpError
+	var dnsErr *net.DNSError
+	text := clean([]byte(inner.Error()), secrets, maxDescription)
+	switch {
+	case ctx.Err() != nil && parent.Err() == nil && errors.Is(ctx.Err(), context.DeadlineExceeded):
+		e.timeout, e.ctxErr = true, context.DeadlineExceeded
+		e.Problem = fmt.Sprintf("no answer from the auth server at %s within %v", c.base, c.timeout)
+		e.Hint = "it may be down or overloaded; " + EnvRequestsTimeout + " sets a longer timeout (in seconds)"
+	case parent.Err() != nil:
+		e.ctxErr = parent.Err()
+		e.timeout = errors.Is(e.ctxErr, context.DeadlineExceeded)
+		e.Problem = fmt.Sprintf("stopped before an answer from %s: %v", c.base, e.ctxErr)
+	case strings.Contains(inner.Error(), plainHTTPAnswer):
+		e.Problem = fmt.Sprintf("the server at %s speaks plain http, not https", c.base)
+		e.Hint = "check the URL's scheme and port"
+	case errors.As(inner, &dnsErr), errors.As(inner, &oe) && oe.Op == "dial":
+		reason := text
+		if oe != nil && dnsErr == nil {
+			reason = clean([]byte(oe.Err.Error()), secrets, maxDescription)
+		}
+		e.Problem = fmt.Sprintf("could not reach the auth server at %s (%s)", c.base, reason)
+		e.Hint = "check the server URL, and that the server is running and reachable from here"
+	default:
+		e.Problem = fmt.Sprintf("no valid answer from the auth server at %s: %s", c.base, text)
+		e.Hint = "check that the server URL is the auth server's"
+	}
+	return e
 }

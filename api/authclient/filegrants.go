@@ -130,17 +130,25 @@ func (g *FileGrants) locked(ctx context.Context, fn func(l *tokensfile.Locked, f
 	return fn(l, f, gr)
 }
 
-// update renews the file's tokens with its lock held: get gives the tokens, and
-// whether they are new (and so written back into the file, keeping the members it
-// does not own) or the file's own.
-func (g *FileGrants) update(ctx context.Context, get func(f tokensfile.File, gr *Grants) (t tokens.Set, renewed bool, err error)) (t tokens.Set, err error) {
+// update renews the file's tokens with its lock held: fresh, if set, says whether the
+// file's tokens do without a request; else, once the file is known to be writable
+// (tokensfile.Locked.Prepare: a rotated refresh token that cannot be saved ends the
+// session), get renews them, and they are written back into the file, keeping the
+// members it does not own.
+func (g *FileGrants) update(ctx context.Context, fresh func(f tokensfile.File) bool, get func(f tokensfile.File, gr *Grants) (tokens.Set, error)) (t tokens.Set, err error) {
 	err = g.locked(ctx, func(l *tokensfile.Locked, f tokensfile.File, gr *Grants) error {
-		var renewed bool
-		if t, renewed, err = get(f, gr); err != nil || !renewed {
+		if fresh != nil && fresh(f) {
+			t = f.Tokens
+			return nil
+		}
+		if err := l.Prepare(); err != nil {
+			return err
+		}
+		if t, err = get(f, gr); err != nil {
 			return err
 		}
 		f.Tokens, f.RefreshStatus, f.Timestamp = t, "SUCCESS", time.Time{}
-		return l.Write(f)
+		return l.Commit(f)
 	})
 	return t, err
 }
@@ -149,37 +157,40 @@ func (g *FileGrants) update(ctx context.Context, get func(f tokensfile.File, gr 
 // not r.Current (another process renewed them, or this is the first use) and last
 // longer than the margin (at most half their lifetime).
 func (g *FileGrants) Renew(ctx context.Context, r Renewal) (tokens.Set, error) {
-	return g.update(ctx, func(f tokensfile.File, gr *Grants) (tokens.Set, bool, error) {
+	fresh := func(f tokensfile.File) bool {
 		ft := f.Tokens
-		if ft.AccessToken() != r.Current.AccessToken() &&
-			ft.AccessValidFor(r.Now, effectiveMargin(r.Margin, lifetime(ft.AccessExpiry, ft.ObtainedAt, r.Now))) {
-			return ft, false, nil
-		}
-		t, err := gr.Renew(ctx, Renewal{Current: ft, Now: r.Now, Margin: r.Margin})
-		return t, true, err
+		return ft.AccessToken() != r.Current.AccessToken() &&
+			ft.AccessValidFor(r.Now, effectiveMargin(r.Margin, lifetime(ft.AccessExpiry, ft.ObtainedAt, r.Now)))
+	}
+	return g.update(ctx, fresh, func(f tokensfile.File, gr *Grants) (tokens.Set, error) {
+		return gr.Renew(ctx, Renewal{Current: f.Tokens, Now: r.Now, Margin: r.Margin})
 	})
 }
 
 // Refresh renews the file's tokens with the refresh_token grant now.
 func (g *FileGrants) Refresh(ctx context.Context, r Renewal) (tokens.Set, error) {
-	return g.update(ctx, func(f tokensfile.File, gr *Grants) (tokens.Set, bool, error) {
-		t, err := gr.Refresh(ctx, Renewal{Current: f.Tokens, Now: r.Now, Margin: r.Margin})
-		return t, true, err
+	return g.update(ctx, nil, func(f tokensfile.File, gr *Grants) (tokens.Set, error) {
+		return gr.Refresh(ctx, Renewal{Current: f.Tokens, Now: r.Now, Margin: r.Margin})
 	})
 }
 
 // Login logs in with the password grant now and writes the tokens into the file.
 func (g *FileGrants) Login(ctx context.Context) (tokens.Set, error) {
-	return g.update(ctx, func(_ tokensfile.File, gr *Grants) (tokens.Set, bool, error) {
-		t, err := gr.Login(ctx)
-		return t, true, err
+	return g.update(ctx, nil, func(_ tokensfile.File, gr *Grants) (tokens.Set, error) {
+		return gr.Login(ctx)
 	})
 }
 
 // Logout ends the session of the file's refresh token at the server and removes the
-// file (and any temporary file of it left behind); on failure the file is kept.
+// file (and any temporary file of it left behind); on failure the file is kept. When
+// the folder cannot be written to (no temporary file can be made there), nothing is
+// sent.
 func (g *FileGrants) Logout(ctx context.Context, _ tokens.Set) error {
 	return g.locked(ctx, func(l *tokensfile.Locked, f tokensfile.File, gr *Grants) error {
+		// A folder that cannot be written to would keep the file of an ended session.
+		if err := l.Prepare(); err != nil {
+			return err
+		}
 		if err := gr.Logout(ctx, f.Tokens); err != nil {
 			return err
 		}

@@ -49,7 +49,7 @@ func TestTokensFileRoundTrip(t *testing.T) {
 	}
 	if out.AuthServerURL != in.AuthServerURL || out.Realm != "cortex" || out.ClientID != "iqm_client" ||
 		out.Tokens.AccessToken() != in.Tokens.AccessToken() || out.Tokens.RefreshToken() != in.Tokens.RefreshToken() ||
-		out.Tokens.AccessExpiry.Unix() != exp || !out.Timestamp.Equal(t0) || out.PID != 0 || out.RefreshStatus != "SUCCESS" {
+		out.Tokens.AccessExpiry.Unix() != exp || !out.Timestamp.Equal(t0) || out.RefreshStatus != "SUCCESS" {
 		t.Errorf("read back %v", out)
 	}
 	// Overwrite in place: still one file.
@@ -75,7 +75,7 @@ func TestTokensFileCortexFormat(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f.PID != 4242 || f.Timestamp.IsZero() || f.AuthServerURL != "https://auth.example" || f.Tokens.AccessExpiry.Unix() != exp {
+	if f.Timestamp.IsZero() || f.AuthServerURL != "https://auth.example" || f.Tokens.AccessExpiry.Unix() != exp {
 		t.Errorf("%v", f)
 	}
 }

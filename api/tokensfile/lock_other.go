@@ -17,3 +17,6 @@ func lockFile(ctx context.Context, path, lockPath string, onWait func()) (func()
 	}
 	return func() {}, nil
 }
+
+// fileOwner is unknown where there are no unix owners.
+func fileOwner(os.FileInfo) (uid int, ok bool) { return 0, false }

@@ -5,6 +5,7 @@ package tokensfile
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"syscall"
 	"time"
@@ -17,16 +18,21 @@ func openNoBlock(path string) (*os.File, error) {
 }
 
 // lockFile takes an exclusive flock on lockPath (created with mode 0600; a symlink is
-// not followed), polling until it is free or ctx ends. onWait, if set, runs once when
+// not followed; one that another user owns or others may open is refused), polling until it is free or ctx ends. onWait, if set, runs once when
 // the lock is found taken.
 func lockFile(ctx context.Context, path, lockPath string, onWait func()) (func(), error) {
 	f, err := os.OpenFile(lockPath, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW, 0o600)
 	if err != nil {
 		return nil, &Error{Path: path, Problem: "cannot open its lock file " + lockPath + ": " + errorCause(err), Err: err}
 	}
-	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() {
 		f.Close()
 		return nil, &Error{Path: path, Problem: "its lock file " + lockPath + " is not a regular file", Err: ErrNotRegular}
+	}
+	if problem := lockFileProblem(lockPath, st); problem != "" {
+		f.Close()
+		return nil, &Error{Path: path, Problem: problem, Err: ErrUnsafeLock}
 	}
 	fd := int(f.Fd())
 	delay := 2 * time.Millisecond
@@ -59,4 +65,29 @@ func lockFile(ctx context.Context, path, lockPath string, onWait func()) (func()
 		}
 		delay = min(2*delay, 100*time.Millisecond)
 	}
+}
+
+// lockFileProblem says why another local user could hold the lock file st (opened
+// from lockPath) and so block every process of ours: it is theirs, or they may open
+// it (flock needs only a descriptor opened for reading). Empty: it is safe.
+func lockFileProblem(lockPath string, st os.FileInfo) string {
+	if uid, ok := fileOwner(st); ok && uid != os.Geteuid() {
+		return fmt.Sprintf("its lock file %s is owned by uid %d, not by you (uid %d), who could hold it and block you; "+
+			"if the folder is yours, remove the lock file (rm %s), else use a tokens file in a folder only you can write to (--tokens-file)",
+			lockPath, uid, os.Geteuid(), lockPath)
+	}
+	if perm := st.Mode().Perm(); perm&0o077 != 0 {
+		return fmt.Sprintf("its lock file %s may be opened by others (mode %04o), who could hold it and block you; run: chmod 600 %s",
+			lockPath, perm, lockPath)
+	}
+	return ""
+}
+
+// fileOwner is the uid that owns a file.
+func fileOwner(st os.FileInfo) (uid int, ok bool) {
+	sys, ok := st.Sys().(*syscall.Stat_t)
+	if !ok {
+		return 0, false
+	}
+	return int(sys.Uid), true
 }

@@ -27,12 +27,14 @@ func (c *cli) fail(cmd string, err error) int {
 	switch {
 	case errors.As(err, &fe) && errors.Is(err, fs.ErrNotExist):
 		hint = "; run 'iqmauth login' first"
+	case cmd != "login" && errors.Is(err, tokensfile.ErrMalformed):
+		hint = "; run 'iqmauth login' to write it anew"
 	case cmd == "token" && errors.Is(err, api.ErrInvalidGrant):
 		hint = "; the session has ended at the server: run 'iqmauth login'"
 	case errors.Is(err, authclient.ErrServerMismatch):
 		hint = "; a password (IQM_AUTH_PASSWORD) goes only to the server IQM_AUTH_SERVER names: set IQM_AUTH_SERVER to the tokens file's server to allow logging in there again, or unset IQM_AUTH_USERNAME and IQM_AUTH_PASSWORD"
 	}
-	fmt.Fprintf(c.stderr, "iqmauth %s: %s%s\n", cmd, redact.Printable(err.Error()), hint)
+	fmt.Fprintf(c.stderr, "iqmauth %s: %s%s\n", cmd, redact.Printable(userText(err)), hint)
 	switch {
 	case errors.Is(err, authclient.ErrConfig):
 		return exitUsage
@@ -97,17 +99,21 @@ func (c *cli) login(args []string) int {
 	if err != nil {
 		return c.fail("login", err)
 	}
+	l, err := c.lockForWrite("login", path, *lockTimeout)
+	if err != nil {
+		return c.fail("login", err)
+	}
+	defer l.Unlock()
 	tokens, err := client.Login(c.ctx, *username, password)
 	if err != nil {
 		return c.fail("login", err)
 	}
 	f := tokensfile.File{AuthServerURL: client.ServerURL(), Realm: client.Realm(), ClientID: client.ClientID(),
 		RefreshStatus: "SUCCESS", Tokens: *tokens}
-	ctx, cancel := context.WithTimeout(c.ctx, *lockTimeout)
-	defer cancel()
-	if err := tokensfile.Write(ctx, path, f); err != nil {
+	if err := l.Commit(f); err != nil {
 		return c.fail("login", err)
 	}
+	c.warnPermissions(path)
 	fmt.Fprintf(c.stdout, "logged in as %s at %s (realm %s, client %s)\n", *username, client.ServerURL(), client.Realm(), client.ClientID())
 	fmt.Fprintf(c.stdout, "tokens written to %s\n", path)
 	c.printExpiry(*tokens, time.Now())
@@ -178,6 +184,30 @@ func lockTimeoutFlag(fs *flagSet) *time.Duration {
 	return fs.Duration("lock-timeout", tokensfile.DefaultLockTimeout, "longest wait for the tokens file's lock, which another iqmauth may hold while it renews")
 }
 
+// lockForWrite takes the tokens file's lock and prepares its write (the folder is
+// writable, the temporary file made), before login sends the password: a lock another
+// user holds, or tokens that could not be saved, leave no session at the server.
+func (c *cli) lockForWrite(cmd, path string, lockTimeout time.Duration) (*tokensfile.Locked, error) {
+	ctx, cancel := context.WithTimeout(c.ctx, lockTimeout)
+	defer cancel()
+	l, err := tokensfile.Lock(ctx, path, c.onLockWait(cmd, path))
+	if err != nil {
+		return nil, err
+	}
+	if err := l.Prepare(); err != nil {
+		l.Unlock()
+		return nil, err
+	}
+	return l, nil
+}
+
+// onLockWait says on stderr that cmd waits for the tokens file's lock.
+func (c *cli) onLockWait(cmd, path string) func() {
+	return func() {
+		fmt.Fprintf(c.stderr, "iqmauth %s: waiting for %s.lock: another process is renewing the tokens\n", cmd, path)
+	}
+}
+
 // fileGrants makes the source that renews the tokens of a tokens file, shared with
 // other processes: under the file's lock, with its auth_server_url checked. With
 // withPassword, the password the environment has (IQM_AUTH_USERNAME and
@@ -194,9 +224,7 @@ func (c *cli) fileGrants(cmd, path string, insecure bool, lockTimeout time.Durat
 	if u, p := c.getenv(authclient.EnvAuthUsername), c.getenv(authclient.EnvAuthPassword); withPassword && u != "" && p != "" {
 		user, password, cfg.ServerURL = u, p, c.getenv(authclient.EnvAuthServer)
 	}
-	lock := authclient.FileLock{Timeout: lockTimeout, OnWait: func() {
-		fmt.Fprintf(c.stderr, "iqmauth %s: waiting for %s.lock: another process is renewing the tokens\n", cmd, path)
-	}}
+	lock := authclient.FileLock{Timeout: lockTimeout, OnWait: c.onLockWait(cmd, path)}
 	return authclient.NewFileGrants(path, cfg, user, password, lock)
 }
 
@@ -216,6 +244,7 @@ func (c *cli) token(args []string) int {
 	if err != nil {
 		return c.fail("token", err)
 	}
+	c.warnPermissions(path)
 	src, err := c.fileGrants("token", path, *insecure, *lockTimeout, true)
 	if err != nil {
 		return c.fail("token", err)
@@ -242,8 +271,7 @@ func (c *cli) token(args []string) int {
 		}
 		return c.fail("token", err)
 	}
-	fmt.Fprintln(c.stdout, t.AccessToken())
-	return exitOK
+	return c.printToken(t.AccessToken())
 }
 
 // tokenMargin is --min-valid, but at most half the access token's lifetime (as the

@@ -166,7 +166,7 @@ func TestAuthCommandFailures(t *testing.T) {
 	if err := os.WriteFile(file, []byte(`{"access_token": "CANARY-CLI-PW-55`), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if code, _, errOut := runWith(t, base, "token"); code != 1 || !strings.Contains(errOut, file) {
+	if code, _, errOut := runWith(t, base, "token"); code != 1 || !strings.Contains(errOut, file) || !strings.Contains(errOut, "run 'iqmauth login' to write it anew") {
 		t.Errorf("corrupt file: %d %q", code, errOut)
 	}
 	// A logout that fails for another reason than the session being gone keeps the file.

@@ -72,25 +72,7 @@ func baseEnv(extra ...string) []string {
 // end within a minute.
 func runBin(t *testing.T, env []string, stdin string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, iqmauthBin, args...)
-	cmd.Env = env
-	cmd.Stdin = strings.NewReader(stdin)
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	err := cmd.Run()
-	if ctx.Err() != nil {
-		t.Fatalf("iqmauth %v did not end: %s", args, errOut.String())
-	}
-	var ee *exec.ExitError
-	switch {
-	case errors.As(err, &ee):
-		code = ee.ExitCode()
-	case err != nil:
-		t.Fatalf("iqmauth %v: %v", args, err)
-	}
-	return code, out.String(), errOut.String()
+	return runBinAs(t, -1, env, stdin, args...)
 }
 
 // fakeJWT is an unsigned JWT with the given exp, as the client reads expiry from it.
