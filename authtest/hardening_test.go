@@ -1,7 +1,11 @@
 package authtest_test
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -34,7 +38,7 @@ func TestServerMemoryBounded(t *testing.T) {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		rec.Body.Reset()
 		h.ServeHTTP(rec, req)
-		if rec.Code != http.StatusUnauthorized {
+		if rec.Code != http.StatusBadRequest { // Keycloak 26.7's bad credentials
 			t.Fatalf("status %d", rec.Code)
 		}
 	}
@@ -72,5 +76,141 @@ func TestExpiredSessionsPruned(t *testing.T) {
 	}
 	if n := srv.ActiveSessions(); n != 1 {
 		t.Errorf("%d sessions kept, want 1", n)
+	}
+}
+
+// TestRequestsJSONRedacted (issue 12): json.Marshal of the recorded requests shows no
+// password or refresh token, also through a pointer and inside a map.
+func TestRequestsJSONRedacted(t *testing.T) {
+	const pw, rt = "CANARY-PW-51e0", "CANARY-RT-51e0"
+	srv := authtest.Start(t, authtest.WithUser("alice", pw))
+	h := srv.Handler()
+	for _, body := range []string{
+		"client_id=iqm_client&grant_type=password&username=alice&password=" + pw,
+		"client_id=iqm_client&grant_type=refresh_token&refresh_token=" + rt,
+	} {
+		req := httptest.NewRequest(http.MethodPost, "/realms/cortex/protocol/openid-connect/token", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		h.ServeHTTP(httptest.NewRecorder(), req)
+	}
+	reqs := srv.Requests()
+	if len(reqs) != 2 {
+		t.Fatalf("%d requests recorded", len(reqs))
+	}
+	for _, v := range []any{reqs, &reqs[0], map[string]authtest.Request{"r": reqs[1]}} {
+		data, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s := string(data); strings.Contains(s, pw) || strings.Contains(s, rt) || !strings.Contains(s, "iqm_client") {
+			t.Errorf("json.Marshal(%T) shows a secret (or not the client): %d bytes", v, len(s))
+		}
+	}
+}
+
+// TestSessionsBounded (issue 12, item 14): with refresh tokens that never expire,
+// sessions are still bounded: at the bound the oldest session goes (expired ones
+// first), the newest stay usable.
+func TestSessionsBounded(t *testing.T) {
+	clock := authtest.NewClock(testtime.Epoch())
+	srv := authtest.Start(t, authtest.WithClock(clock), authtest.WithUser("alice", "pw"), authtest.WithRefreshTTL(0), authtest.WithMaxSessions(50))
+	c, err := authclient.New(authclient.Config{ServerURL: srv.URL, Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	var rts []string
+	for range 120 {
+		tk, err := c.Login(ctx, "alice", "pw")
+		if err != nil {
+			t.Fatal(err)
+		}
+		rts = append(rts, tk.RefreshToken())
+	}
+	if n := srv.ActiveSessions(); n != 50 {
+		t.Errorf("%d sessions kept, want 50", n)
+	}
+	if _, err := c.Refresh(ctx, rts[0]); err == nil || !strings.Contains(err.Error(), "Session not active") {
+		t.Errorf("the oldest session: %v", err)
+	}
+	if _, err := c.Refresh(ctx, rts[len(rts)-1]); err != nil {
+		t.Errorf("the newest session: %v", err)
+	}
+	// Expired sessions go before live ones.
+	exp := authtest.Start(t, authtest.WithClock(clock), authtest.WithUser("alice", "pw"), authtest.WithRefreshTTL(time.Minute), authtest.WithMaxSessions(3))
+	ec, _ := authclient.New(authclient.Config{ServerURL: exp.URL, Clock: clock})
+	first, _ := ec.Login(ctx, "alice", "pw")
+	clock.Advance(30 * time.Second)
+	keep, _ := ec.Login(ctx, "alice", "pw")
+	clock.Advance(31 * time.Second) // first has expired, keep has not
+	for range 2 {
+		if _, err := ec.Login(ctx, "alice", "pw"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := ec.Refresh(ctx, keep.RefreshToken()); err != nil {
+		t.Errorf("a live session went before an expired one: %v", err)
+	}
+	_ = first
+}
+
+// TestHeadersBounded (issue 12, item 14): a request with headers over 64 KiB (Keycloak's
+// max-header-size) is 431 on a real listener, not read into memory.
+func TestHeadersBounded(t *testing.T) {
+	srv := authtest.Start(t)
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/realms/cortex", nil)
+	req.Header.Set("X-Big", strings.Repeat("a", 512<<10))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+		t.Errorf("512 KiB of headers: %d", resp.StatusCode)
+	}
+}
+
+// TestConnectionsBounded (issue 12, item 14): the server serves at most
+// DefaultMaxConnections connections at once; one more waits until another closes.
+func TestConnectionsBounded(t *testing.T) {
+	const limit = 256 // authtest.DefaultMaxConnections
+	srv := authtest.Start(t)
+	addr := strings.TrimPrefix(srv.URL, "http://")
+	get := "GET /realms/cortex HTTP/1.1\r\nHost: x\r\n\r\n"
+	var conns []net.Conn
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	answered := func(c net.Conn, wait time.Duration) bool {
+		_ = c.SetReadDeadline(time.Now().Add(wait))
+		line, err := bufio.NewReader(c).ReadString('\n')
+		return err == nil && strings.HasPrefix(line, "HTTP/1.1 ")
+	}
+	for i := range limit {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+		if _, err := io.WriteString(c, get); err != nil || !answered(c, 10*time.Second) {
+			t.Fatalf("connection %d not served", i)
+		}
+	}
+	extra, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer extra.Close()
+	if _, err := io.WriteString(extra, get); err != nil {
+		t.Fatal(err)
+	}
+	if answered(extra, 300*time.Millisecond) {
+		t.Fatalf("connection %d served beside %d open ones", limit+1, limit)
+	}
+	conns[0].Close()
+	if !answered(extra, 10*time.Second) {
+		t.Error("the waiting connection was not served after another closed")
 	}
 }

@@ -2,15 +2,15 @@ package authtest
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -50,13 +50,29 @@ type Realm struct {
 	Clients []string
 }
 
-type user struct{ name, password string }
+type userConfig struct {
+	info            UserInfo
+	password        string
+	disabled        bool
+	requiredActions bool // Keycloak answers "Account is not fully set up"
+}
+
+type clientConfig struct {
+	id                     string
+	public, bearerOnly     bool
+	directGrants, disabled bool
+	secret                 string
+}
 
 type realmConfig struct {
 	name     string
-	clients  []string
-	users    []user
-	disabled []string
+	clients  []clientConfig
+	users    []userConfig
+	disabled bool
+	rotation bool
+	maxReuse int
+	// Lifetimes from a realm file; nil: the server's.
+	accessTTL, refreshTTL, maxLifespan *time.Duration
 }
 
 type config struct {
@@ -66,10 +82,14 @@ type config struct {
 	refreshTTL  time.Duration
 	clock       interface{ Now() time.Time }
 	rotation    bool
-	lenient     bool
+	strict      bool
+	version     string
 	logger      *slog.Logger
 	timeouts    Timeouts
 	recordLimit int
+	maxSessions int
+	maxConns    int
+	errs        []error
 }
 
 // Timeouts bound how long the server waits for a client, so that a client trickling
@@ -104,10 +124,28 @@ func (c *config) realm(name string) *realmConfig {
 
 func (c *config) defaultRealm() *realmConfig {
 	if len(c.realms) == 0 {
-		c.realms = append(c.realms, &realmConfig{name: api.DefaultRealm, clients: []string{api.DefaultClientID}})
+		c.realms = append(c.realms, &realmConfig{name: api.DefaultRealm, clients: []clientConfig{publicClient(api.DefaultClientID)}})
 	}
 	return c.realms[0]
 }
+
+// publicClient is a client as WithRealm and WithClient add it: public, with direct
+// access grants (the password grant) on, like iqm_client.
+func publicClient(id string) clientConfig {
+	return clientConfig{id: id, public: true, directGrants: true}
+}
+
+// cliUser is a user given by name and password only: its profile is made up, since
+// Keycloak refuses a login ("Account is not fully set up") without an email address
+// and first and last names.
+func cliUser(username, password string) userConfig {
+	return userConfig{info: UserInfo{Username: username, Email: strings.ToLower(username) + "@example.com",
+		FirstName: username, LastName: "Test", RealmRoles: []string{defaultRoles}}, password: password}
+}
+
+// defaultRoles stands for default-roles-<realm> in UserInfo.RealmRoles of a user made
+// up from a name and password (the realm is not known yet).
+const defaultRoles = "default-roles-"
 
 // WithAddr sets the listen address; the default is 127.0.0.1:0 (a free loopback port).
 func WithAddr(addr string) Option { return func(c *config) { c.addr = addr } }
@@ -117,15 +155,43 @@ func WithAddr(addr string) Option { return func(c *config) { c.addr = addr } }
 func WithRealm(r Realm) Option {
 	return func(c *config) {
 		rc := c.realm(r.Name)
-		rc.clients = append(rc.clients, r.Clients...)
+		for _, id := range r.Clients {
+			rc.clients = append(rc.clients, publicClient(id))
+		}
 	}
 }
 
-// WithUser adds a user to the first realm.
+// WithRealmJSON adds the realms of a realm file as Keycloak imports it (kc.sh import,
+// start --import-realm): one realm representation or an array of them. It reads the
+// realm's name, enabled, revokeRefreshToken, refreshTokenMaxReuse,
+// accessTokenLifespan, ssoSessionIdleTimeout and ssoSessionMaxLifespan; its clients'
+// clientId, enabled, publicClient, bearerOnly, directAccessGrantsEnabled and secret;
+// its users' id, username, enabled, email, emailVerified, firstName, lastName,
+// requiredActions and clear-text password credentials. Defaults are Keycloak's (a
+// client is confidential and without direct grants, a user disabled, unless the file
+// says otherwise). NewServer fails with an error wrapping ErrRealmFile when the file
+// cannot be used.
+func WithRealmJSON(data []byte) Option {
+	return func(c *config) {
+		realms, err := parseRealmFile(data)
+		if err != nil {
+			c.errs = append(c.errs, err)
+			return
+		}
+		for _, r := range realms {
+			if old := c.realm(r.name); old != nil {
+				*old = *r
+			}
+		}
+	}
+}
+
+// WithUser adds a user to the first realm. Its email address is name@example.com,
+// its first name the username and its last name "Test" (Keycloak needs all three).
 func WithUser(username, password string) Option {
 	return func(c *config) {
 		r := c.defaultRealm()
-		r.users = append(r.users, user{username, password})
+		r.users = append(r.users, cliUser(username, password))
 	}
 }
 
@@ -134,7 +200,19 @@ func WithUser(username, password string) Option {
 func WithRealmUser(realm, username, password string) Option {
 	return func(c *config) {
 		r := c.realm(realm)
-		r.users = append(r.users, user{username, password})
+		r.users = append(r.users, cliUser(username, password))
+	}
+}
+
+// WithUserInfo adds a user with its profile to a realm, adding the realm when there is
+// none of that name (the first realm gets client iqm_client, as without any).
+func WithUserInfo(realm string, u UserInfo, password string) Option {
+	return func(c *config) {
+		if len(c.realms) == 0 {
+			c.defaultRealm().name = realm
+		}
+		r := c.realm(realm)
+		r.users = append(r.users, userConfig{info: u, password: password})
 	}
 }
 
@@ -142,7 +220,7 @@ func WithRealmUser(realm, username, password string) Option {
 func WithClient(clientID string) Option {
 	return func(c *config) {
 		r := c.defaultRealm()
-		r.clients = append(r.clients, clientID)
+		r.clients = append(r.clients, publicClient(clientID))
 	}
 }
 
@@ -151,16 +229,18 @@ func WithClient(clientID string) Option {
 func WithDisabledUser(username, password string) Option {
 	return func(c *config) {
 		r := c.defaultRealm()
-		r.users = append(r.users, user{username, password})
-		r.disabled = append(r.disabled, username)
+		u := cliUser(username, password)
+		u.disabled = true
+		r.users = append(r.users, u)
 	}
 }
 
 // WithAccessTTL sets the access token lifetime (default 300 s).
 func WithAccessTTL(d time.Duration) Option { return func(c *config) { c.accessTTL = d } }
 
-// WithRefreshTTL sets the refresh token lifetime (default 1800 s); 0 makes refresh
-// tokens that do not expire (refresh_expires_in: 0, no exp claim).
+// WithRefreshTTL sets the refresh token lifetime, Keycloak's SSO session idle timeout
+// (default 1800 s); 0 makes refresh tokens that do not expire (refresh_expires_in: 0,
+// no exp claim).
 func WithRefreshTTL(d time.Duration) Option { return func(c *config) { c.refreshTTL = d } }
 
 // WithClock sets the clock the tokens' times come from (default the system's), such as
@@ -171,13 +251,46 @@ type systemTime struct{}
 
 func (systemTime) Now() time.Time { return time.Now() }
 
-// WithRotation turns on refresh-token rotation with reuse detection: a refresh token
-// can be used once; using it again is 400 invalid_grant "Maximum allowed refresh token
-// reuse exceeded".
+// WithRotation turns on refresh-token rotation with reuse detection in every realm,
+// Keycloak's "Revoke Refresh Token": a refresh token can be used once (more with a
+// realm file's refreshTokenMaxReuse); using a superseded one again is 400
+// invalid_grant "Maximum allowed refresh token reuse exceeded" (one two rotations old,
+// a second or more later, "Stale token"), and ends the client's session, so that the
+// newest token then fails with "Session doesn't have required client".
 func WithRotation() Option { return func(c *config) { c.rotation = true } }
 
-// WithLenient restores Keycloak's leniency for unknown and foreign fields.
-func WithLenient() Option { return func(c *config) { c.lenient = true } }
+// WithStrict applies the schema's own rules beyond Keycloak: an unknown parameter, a
+// field the request's kind may not use, a repeated parameter on logout, and a logout
+// without refresh_token are 400 invalid_request naming the field (receiver's default).
+func WithStrict() Option { return func(c *config) { c.strict = true } }
+
+// WithLenient is Keycloak's leniency, now the default; it undoes WithStrict.
+func WithLenient() Option { return func(c *config) { c.strict = false } }
+
+// WithKeycloakVersion selects the answers of a Keycloak release where releases differ
+// (default DefaultKeycloakVersion): up to 26.5, bad credentials are 401 rather than
+// 400, and the granted scope reads "email profile".
+func WithKeycloakVersion(v string) Option { return func(c *config) { c.version = v } }
+
+// WithMaxSessions bounds the sessions kept (default DefaultMaxSessions): at the bound,
+// expired sessions are forgotten first, then the oldest.
+func WithMaxSessions(n int) Option {
+	return func(c *config) {
+		if n > 0 {
+			c.maxSessions = n
+		}
+	}
+}
+
+// WithMaxConnections bounds the connections served at once (default
+// DefaultMaxConnections); more wait to be accepted.
+func WithMaxConnections(n int) Option {
+	return func(c *config) {
+		if n > 0 {
+			c.maxConns = n
+		}
+	}
+}
 
 // WithLogger logs each request (redacted).
 func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
@@ -213,7 +326,9 @@ type Server struct {
 	URL string
 
 	cfg      config
-	key      *[32]byte `redact:"secret"` // signs the JWTs
+	version  keycloakVersion
+	rsa      *signingKey // signs access and ID tokens (RS256)
+	hmac     *hmacKey    // signs refresh tokens (HS512)
 	handler  *receiver.Handler
 	listener net.Listener
 	http     *http.Server
@@ -224,23 +339,54 @@ type Server struct {
 	mu       sync.Mutex
 	realms   map[string]*realmState
 	sessions map[string]*session
-	pruneAt  int      // sessions are swept for expired ones when there are this many
-	records  *records // a ring of the most recent requests
+	order    []string         // session ids, oldest first (some already gone)
+	orderAt  int              // order[orderAt:] are the ones not yet evicted
+	pruneAt  int              // sessions are swept for expired ones when there are this many
+	revoked  map[string]int64 // revoked access tokens' jti -> exp
+	records  *records         // a ring of the most recent requests
 	faults   []fault
 	latency  time.Duration
-	seq      uint64
 }
 
 type realmState struct {
-	clients  map[string]bool
-	users    map[string][sha256.Size]byte // password hashes, compared in constant time
-	disabled map[string]bool
+	name     string
+	issuer   string
+	clients  map[string]*clientConfig
+	users    map[string]*user // by lower-cased username
+	emails   map[string]*user // by lower-cased email
+	disabled bool
+	rotation bool
+	maxReuse int
+	// accessTTL, refreshTTL (0: never expires) and maxLifespan (0: none).
+	accessTTL, refreshTTL, maxLifespan time.Duration
+}
+
+type user struct {
+	info    UserInfo
+	id      string
+	profile profile // its claims
+	// The access token's aud, realm_access and resource_access, from its roles.
+	aud                         string
+	realmAccess, resourceAccess json.RawMessage
+	hash                        [sha256.Size]byte // of the password, compared in constant time
+	disabled                    bool
+	requiredActions             bool
 }
 
 type session struct {
-	realm, user, client string
-	expires             time.Time // of the last refresh token issued; zero: never
-	refreshJTI          string    // the one refresh token still usable, under rotation
+	id      string
+	realm   *realmState
+	user    *user
+	client  string
+	scope   string
+	openid  bool
+	started time.Time
+	expires time.Time // of the last refresh token issued; zero: never
+	// The client session: gone once detached (reuse detected, token revoked).
+	clientGone bool
+	timestamp  int64  // of the last grant, in seconds, as Keycloak's client session
+	reuseID    string // the refresh token last used, under rotation
+	useCount   int
 }
 
 type fault struct {
@@ -273,49 +419,134 @@ func (r *records) all() []Request {
 	return out
 }
 
+// Defaults of the bounds.
+const (
+	// DefaultMaxSessions bounds the sessions a server keeps.
+	DefaultMaxSessions = 10000
+	// DefaultMaxConnections bounds the connections served at once.
+	DefaultMaxConnections = 256
+	// MaxHeaderBytes bounds a request's headers, as Keycloak's max-header-size (64 KiB);
+	// more is 431.
+	MaxHeaderBytes = 65535
+)
+
 // NewServer starts a server on a loopback listener. Close it when done, or use Start
 // in tests.
 func NewServer(opts ...Option) (*Server, error) {
 	cfg := config{addr: "127.0.0.1:0", accessTTL: DefaultAccessTTL, refreshTTL: DefaultRefreshTTL, clock: systemTime{},
-		timeouts: DefaultTimeouts, recordLimit: DefaultRecordLimit}
+		timeouts: DefaultTimeouts, recordLimit: DefaultRecordLimit, version: DefaultKeycloakVersion,
+		maxSessions: DefaultMaxSessions, maxConns: DefaultMaxConnections}
 	for _, o := range opts {
 		o(&cfg)
 	}
-	cfg.defaultRealm()
-	s := &Server{cfg: cfg, realms: map[string]*realmState{}, sessions: map[string]*session{}, pruneAt: 64,
-		records: &records{ring: make([]Request, cfg.recordLimit)}, done: make(chan struct{}), quit: make(chan struct{}),
-		key: new([32]byte)}
-	if _, err := rand.Read(s.key[:]); err != nil {
+	if len(cfg.errs) > 0 {
+		return nil, errors.Join(cfg.errs...)
+	}
+	version, err := parseKeycloakVersion(cfg.version)
+	if err != nil {
 		return nil, err
 	}
-	for _, r := range cfg.realms {
-		rs := &realmState{clients: map[string]bool{}, users: map[string][sha256.Size]byte{}, disabled: map[string]bool{}}
-		for _, c := range r.clients {
-			rs.clients[c] = true
-		}
-		for _, u := range r.users {
-			rs.users[u.name] = sha256.Sum256([]byte(u.password))
-		}
-		for _, u := range r.disabled {
-			rs.disabled[u] = true
-		}
-		s.realms[r.name] = rs
+	cfg.defaultRealm()
+	key, err := processKey()
+	if err != nil {
+		return nil, err
 	}
-	s.handler = receiver.New(s, receiver.Config{Lenient: cfg.lenient, Logger: cfg.logger, Observe: s.observe})
+	hk, err := newHMACKey()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, version: version, rsa: key, hmac: hk, realms: map[string]*realmState{},
+		sessions: map[string]*session{}, pruneAt: 64, revoked: map[string]int64{},
+		records: &records{ring: make([]Request, cfg.recordLimit)}, done: make(chan struct{}), quit: make(chan struct{})}
+	for _, r := range cfg.realms {
+		s.realms[r.name] = s.newRealm(r)
+	}
+	s.handler = receiver.New(s, receiver.Config{Lenient: !cfg.strict, Logger: cfg.logger, Observe: s.observe})
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		return nil, err
 	}
-	s.listener = ln
+	s.listener = newLimitListener(ln, cfg.maxConns)
 	s.URL = "http://" + ln.Addr().String()
+	for _, rs := range s.realms {
+		rs.issuer = s.URL + "/realms/" + rs.name
+	}
 	t := cfg.timeouts
 	s.http = &http.Server{Handler: http.HandlerFunc(s.serveHTTP), ReadHeaderTimeout: min(10*time.Second, t.Read),
-		ReadTimeout: t.Read, WriteTimeout: t.Write, IdleTimeout: t.Idle}
+		ReadTimeout: t.Read, WriteTimeout: t.Write, IdleTimeout: t.Idle, MaxHeaderBytes: MaxHeaderBytes}
 	go func() {
 		defer close(s.done)
-		_ = s.http.Serve(ln)
+		_ = s.http.Serve(s.listener)
 	}()
 	return s, nil
+}
+
+func (s *Server) newRealm(r *realmConfig) *realmState {
+	pick := func(p *time.Duration, d time.Duration) time.Duration {
+		if p != nil {
+			return *p
+		}
+		return d
+	}
+	rs := &realmState{name: r.name, clients: map[string]*clientConfig{}, users: map[string]*user{}, emails: map[string]*user{},
+		disabled: r.disabled, rotation: r.rotation || s.cfg.rotation, maxReuse: r.maxReuse,
+		accessTTL: pick(r.accessTTL, s.cfg.accessTTL), refreshTTL: pick(r.refreshTTL, s.cfg.refreshTTL), maxLifespan: pick(r.maxLifespan, 0)}
+	for i := range r.clients {
+		c := r.clients[i]
+		rs.clients[c.id] = &c
+	}
+	for _, u := range r.users {
+		rs.addUser(u)
+	}
+	return rs
+}
+
+// addUser adds or replaces a user (with s.mu held, or before the server runs).
+// Keycloak stores usernames and emails lower-cased, and matches them so.
+func (rs *realmState) addUser(u userConfig) {
+	name := strings.ToLower(u.info.Username)
+	if old := rs.users[name]; old != nil && old.info.Email != "" {
+		delete(rs.emails, strings.ToLower(old.info.Email))
+	}
+	info := u.info
+	info.Username = name
+	id := info.ID
+	if id == "" {
+		id = nameUUID(rs.name + "/" + name)
+	}
+	verified := info.EmailVerified
+	usr := &user{info: info, id: id, profile: profile{EmailVerified: &verified, Name: strings.TrimSpace(info.FirstName + " " + info.LastName),
+		PreferredUsername: name, GivenName: info.FirstName, FamilyName: info.LastName, Email: info.Email},
+		hash: sha256.Sum256([]byte(u.password)), disabled: u.disabled,
+		requiredActions: u.requiredActions || info.Email == "" || info.FirstName == "" || info.LastName == ""}
+	usr.setRoles(rs.name, info.RealmRoles)
+	rs.users[name] = usr
+	if info.Email != "" {
+		rs.emails[strings.ToLower(info.Email)] = usr
+	}
+}
+
+// setRoles makes the access token's role claims from the user's realm roles, as
+// Keycloak expands default-roles-<realm>.
+func (u *user) setRoles(realm string, roles []string) {
+	var list []string
+	account := false
+	for _, r := range roles {
+		if r == defaultRoles || r == defaultRoles+strings.ToLower(realm) {
+			list = append(list, defaultRoles+strings.ToLower(realm), "offline_access", "uma_authorization")
+			account = true
+			continue
+		}
+		list = append(list, r)
+	}
+	if len(list) == 0 {
+		return
+	}
+	u.realmAccess, _ = json.Marshal(map[string][]string{"roles": slices.Compact(list)})
+	if account {
+		u.aud = "account"
+		u.resourceAccess = json.RawMessage(`{"account":{"roles":["manage-account","manage-account-links","view-profile"]}}`)
+	}
 }
 
 // TB is the part of testing.TB that Start uses (so that this package does not import
@@ -360,6 +591,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
 
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	securityHeaders(w)
+	if !receiver.Normalized(r.URL.Path) {
+		receiver.NotNormalized(w)
+		return
+	}
 	s.mu.Lock()
 	latency := s.latency
 	var f *fault
@@ -394,6 +630,9 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		s.record(Request{Path: r.URL.Path, Status: f.status, Injected: true})
 		return
 	}
+	if s.serveKeycloak(w, r) {
+		return
+	}
 	s.handler.ServeHTTP(w, r)
 }
 
@@ -414,7 +653,7 @@ func (s *Server) SetLatency(d time.Duration) {
 	s.mu.Unlock()
 }
 
-// AddUser adds or changes a user of a realm.
+// AddUser adds or changes a user of a realm (with a made-up profile, as WithUser).
 func (s *Server) AddUser(realm, username, password string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -422,7 +661,7 @@ func (s *Server) AddUser(realm, username, password string) error {
 	if !ok {
 		return fmt.Errorf("authtest: no realm %q", realm)
 	}
-	rs.users[username] = sha256.Sum256([]byte(password))
+	rs.addUser(cliUser(username, password))
 	return nil
 }
 
@@ -432,8 +671,19 @@ func (s *Server) DisableUser(realm, username string, disabled bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if rs, ok := s.realms[realm]; ok {
-		rs.disabled[username] = disabled
+		if u := rs.users[strings.ToLower(username)]; u != nil {
+			u.disabled = disabled
+		}
 	}
+}
+
+// RealmNames lists the server's realms, in the order they were configured.
+func (s *Server) RealmNames() []string {
+	names := make([]string, 0, len(s.cfg.realms))
+	for _, r := range s.cfg.realms {
+		names = append(names, r.name)
+	}
+	return names
 }
 
 // ActiveSessions counts the sessions neither logged out nor expired.
@@ -444,7 +694,8 @@ func (s *Server) ActiveSessions() int {
 	return len(s.sessions)
 }
 
-// pruneSessions forgets sessions whose refresh token has expired (with s.mu held).
+// pruneSessions forgets sessions whose refresh token has expired, and revoked access
+// tokens that have expired (with s.mu held).
 func (s *Server) pruneSessions() {
 	now := s.cfg.clock.Now()
 	for id, ss := range s.sessions {
@@ -452,7 +703,44 @@ func (s *Server) pruneSessions() {
 			delete(s.sessions, id)
 		}
 	}
+	for jti, exp := range s.revoked {
+		if now.Unix() >= exp {
+			delete(s.revoked, jti)
+		}
+	}
 	s.pruneAt = max(64, 2*len(s.sessions))
+	s.compactOrder()
+}
+
+// compactOrder drops ids of sessions that are gone from order once they are the
+// greater part of it, so that order stays within twice the sessions kept.
+func (s *Server) compactOrder() {
+	if len(s.order)-s.orderAt <= 2*len(s.sessions)+64 {
+		return
+	}
+	live := make([]string, 0, len(s.sessions)+64)
+	for _, id := range s.order[s.orderAt:] {
+		if _, ok := s.sessions[id]; ok {
+			live = append(live, id)
+		}
+	}
+	s.order, s.orderAt = live, 0
+}
+
+// addSession keeps a new session, making room at the bound: expired sessions go
+// first, then the oldest (with s.mu held).
+func (s *Server) addSession(ss *session) {
+	if len(s.sessions) >= s.pruneAt || len(s.sessions) >= s.cfg.maxSessions {
+		s.pruneSessions()
+	}
+	for len(s.sessions) >= s.cfg.maxSessions && s.orderAt < len(s.order) {
+		delete(s.sessions, s.order[s.orderAt])
+		s.order[s.orderAt] = ""
+		s.orderAt++
+	}
+	s.sessions[ss.id] = ss
+	s.order = append(s.order, ss.id)
+	s.compactOrder()
 }
 
 // Request is one request the server received. Printing it shows no secret:
@@ -497,6 +785,30 @@ func (r Request) String() string {
 // Format keeps the raw body out of every fmt verb.
 func (r Request) Format(f fmt.State, verb rune) {
 	redact.Format(f, verb, r.String(), "authtest."+r.String())
+}
+
+// MarshalJSON keeps the secrets out of JSON: the decoded request's password and
+// refresh token print as [REDACTED], and the raw body is left out.
+func (r Request) MarshalJSON() ([]byte, error) {
+	opt := func(p *string) string {
+		if p == nil {
+			return ""
+		}
+		return *p
+	}
+	req := map[string]string{"client_id": r.Request.ClientID, "username": opt(r.Request.Username),
+		"password": redact.Secret(opt(r.Request.Password)), "refresh_token": redact.Secret(opt(r.Request.RefreshToken))}
+	if r.Request.GrantType != nil {
+		req["grant_type"] = string(*r.Request.GrantType)
+	}
+	return json.Marshal(struct {
+		Realm, Endpoint, Path, Kind string
+		Request                     map[string]string
+		Status                      int
+		Injected                    bool
+		RedactedBody                string
+		BodyLen                     int
+	}{r.Realm, r.Endpoint, r.Path, r.Kind.String(), req, r.Status, r.Injected, r.RedactedBody, r.BodyLen})
 }
 
 // Requests returns what the server received, oldest first: the most recent ones, up
@@ -564,22 +876,42 @@ func oauthErr(status int, code, desc string) error {
 	return &api.OAuthError{Status: status, Code: code, Description: desc}
 }
 
+func invalidGrant(desc string) error { return oauthErr(http.StatusBadRequest, codeInvalidGrant, desc) }
+
 // Realm implements receiver.Backend.
 func (s *Server) Realm(_ context.Context, realm string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.realms[realm]; !ok {
+	rs, ok := s.realms[realm]
+	if !ok {
 		return &api.OAuthError{Status: http.StatusNotFound, Code: "Realm does not exist"}
+	}
+	if rs.disabled {
+		return oauthErr(http.StatusForbidden, "access_denied", "Realm not enabled")
 	}
 	return nil
 }
 
-// Client implements receiver.Backend.
-func (s *Server) Client(_ context.Context, realm, clientID string) error {
+// Client implements receiver.Backend: a public client by its id, a confidential one
+// with its client_secret in the form.
+func (s *Server) Client(ctx context.Context, realm, clientID string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if rs := s.realms[realm]; rs == nil || !rs.clients[clientID] {
+	rs := s.realms[realm]
+	var c *clientConfig
+	if rs != nil {
+		c = rs.clients[clientID]
+	}
+	switch {
+	case c == nil || c.disabled:
 		return oauthErr(http.StatusUnauthorized, codeInvalidClient, "Invalid client or Invalid client credentials")
+	case c.bearerOnly:
+		return oauthErr(http.StatusBadRequest, codeInvalidClient, "Bearer-only not allowed")
+	case !c.public:
+		secret, _ := receiver.Param(ctx, "client_secret")
+		if c.secret == "" || subtle.ConstantTimeCompare([]byte(secret), []byte(c.secret)) != 1 {
+			return oauthErr(http.StatusUnauthorized, "unauthorized_client", "Invalid client or Invalid client credentials")
+		}
 	}
 	return nil
 }
@@ -588,53 +920,154 @@ func (s *Server) Client(_ context.Context, realm, clientID string) error {
 // taken does not tell whether a username is known.
 var unknownUser = sha256.Sum256([]byte("authtest: no such user"))
 
+// knownScopes are the client scopes of a new Keycloak realm: the default ones
+// (granted always) and the optional ones a request may ask for.
+var knownScopes = map[string]bool{"openid": true, "profile": true, "email": true, "roles": true, "web-origins": true,
+	"acr": true, "basic": true, "address": true, "phone": true, "offline_access": true, "microprofile-jwt": true,
+	"organization": true}
+
+// optionalScopes are granted only when asked for, in this order.
+var optionalScopes = []string{"address", "phone", "offline_access", "microprofile-jwt", "organization"}
+
+// requestedScope checks the form's scope: the granted scope string, whether openid
+// was asked for, or 400 invalid_scope naming the scope asked for.
+func (s *Server) requestedScope(ctx context.Context) (string, bool, error) {
+	scope, _ := receiver.Param(ctx, "scope")
+	asked := strings.Fields(scope)
+	openid := false
+	for _, sc := range asked {
+		if !knownScopes[sc] {
+			return "", false, oauthErr(http.StatusBadRequest, "invalid_scope", "Invalid scopes: "+scope)
+		}
+		openid = openid || sc == "openid"
+	}
+	granted := s.version.defaultScope()
+	if openid {
+		granted = "openid " + granted
+	}
+	for _, o := range optionalScopes {
+		if slices.Contains(asked, o) {
+			granted += " " + o
+		}
+	}
+	return granted, openid, nil
+}
+
 // PasswordGrant implements receiver.Backend.
-func (s *Server) PasswordGrant(_ context.Context, realm, clientID, username, password string) (generated.TokenResponse, error) {
+func (s *Server) PasswordGrant(ctx context.Context, realm, clientID, username, password string) (generated.TokenResponse, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	rs := s.realms[realm]
-	want, known := rs.users[username]
-	if !known {
-		want = unknownUser
+	if c := rs.clients[clientID]; c == nil || !c.directGrants {
+		s.mu.Unlock()
+		return generated.TokenResponse{}, oauthErr(http.StatusBadRequest, "unauthorized_client", "Client not allowed for direct access grants")
+	}
+	scope, openid, err := s.requestedScope(ctx)
+	if err != nil {
+		s.mu.Unlock()
+		return generated.TokenResponse{}, err
+	}
+	name := strings.ToLower(username)
+	u := rs.users[name]
+	if u == nil {
+		u = rs.emails[name]
+	}
+	want := unknownUser
+	if u != nil {
+		want = u.hash
 	}
 	got := sha256.Sum256([]byte(password))
-	if subtle.ConstantTimeCompare(want[:], got[:]) != 1 || !known || password == "" {
-		return generated.TokenResponse{}, oauthErr(http.StatusUnauthorized, codeInvalidGrant, "Invalid user credentials")
+	if subtle.ConstantTimeCompare(want[:], got[:]) != 1 || u == nil || password == "" {
+		s.mu.Unlock()
+		return generated.TokenResponse{}, oauthErr(s.version.badCredentialsStatus(), codeInvalidGrant, "Invalid user credentials")
 	}
-	if rs.disabled[username] {
-		return generated.TokenResponse{}, oauthErr(http.StatusBadRequest, codeInvalidGrant, "Account disabled")
+	if u.disabled {
+		s.mu.Unlock()
+		return generated.TokenResponse{}, invalidGrant("Account disabled")
 	}
-	if len(s.sessions) >= s.pruneAt {
-		s.pruneSessions()
+	if u.requiredActions {
+		s.mu.Unlock()
+		return generated.TokenResponse{}, invalidGrant("Account is not fully set up")
 	}
-	sid := s.newID()
-	ss := &session{realm: realm, user: username, client: clientID}
-	s.sessions[sid] = ss
-	return s.issue(sid, ss), nil
+	now := s.cfg.clock.Now()
+	ss := &session{id: newSessionID(), realm: rs, user: u, client: clientID, scope: scope, openid: openid, started: now}
+	s.addSession(ss)
+	t := s.prepare(ss, now)
+	s.mu.Unlock()
+	return s.sign(t), nil
+}
+
+// OtherGrant implements receiver.OtherGrants: the grant types Keycloak knows beyond
+// the password and refresh grants are refused as Keycloak refuses them to a client
+// without the flow enabled.
+func (s *Server) OtherGrant(_ context.Context, realm, clientID, grantType string) (generated.TokenResponse, error) {
+	s.mu.Lock()
+	c := s.realms[realm].clients[clientID]
+	s.mu.Unlock()
+	switch {
+	case grantType == "client_credentials" && c != nil && c.public:
+		return generated.TokenResponse{}, oauthErr(http.StatusUnauthorized, "unauthorized_client", "Public client not allowed to retrieve service account")
+	case grantType == "client_credentials":
+		return generated.TokenResponse{}, oauthErr(http.StatusUnauthorized, "unauthorized_client", "Client not enabled to retrieve service account")
+	}
+	return generated.TokenResponse{}, oauthErr(http.StatusBadRequest, "unsupported_grant_type", "Unsupported grant_type")
 }
 
 // RefreshGrant implements receiver.Backend.
-func (s *Server) RefreshGrant(_ context.Context, realm, clientID, refreshToken string) (generated.TokenResponse, error) {
+func (s *Server) RefreshGrant(ctx context.Context, realm, clientID, refreshToken string) (generated.TokenResponse, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	c, err := s.checkRefreshToken(realm, clientID, refreshToken)
+	t, err := s.refresh(ctx, realm, clientID, refreshToken)
+	s.mu.Unlock()
 	if err != nil {
 		return generated.TokenResponse{}, err
 	}
-	if c.Exp != 0 && s.cfg.clock.Now().Unix() >= c.Exp {
-		return generated.TokenResponse{}, oauthErr(http.StatusBadRequest, codeInvalidGrant, "Token is not active")
+	return s.sign(t), nil
+}
+
+// refresh runs Keycloak's refresh checks in its order (with s.mu held).
+func (s *Server) refresh(ctx context.Context, realm, clientID, refreshToken string) (unsigned, error) {
+	c, err := s.checkRefreshToken(realm, clientID, refreshToken)
+	if err != nil {
+		return unsigned{}, err
+	}
+	now := s.cfg.clock.Now()
+	if c.Exp != 0 && now.Unix() >= c.Exp {
+		return unsigned{}, invalidGrant("Token is not active")
 	}
 	ss := s.sessions[c.Sid]
-	if ss == nil {
-		return generated.TokenResponse{}, oauthErr(http.StatusBadRequest, codeInvalidGrant, "Session not active")
+	if ss == nil || !ss.expires.IsZero() && !now.Before(ss.expires) {
+		return unsigned{}, invalidGrant("Session not active")
 	}
-	if s.realms[realm].disabled[ss.user] {
-		return generated.TokenResponse{}, oauthErr(http.StatusBadRequest, codeInvalidGrant, "User disabled")
+	if ss.user.disabled {
+		return unsigned{}, invalidGrant("User disabled")
 	}
-	if s.cfg.rotation && c.Jti != ss.refreshJTI {
-		return generated.TokenResponse{}, oauthErr(http.StatusBadRequest, codeInvalidGrant, "Maximum allowed refresh token reuse exceeded")
+	if ss.clientGone {
+		return unsigned{}, invalidGrant("Session doesn't have required client")
 	}
-	return s.issue(c.Sid, ss), nil
+	if scope, ok := receiver.Param(ctx, "scope"); ok {
+		for _, sc := range strings.Fields(scope) {
+			if !knownScopes[sc] {
+				return unsigned{}, oauthErr(http.StatusBadRequest, "invalid_scope", "Invalid scopes: "+scope)
+			}
+		}
+	}
+	if ss.realm.rotation {
+		// Keycloak's TokenManager.validateTokenReuse: a token older than the client
+		// session's last grant is stale; the token last used may be used
+		// refreshTokenMaxReuse more times. Either failure ends the client session.
+		if c.Iat < ss.timestamp {
+			ss.clientGone = true
+			return unsigned{}, invalidGrant("Stale token")
+		}
+		if c.ReuseID != ss.reuseID {
+			ss.reuseID, ss.useCount = c.ReuseID, 0
+		}
+		if ss.useCount > ss.realm.maxReuse {
+			ss.clientGone = true
+			return unsigned{}, invalidGrant("Maximum allowed refresh token reuse exceeded")
+		}
+		ss.useCount++
+	}
+	return s.prepare(ss, now), nil
 }
 
 // EndSession implements receiver.Backend.
@@ -651,67 +1084,133 @@ func (s *Server) EndSession(_ context.Context, realm, clientID, refreshToken str
 }
 
 func (s *Server) checkRefreshToken(realm, clientID, token string) (claims, error) {
-	c, err := verify(s.key[:], token)
+	c, err := s.hmac.verify(token)
 	if err != nil || c.Typ != "Refresh" {
-		return claims{}, oauthErr(http.StatusBadRequest, codeInvalidGrant, "Invalid refresh token")
+		return claims{}, invalidGrant("Invalid refresh token")
 	}
-	if want := s.issuer(realm); c.Iss != want {
-		return claims{}, oauthErr(http.StatusBadRequest, codeInvalidGrant,
-			fmt.Sprintf("Invalid token issuer. Expected '%s', but was '%s'", want, c.Iss))
+	if want := s.realms[realm].issuer; c.Iss != want {
+		return claims{}, invalidGrant(fmt.Sprintf("Invalid token issuer. Expected '%s', but was '%s'", want, c.Iss))
 	}
 	if c.Azp != clientID {
-		return claims{}, oauthErr(http.StatusBadRequest, codeInvalidGrant, "Invalid refresh token. Token client and authorized client don't match")
+		return claims{}, invalidGrant("Invalid refresh token. Token client and authorized client don't match")
 	}
 	return c, nil
 }
 
-func (s *Server) issuer(realm string) string { return s.URL + "/realms/" + realm }
-
-func (s *Server) newID() string {
-	s.seq++
-	var b [8]byte
-	_, _ = rand.Read(b[:])
-	return fmt.Sprintf("%s-%d", hex.EncodeToString(b[:]), s.seq)
+// unsigned is a grant's answer before its tokens are signed: signing, the costly
+// part, is done without the lock.
+type unsigned struct {
+	access, refresh, id claims
+	openid              bool
+	accessTTL           int64
+	refreshTTL          int64
+	scope, sid          string
 }
 
-// issue makes a token response for a session (with s.mu held).
-func (s *Server) issue(sid string, ss *session) generated.TokenResponse {
-	now := s.cfg.clock.Now()
-	base := claims{Iat: now.Unix(), Iss: s.issuer(ss.realm), Sub: ss.user, Azp: ss.client, Sid: sid,
-		PreferredUsername: ss.user, Scope: DefaultScope}
-	access := base
-	access.Typ, access.Jti, access.Exp = "Bearer", s.newID(), now.Add(s.cfg.accessTTL).Unix()
-	refresh := base
-	refresh.Typ, refresh.Jti = "Refresh", s.newID()
+// prepare makes the claims of a grant's tokens for a session and moves the session on
+// (with s.mu held).
+func (s *Server) prepare(ss *session, now time.Time) unsigned {
+	rs, u := ss.realm, ss.user
+	iat := now.Unix()
+	access := claims{Exp: now.Add(rs.accessTTL).Unix(), Iat: iat, Jti: newUUID(), Iss: rs.issuer, Aud: u.aud, Sub: u.id,
+		Typ: "Bearer", Azp: ss.client, Sid: ss.id, Acr: "1", RealmAccess: u.realmAccess, ResourceAccess: u.resourceAccess,
+		Scope: ss.scope, profile: u.profile}
+	refresh := claims{Iat: iat, Jti: newUUID(), Iss: rs.issuer, Aud: rs.issuer, Sub: u.id, Typ: "Refresh", Azp: ss.client,
+		Sid: ss.id, Scope: refreshScope(ss.openid)}
+	if s.version.since266() {
+		refresh.AudX, refresh.Prov = u.aud, "default"
+	}
+	if rs.rotation {
+		refresh.ReuseID = newUUID()
+	}
 	ss.expires = time.Time{}
-	if s.cfg.refreshTTL > 0 {
-		refresh.Exp = now.Add(s.cfg.refreshTTL).Unix()
+	if rs.refreshTTL > 0 {
+		exp := now.Add(rs.refreshTTL)
+		if rs.maxLifespan > 0 {
+			if limit := ss.started.Add(rs.maxLifespan); limit.Before(exp) {
+				exp = limit
+			}
+		}
+		refresh.Exp = exp.Unix()
 		ss.expires = time.Unix(refresh.Exp, 0)
 	}
-	ss.refreshJTI = refresh.Jti
-	return api.NewTokenResponse(sign(s.key[:], access), int64(s.cfg.accessTTL/time.Second),
-		sign(s.key[:], refresh), int64(s.cfg.refreshTTL/time.Second), DefaultScope, sid)
+	ss.timestamp = iat
+	t := unsigned{access: access, refresh: refresh, openid: ss.openid, accessTTL: int64(rs.accessTTL / time.Second),
+		scope: ss.scope, sid: ss.id}
+	if refresh.Exp != 0 {
+		t.refreshTTL = refresh.Exp - iat
+	}
+	if ss.openid {
+		t.id = claims{Exp: access.Exp, Iat: iat, Jti: newUUID(), Iss: rs.issuer, Aud: ss.client, Sub: u.id, Typ: "ID",
+			Azp: ss.client, Sid: ss.id, Acr: "1", profile: u.profile}
+	}
+	return t
+}
+
+// refreshScope is the scope claim of a refresh token: the realm's default client
+// scopes, as Keycloak 26.7.3 writes them (measured).
+func refreshScope(openid bool) string {
+	if openid {
+		return "openid roles basic acr profile web-origins email"
+	}
+	return "roles basic acr profile web-origins email"
+}
+
+// sign signs a grant's tokens and makes the answer.
+func (s *Server) sign(t unsigned) generated.TokenResponse {
+	access := s.rsa.sign(&t.access)
+	r := api.NewTokenResponse(access, t.accessTTL, s.hmac.sign(&t.refresh), t.refreshTTL, t.scope, t.sid)
+	if t.openid {
+		t.id.AtHash = atHash(access)
+		id := s.rsa.sign(&t.id)
+		r.IDToken = &id
+	}
+	return r
 }
 
 // ErrNoSuchToken is returned by VerifyAccessToken for a token the server did not sign.
 var ErrNoSuchToken = errors.New("authtest: not a token of this server")
 
 // VerifyAccessToken checks that token is an access token this server signed, not
-// expired by its clock, of a session still active; it returns the username.
+// expired by its clock, not revoked, of a session still active; it returns the
+// username (lower-cased, as Keycloak stores it).
 func (s *Server) VerifyAccessToken(token string) (string, error) {
-	c, err := verify(s.key[:], token)
-	if err != nil || c.Typ != "Bearer" {
-		return "", ErrNoSuchToken
+	c, err := s.verifyAccess(token)
+	if err != nil {
+		return "", err
 	}
-	if s.cfg.clock.Now().Unix() >= c.Exp {
-		return "", errors.New("authtest: access token expired")
+	return c.PreferredUsername, nil
+}
+
+func (s *Server) verifyAccess(token string) (claims, error) {
+	c, err := s.rsa.verify(token)
+	if err != nil || c.Typ != "Bearer" {
+		return claims{}, ErrNoSuchToken
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if ss := s.sessions[c.Sid]; ss == nil {
-		return "", errors.New("authtest: session not active")
+	if rs := s.realms[realmOf(c.Iss, s.URL)]; rs == nil || rs.issuer != c.Iss {
+		return claims{}, ErrNoSuchToken
 	}
-	return c.Sub, nil
+	if s.cfg.clock.Now().Unix() >= c.Exp {
+		return claims{}, errors.New("authtest: access token expired")
+	}
+	if _, ok := s.revoked[c.Jti]; ok {
+		return claims{}, errors.New("authtest: access token revoked")
+	}
+	if ss := s.sessions[c.Sid]; ss == nil || ss.clientGone {
+		return claims{}, errors.New("authtest: session not active")
+	}
+	return c, nil
+}
+
+// realmOf is the realm of an issuer of this server ("" when it is not one).
+func realmOf(iss, base string) string {
+	name, ok := strings.CutPrefix(iss, base+"/realms/")
+	if !ok {
+		return ""
+	}
+	return name
 }
 
 // String describes the server without its users' passwords or any token.

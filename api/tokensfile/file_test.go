@@ -16,6 +16,7 @@ import (
 
 	"github.com/iqm-finland/authschema/api/tokens"
 	"github.com/iqm-finland/authschema/api/tokensfile"
+	"github.com/iqm-finland/authschema/internal/testsafe"
 	"github.com/iqm-finland/authschema/internal/testtime"
 )
 
@@ -50,7 +51,7 @@ func TestTokensFileRoundTrip(t *testing.T) {
 	if out.AuthServerURL != in.AuthServerURL || out.Realm != "cortex" || out.ClientID != "iqm_client" ||
 		out.Tokens.AccessToken() != in.Tokens.AccessToken() || out.Tokens.RefreshToken() != in.Tokens.RefreshToken() ||
 		out.Tokens.AccessExpiry.Unix() != exp || !out.Timestamp.Equal(t0) || out.RefreshStatus != "SUCCESS" {
-		t.Errorf("read back %v", out)
+		t.Errorf("read back %v", testsafe.Value(out))
 	}
 	// Overwrite in place: still one file.
 	in.RefreshStatus = "FAILED"
@@ -121,7 +122,7 @@ func TestTokensFileNeverWritesOwnPID(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, ok := m["pid"]; ok {
-		t.Errorf("wrote a pid: %s", data)
+		t.Errorf("wrote a pid: %s", testsafe.Text(string(data)))
 	}
 }
 
@@ -150,7 +151,7 @@ func TestTokensFileRewriteKeepsForeignFields(t *testing.T) {
 	}
 	for k, want := range map[string]string{"pid": `4242`, "extra": `{"b": [1, 2.50, "x"], "a": null}`, "nested_pid": `7`, "access_token": `"new-a"`} {
 		if got := string(m[k]); got != want {
-			t.Errorf("%s: %s, want %s", k, got, want)
+			t.Errorf("%s: %s, want %s", k, testsafe.Text(got), want)
 		}
 	}
 }

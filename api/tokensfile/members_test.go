@@ -10,6 +10,7 @@ import (
 
 	"github.com/iqm-finland/authschema/api/tokens"
 	"github.com/iqm-finland/authschema/api/tokensfile"
+	"github.com/iqm-finland/authschema/internal/testsafe"
 )
 
 // parseCases are tokens files whose members differ from ours only in case, repeat, or
@@ -114,7 +115,7 @@ func TestWriteDropsCaseFoldedMembers(t *testing.T) {
 	}
 	want := "pid access_token auth_server_url pids x_access_token timestamp refresh_token realm"
 	if got := strings.Join(keys, " "); got != want {
-		t.Errorf("members %q, want %q", got, want)
+		t.Errorf("members %q, want %q", testsafe.Text(got), want)
 	}
 	if strings.Contains(string(data), "CANARY") || strings.Contains(string(data), "39999") {
 		t.Error("a shadowing member was kept")

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/iqm-finland/authschema/authtest"
+	"github.com/iqm-finland/authschema/internal/testsafe"
 )
 
 // recorder is a server on loopback that records the bodies it gets and answers every
@@ -63,7 +64,7 @@ func TestPasswordNeverGoesToTheFilesServer(t *testing.T) {
 		for _, args := range [][]string{{"token", "--tokens-file", file}, {"token", "--tokens-file", file, "--force-refresh"}} {
 			code, out, errOut := runBin(t, env, "", args...)
 			if code != 2 || out != "" || !strings.Contains(errOut, "IQM_AUTH_SERVER") {
-				t.Errorf("%s, %v: exit %d, stdout %q, stderr %q", name, args[1:], code, out, errOut)
+				t.Errorf("%s, %v: exit %d, stdout %q, stderr %q", name, args[1:], code, testsafe.Text(out), testsafe.Text(errOut))
 			}
 			if strings.Contains(errOut, cliPassword) {
 				t.Errorf("%s: stderr shows the password", name)
@@ -80,7 +81,7 @@ func TestPasswordNeverGoesToTheFilesServer(t *testing.T) {
 	// came from there), and its refusal says what to do next.
 	code, _, errOut := runBin(t, baseEnv(), "", "token", "--tokens-file", file)
 	if b := seen(); code != 1 || len(b) != 1 || strings.Contains(b[0], "password") || !strings.Contains(errOut, "iqmauth login") {
-		t.Errorf("no credentials: exit %d, %d requests, stderr %q", code, len(b), errOut)
+		t.Errorf("no credentials: exit %d, %d requests, stderr %q", code, len(b), testsafe.Text(errOut))
 	}
 }
 
@@ -91,7 +92,7 @@ func TestPasswordFallbackAtTheNamedServer(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "tokens.json")
 	env := baseEnv("IQM_AUTH_SERVER="+srv.URL+"/", "IQM_AUTH_USERNAME=alice", "IQM_AUTH_PASSWORD="+cliPassword, "IQM_TOKENS_FILE="+file)
 	if code, _, errOut := runBin(t, env, "", "login"); code != 0 {
-		t.Fatalf("login: %s", errOut)
+		t.Fatalf("login: %s", testsafe.Text(errOut))
 	}
 	var m map[string]any
 	data, _ := os.ReadFile(file)
@@ -103,7 +104,7 @@ func TestPasswordFallbackAtTheNamedServer(t *testing.T) {
 	writeJSON(t, file, m)
 	code, out, errOut := runBin(t, env, "", "token")
 	if code != 0 {
-		t.Fatalf("token: exit %d, stderr %q", code, errOut)
+		t.Fatalf("token: exit %d, stderr %q", code, testsafe.Text(errOut))
 	}
 	if _, err := srv.VerifyAccessToken(strings.TrimSpace(out)); err != nil {
 		t.Errorf("printed token: %v", err)
@@ -123,15 +124,15 @@ func TestTokenRenewsAtMostOncePerHalfLifetime(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "tokens.json")
 	env := baseEnv("IQM_AUTH_SERVER="+url, "IQM_AUTH_USERNAME=alice", "IQM_AUTH_PASSWORD="+cliPassword, "IQM_TOKENS_FILE="+file)
 	if code, _, errOut := runBin(t, env, "", "login"); code != 0 {
-		t.Fatalf("login: %s", errOut)
+		t.Fatalf("login: %s", testsafe.Text(errOut))
 	}
 	for i := range 10 {
 		code, out, errOut := runBin(t, baseEnv("IQM_TOKENS_FILE="+file), "", "token")
 		if code != 0 || out == "" {
-			t.Fatalf("call %d: exit %d, stderr %q", i, code, errOut)
+			t.Fatalf("call %d: exit %d, stderr %q", i, code, testsafe.Text(errOut))
 		}
 		if !strings.Contains(errOut, "less than twice --min-valid") {
-			t.Errorf("call %d: stderr does not say that the margin was lowered: %q", i, errOut)
+			t.Errorf("call %d: stderr does not say that the margin was lowered: %q", i, testsafe.Text(errOut))
 		}
 	}
 	stop()

@@ -26,7 +26,7 @@ func (c *cli) demo(args []string) int {
 		return code
 	}
 	password := randomPassword()
-	srv, err := authtest.NewServer(authtest.WithUser("demo", password))
+	srv, err := authtest.NewServer(authtest.WithStrict(), authtest.WithUser("demo", password))
 	if err != nil {
 		fmt.Fprintf(c.stderr, "iqmauth demo: %v\n", err)
 		return exitFailure

@@ -32,6 +32,7 @@ import (
 	"github.com/iqm-finland/authschema/api/tokens"
 	"github.com/iqm-finland/authschema/api/tokensfile"
 	"github.com/iqm-finland/authschema/authtest"
+	"github.com/iqm-finland/authschema/internal/testsafe"
 )
 
 // lockedBuffer is a bytes.Buffer safe for a process's output and the test to share.
@@ -132,24 +133,24 @@ func TestTokensFileCleartextURLRefused(t *testing.T) {
 		write()
 		code, out, errOut := runBin(t, env, "", args...)
 		if code != 2 || out != "" || !strings.Contains(errOut, "plain http") || !strings.Contains(errOut, "--allow-insecure-http") {
-			t.Errorf("%v: exit %d, stdout %q, stderr %q", args, code, out, errOut)
+			t.Errorf("%v: exit %d, stdout %q, stderr %q", args, code, testsafe.Text(out), testsafe.Text(errOut))
 		}
 		if strings.Contains(errOut, cliPassword) || strings.Contains(errOut, "CANARY-RT") {
-			t.Errorf("%v: stderr shows a secret: %q", args, errOut)
+			t.Errorf("%v: stderr shows a secret: %q", args, testsafe.Text(errOut))
 		}
 	}
 	if s := seen(); len(s) != 0 {
-		t.Fatalf("sent %d requests: %q", len(s), s)
+		t.Fatalf("sent %d requests: %q", len(s), testsafe.Value(s))
 	}
 	write()
 	// The password may go to the file's server only when the user names it too.
 	env = append(env, "IQM_AUTH_SERVER=http://auth.example.test")
 	code, out, errOut := runBin(t, env, "", "token", "--force-refresh", "--allow-insecure-http")
 	if code != 0 || out == "" {
-		t.Errorf("opted in: exit %d, stdout %q, stderr %q", code, out, errOut)
+		t.Errorf("opted in: exit %d, stdout %q, stderr %q", code, testsafe.Text(out), testsafe.Text(errOut))
 	}
 	if s := seen(); len(s) != 1 || !strings.Contains(s[0], "http://auth.example.test/realms/cortex/protocol/openid-connect/token") {
-		t.Errorf("through the proxy: %q", s)
+		t.Errorf("through the proxy: %q", testsafe.Value(s))
 	}
 }
 
@@ -192,11 +193,11 @@ func TestHTTPSProxyHonoured(t *testing.T) {
 	env := baseEnv("HTTPS_PROXY="+proxy.URL, "SSL_CERT_FILE="+certFile, "IQM_TOKENS_FILE="+file,
 		"IQM_AUTH_SERVER=https://example.com", "IQM_AUTH_USERNAME=alice", "IQM_AUTH_PASSWORD="+cliPassword)
 	if code, out, errOut := runBin(t, env, "", "login"); code != 0 {
-		t.Fatalf("login: %d %q %q", code, out, errOut)
+		t.Fatalf("login: %d %q %q", code, testsafe.Text(out), testsafe.Text(errOut))
 	}
 	code, out, errOut := runBin(t, env, "", "token", "--force-refresh")
 	if code != 0 {
-		t.Fatalf("token: %d %q %q", code, out, errOut)
+		t.Fatalf("token: %d %q %q", code, testsafe.Text(out), testsafe.Text(errOut))
 	}
 	if _, err := auth.VerifyAccessToken(strings.TrimSpace(out)); err != nil {
 		t.Errorf("printed token: %v", err)
@@ -219,10 +220,10 @@ func TestServeUserFlagNeverEchoesValue(t *testing.T) {
 	} {
 		code, out, errOut := runWith(t, tt.env, tt.args...)
 		if code != 2 || !strings.Contains(errOut, "name:password") {
-			t.Errorf("%v: exit %d, stderr %q", tt.args, code, errOut)
+			t.Errorf("%v: exit %d, stderr %q", tt.args, code, testsafe.Text(errOut))
 		}
 		if strings.Contains(out+errOut, "CANARY-USERFLAG") {
-			t.Errorf("%v: output shows the value: %q", tt.args, errOut)
+			t.Errorf("%v: output shows the value: %q", tt.args, testsafe.Text(errOut))
 		}
 	}
 }
@@ -234,11 +235,11 @@ func TestTokensFileKeepsCortexFields(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "tokens.json")
 	e := env{"IQM_AUTH_SERVER": srv.URL, "IQM_AUTH_USERNAME": "alice", "IQM_AUTH_PASSWORD": cliPassword, "IQM_TOKENS_FILE": file}
 	if code, _, errOut := runWith(t, e, "login"); code != 0 {
-		t.Fatalf("login: %s", errOut)
+		t.Fatalf("login: %s", testsafe.Text(errOut))
 	}
 	data, _ := os.ReadFile(file)
 	if strings.Contains(string(data), `"pid"`) {
-		t.Errorf("login wrote a pid:\n%s", data)
+		t.Errorf("login wrote a pid:\n%s", testsafe.Text(string(data)))
 	}
 	// As Cortex's token manager would have written it.
 	var m map[string]any
@@ -249,7 +250,7 @@ func TestTokensFileKeepsCortexFields(t *testing.T) {
 	m["cortex_extra"] = map[string]any{"keep": []any{1.5, "x"}}
 	writeJSON(t, file, m)
 	if code, _, errOut := runWith(t, e, "token", "--force-refresh"); code != 0 {
-		t.Fatalf("token: %s", errOut)
+		t.Fatalf("token: %s", testsafe.Text(errOut))
 	}
 	data, _ = os.ReadFile(file)
 	var after map[string]json.RawMessage
@@ -257,7 +258,7 @@ func TestTokensFileKeepsCortexFields(t *testing.T) {
 		t.Fatal(err)
 	}
 	if string(after["pid"]) != "4242" || strings.Join(strings.Fields(string(after["cortex_extra"])), "") != `{"keep":[1.5,"x"]}` {
-		t.Errorf("foreign fields changed:\n%s", data)
+		t.Errorf("foreign fields changed:\n%s", testsafe.Text(string(data)))
 	}
 	if string(after["access_token"]) == fmt.Sprintf("%q", m["access_token"]) {
 		t.Error("tokens not rewritten")
@@ -282,7 +283,7 @@ func TestConcurrentTokenProcessesRefreshOnce(t *testing.T) {
 	defer serve.Process.Kill()
 	line, err := bufio.NewReader(stdout).ReadString('\n')
 	if err != nil {
-		t.Fatalf("serve: %v %s", err, logs.String())
+		t.Fatalf("serve: %v %s", err, testsafe.Text(logs.String()))
 	}
 	target, _ := url.Parse(strings.TrimSpace(line))
 	// 300 ms of network latency in front of it.
@@ -301,7 +302,7 @@ func TestConcurrentTokenProcessesRefreshOnce(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "tokens.json")
 	e := env{"IQM_AUTH_SERVER": slow.URL, "IQM_AUTH_USERNAME": "alice", "IQM_AUTH_PASSWORD": cliPassword, "IQM_TOKENS_FILE": file}
 	if code, _, errOut := runWith(t, e, "login"); code != 0 {
-		t.Fatalf("login: %s", errOut)
+		t.Fatalf("login: %s", testsafe.Text(errOut))
 	}
 	// The access token has 60 s left: every process wants a refresh for 119 s.
 	var m map[string]any
@@ -332,7 +333,7 @@ func TestConcurrentTokenProcessesRefreshOnce(t *testing.T) {
 		tok := strings.TrimSpace(r.out)
 		exp, ok := tokens.JWTExpiry(tok)
 		if r.code != 0 || !ok || time.Until(exp) < 110*time.Second {
-			t.Errorf("process %d: exit %d, token expiring %v, stderr %q", i, r.code, exp, r.errOut)
+			t.Errorf("process %d: exit %d, token expiring %v, stderr %q", i, r.code, exp, testsafe.Text(r.errOut))
 		}
 	}
 	serve.Process.Signal(syscall.SIGTERM)
@@ -340,7 +341,7 @@ func TestConcurrentTokenProcessesRefreshOnce(t *testing.T) {
 	serve.Wait()
 	refreshes := strings.Count(logs.String(), "kind=refresh")
 	if refreshes != 1 {
-		t.Errorf("%d refresh requests, want 1:\n%s", refreshes, logs.String())
+		t.Errorf("%d refresh requests, want 1:\n%s", refreshes, testsafe.Text(logs.String()))
 	}
 }
 
@@ -365,7 +366,7 @@ func TestStatusOnFIFOEndsPromptly(t *testing.T) {
 		case err := <-done:
 			var ee *exec.ExitError
 			if !errors.As(err, &ee) || ee.ExitCode() == 0 || !strings.Contains(errOut.String(), "not a regular file") {
-				t.Errorf("%s: %v, stderr %q", sub, err, errOut.String())
+				t.Errorf("%s: %v, stderr %q", sub, err, testsafe.Text(errOut.String()))
 			}
 		case <-time.After(5 * time.Second):
 			cmd.Process.Signal(syscall.SIGINT)
@@ -393,10 +394,10 @@ func TestStatusSanitizesFileText(t *testing.T) {
 	})
 	code, out, errOut := runBin(t, baseEnv("IQM_TOKENS_FILE="+file), "", "status")
 	if code != 0 {
-		t.Fatalf("status: %d %q", code, errOut)
+		t.Fatalf("status: %d %q", code, testsafe.Text(errOut))
 	}
 	if strings.ContainsAny(out, "\x1b\r\x07\u009b\u202e") || strings.Contains(out, "CANARY-URLPW") || strings.Contains(out, "@auth.example") {
-		t.Errorf("status output:\n%q", out)
+		t.Errorf("status output:\n%q", testsafe.Text(out))
 	}
 	n := 0
 	for _, line := range strings.Split(out, "\n") {
@@ -405,13 +406,13 @@ func TestStatusSanitizesFileText(t *testing.T) {
 		}
 	}
 	if n != 1 {
-		t.Errorf("%d server lines (a forged line got through):\n%s", n, out)
+		t.Errorf("%d server lines (a forged line got through):\n%s", n, testsafe.Text(out))
 	}
 	if !strings.Contains(out, "https://auth.example/") {
-		t.Errorf("status lacks the server:\n%s", out)
+		t.Errorf("status lacks the server:\n%s", testsafe.Text(out))
 	}
 	if strings.Contains(errOut, "permission") || strings.Contains(errOut, "warning") {
-		t.Errorf("warned for mode 0600: %q", errOut)
+		t.Errorf("warned for mode 0600: %q", testsafe.Text(errOut))
 	}
 	// Readable by others, in a folder others can write to.
 	if err := os.Chmod(file, 0o644); err != nil {
@@ -424,7 +425,7 @@ func TestStatusSanitizesFileText(t *testing.T) {
 	_, _, errOut = runBin(t, baseEnv("IQM_TOKENS_FILE="+file), "", "status")
 	if !strings.Contains(errOut, "warning") || !strings.Contains(errOut, file) || !strings.Contains(errOut, dir) ||
 		!strings.Contains(errOut, "0644") || !strings.Contains(errOut, "0777") {
-		t.Errorf("no warning about permissions: %q", errOut)
+		t.Errorf("no warning about permissions: %q", testsafe.Text(errOut))
 	}
 }
 
@@ -446,7 +447,7 @@ func TestServeCutsTricklingBodyAndIdleConnections(t *testing.T) {
 	}()
 	line, err := bufio.NewReader(stdout).ReadString('\n')
 	if err != nil {
-		t.Fatalf("serve: %v %s", err, logs.String())
+		t.Fatalf("serve: %v %s", err, testsafe.Text(logs.String()))
 	}
 	addr := strings.TrimPrefix(strings.TrimSpace(line), "http://")
 
@@ -522,14 +523,14 @@ func TestLockWaitEndsOnSignalOrTimeout(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "tokens.json")
 	e := env{"IQM_AUTH_SERVER": srv.URL, "IQM_AUTH_USERNAME": "alice", "IQM_AUTH_PASSWORD": cliPassword, "IQM_TOKENS_FILE": file}
 	if code, _, errOut := runWith(t, e, "login"); code != 0 {
-		t.Fatalf("login: %s", errOut)
+		t.Fatalf("login: %s", testsafe.Text(errOut))
 	}
 	release := holdLock(t, file)
 	defer release()
 
 	code, out, errOut := runBin(t, baseEnv("IQM_TOKENS_FILE="+file), "", "token", "--force-refresh", "--lock-timeout", "200ms")
 	if code != 1 || out != "" || !strings.Contains(errOut, "timed out waiting for its lock") || !strings.Contains(errOut, "waiting for") {
-		t.Errorf("lock timeout: exit %d, stdout %q, stderr %q", code, out, errOut)
+		t.Errorf("lock timeout: exit %d, stdout %q, stderr %q", code, testsafe.Text(out), testsafe.Text(errOut))
 	}
 
 	cmd := exec.Command(iqmauthBin, "token", "--force-refresh", "--lock-timeout", "1h")
@@ -544,7 +545,7 @@ func TestLockWaitEndsOnSignalOrTimeout(t *testing.T) {
 	line, err := bufio.NewReader(stderr).ReadString('\n')
 	if err != nil || !strings.Contains(line, "waiting for "+file+".lock") {
 		cmd.Process.Kill()
-		t.Fatalf("no waiting message: %q %v", line, err)
+		t.Fatalf("no waiting message: %q %v", testsafe.Text(line), err)
 	}
 	start := time.Now()
 	cmd.Process.Signal(syscall.SIGINT)

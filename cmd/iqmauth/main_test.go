@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/iqm-finland/authschema/internal/testsafe"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -70,12 +71,12 @@ func TestValidate(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			code, stdout, stderr := runCLI(t, tt.stdin, tt.args...)
 			if code != tt.code || stdout != tt.stdout {
-				t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
+				t.Fatalf("exit %d, stdout %q, stderr %q", code, testsafe.Text(stdout), testsafe.Text(stderr))
 			}
 			lines := strings.Split(strings.TrimSuffix(stderr, "\n"), "\n")
 			if tt.problems == nil {
 				if stderr != "" {
-					t.Errorf("stderr %q", stderr)
+					t.Errorf("stderr %q", testsafe.Text(stderr))
 				}
 			} else if len(lines) != len(tt.problems) {
 				t.Fatalf("stderr lines %q, want %d", lines, len(tt.problems))
@@ -87,7 +88,7 @@ func TestValidate(t *testing.T) {
 			}
 			// No value ever shows, nor a key that may be part of one.
 			if strings.Contains(stdout+stderr, canary) {
-				t.Errorf("output shows a value: %q %q", stdout, stderr)
+				t.Errorf("output shows a value: %q %q", testsafe.Text(stdout), testsafe.Text(stderr))
 			}
 		})
 	}
@@ -96,11 +97,11 @@ func TestValidate(t *testing.T) {
 func TestUsage(t *testing.T) {
 	for _, args := range [][]string{{"help"}, {"--help"}, {"-h"}} {
 		if code, stdout, stderr := runCLI(t, "", args...); code != 0 || !strings.Contains(stdout, "usage: iqmauth") || stderr != "" {
-			t.Errorf("%v: exit %d, stdout %q, stderr %q", args, code, stdout, stderr)
+			t.Errorf("%v: exit %d, stdout %q, stderr %q", args, code, testsafe.Text(stdout), testsafe.Text(stderr))
 		}
 	}
 	if code, stdout, stderr := runCLI(t, ""); code != 2 || stdout != "" || !strings.Contains(stderr, "usage: iqmauth") {
-		t.Errorf("no command: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+		t.Errorf("no command: exit %d, stdout %q, stderr %q", code, testsafe.Text(stdout), testsafe.Text(stderr))
 	}
 	// A mistake is one line saying what is wrong, plus where to read more.
 	for _, tt := range []struct {
@@ -118,7 +119,7 @@ func TestUsage(t *testing.T) {
 		code, stdout, stderr := runCLI(t, "", tt.args...)
 		lines := strings.Split(strings.TrimSuffix(stderr, "\n"), "\n")
 		if code != 2 || stdout != "" || len(lines) != 2 || !strings.Contains(lines[0], tt.msg) || !strings.Contains(lines[1], "help") {
-			t.Errorf("%v: exit %d, stdout %q, stderr %q", tt.args, code, stdout, stderr)
+			t.Errorf("%v: exit %d, stdout %q, stderr %q", tt.args, code, testsafe.Text(stdout), testsafe.Text(stderr))
 		}
 	}
 }
@@ -130,7 +131,7 @@ func TestHelpOnceToStdout(t *testing.T) {
 		for _, flag := range []string{"--help", "-h"} {
 			code, stdout, stderr := runCLI(t, "", cmd, flag)
 			if code != 0 || stderr != "" || strings.Count(stdout, "usage: iqmauth "+cmd) != 1 {
-				t.Errorf("%s %s: exit %d, stdout %q, stderr %q", cmd, flag, code, stdout, stderr)
+				t.Errorf("%s %s: exit %d, stdout %q, stderr %q", cmd, flag, code, testsafe.Text(stdout), testsafe.Text(stderr))
 			}
 		}
 	}
@@ -162,7 +163,7 @@ func TestSpecCommand(t *testing.T) {
 	}
 	out := filepath.Join(t.TempDir(), "authschema.yaml")
 	if code, _, stderr := runCLI(t, "", "spec", "-o", out); code != 0 {
-		t.Fatalf("spec -o: %d %s", code, stderr)
+		t.Fatalf("spec -o: %d %s", code, testsafe.Text(stderr))
 	}
 	if got, err := os.ReadFile(out); err != nil || string(got) != string(file) {
 		t.Errorf("spec -o wrote %d bytes, %v", len(got), err)
@@ -170,7 +171,7 @@ func TestSpecCommand(t *testing.T) {
 	code, stdout, _ := runCLI(t, "", "spec", "--format", "json")
 	var doc map[string]any
 	if code != 0 || json.Unmarshal([]byte(stdout), &doc) != nil || doc["openapi"] != "3.0.3" {
-		t.Errorf("spec --format json: exit %d, %.80s", code, stdout)
+		t.Errorf("spec --format json: exit %d, %.80s", code, testsafe.Text(stdout))
 	}
 }
 
@@ -181,7 +182,7 @@ func TestBinary(t *testing.T) {
 	cmd.Stdin = strings.NewReader("client_id=iqm_client&refresh_token=" + canary)
 	out, err := cmd.Output()
 	if err != nil || string(out) != "logout\n" {
-		t.Fatalf("validate: %q, %v", out, err)
+		t.Fatalf("validate: %q, %v", testsafe.Value(out), err)
 	}
 	cmd = exec.Command(bin, "validate")
 	cmd.Stdin = strings.NewReader("client_id=iqm_client&username=" + canary)
@@ -193,5 +194,36 @@ func TestBinary(t *testing.T) {
 	}
 	if strings.Contains(stderr.String(), canary) || !strings.HasPrefix(stderr.String(), "username: ") {
 		t.Fatalf("stderr %q", stderr.String())
+	}
+}
+
+// TestNoSecretEchoedInUsageErrors (issue 12, item 12): a command whose flags or
+// arguments may hold a secret never echoes a positional argument or a flag's value in
+// its mistake message (`iqmauth serve --user alice S3cretPassw0rd`), for every such
+// command, also as a real process.
+func TestNoSecretEchoedInUsageErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{"serve", "--user", "alice", canary},
+		{"serve", "--user=alice:x", canary},
+		{"serve", "--access-ttl", canary},
+		{"serve", "--rotation=" + canary},
+		{"login", "--username", "alice", canary},
+		{"login", "--lock-timeout", canary},
+		{"token", canary},
+		{"token", "--min-valid", canary},
+		{"status", canary},
+		{"logout", canary},
+		{"logout", "--allow-insecure-http=" + canary},
+		{"serve", "--" + canary},
+		{"login", "-" + canary + "=x"},
+	} {
+		code, stdout, stderr := runCLI(t, "", args...)
+		if code != 2 || stdout != "" || strings.Contains(stderr, canary) || !strings.Contains(stderr, "not shown") {
+			t.Errorf("%s: exit %d, stdout %d bytes, stderr has the value: %v (or no 'not shown')", args[0], code, len(stdout), strings.Contains(stderr, canary))
+		}
+	}
+	out, err := exec.Command(iqmauthBin, "serve", "--user", "alice", canary).CombinedOutput()
+	if err == nil || strings.Contains(string(out), canary) {
+		t.Errorf("iqmauth serve --user alice <password> as a process: err %v, output has the password: %v", err, strings.Contains(string(out), canary))
 	}
 }

@@ -3,9 +3,13 @@ package main
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
+	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
+	"os"
 	"strings"
 
 	"github.com/iqm-finland/authschema/api"
@@ -48,7 +52,7 @@ func (u *userFlag) Set(v string) error {
 }
 
 func (c *cli) serve(args []string) int {
-	fs := newFlags("serve", "[--addr 127.0.0.1:8080] [--realm cortex] [--client iqm_client]... [--user name:password]... [--access-ttl 300s] [--refresh-ttl 1800s] [--rotation] [--strict|--lenient] [--read-timeout 10s] [--write-timeout 60s] [--idle-timeout 60s]", c.stderr)
+	fs := newFlags("serve", "[--addr 127.0.0.1:8080] [--realm cortex] [--client iqm_client]... [--user name:password]... [--import-realm FILE] [--access-ttl 300s] [--refresh-ttl 1800s] [--rotation] [--strict] [--keycloak-version "+authtest.DefaultKeycloakVersion+"] [--max-sessions N] [--max-connections N] [--read-timeout 10s] [--write-timeout 60s] [--idle-timeout 60s]", c.stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address (port 0: a free port)")
 	realm := fs.String("realm", api.DefaultRealm, "realm")
 	var clients multiFlag
@@ -58,17 +62,19 @@ func (c *cli) serve(args []string) int {
 	accessTTL := fs.Duration("access-ttl", authtest.DefaultAccessTTL, "access token lifetime")
 	refreshTTL := fs.Duration("refresh-ttl", authtest.DefaultRefreshTTL, "refresh token lifetime (0: never expires)")
 	rotation := fs.Bool("rotation", false, "refresh-token rotation with reuse detection")
-	lenient := fs.Bool("lenient", false, "ignore unknown and foreign fields, as Keycloak does")
-	strict := fs.Bool("strict", false, "refuse what openapi.yaml's request schemas refuse (unknown and foreign fields); the default")
+	_ = fs.Bool("lenient", true, "ignore unknown and foreign fields, as Keycloak does (the default; kept for scripts)")
+	strict := fs.Bool("strict", false, "the schema's own rules: unknown parameters and fields a request's kind may not use are 400")
+	version := fs.String("keycloak-version", authtest.DefaultKeycloakVersion, "answer as this Keycloak release where releases differ (26.5 and before: 401 for bad credentials)")
+	var importRealm multiFlag
+	fs.Var(&importRealm, "import-realm", "realm file as Keycloak imports it: realm, clients, users, token settings (repeatable)")
+	maxSessions := fs.Int("max-sessions", authtest.DefaultMaxSessions, "sessions kept at most (expired ones are dropped first, then the oldest)")
+	maxConns := fs.Int("max-connections", authtest.DefaultMaxConnections, "connections served at once (more wait)")
 	public := fs.Bool("allow-non-loopback", false, "allow listening on an address that is not loopback")
 	readTimeout := fs.Duration("read-timeout", authtest.DefaultTimeouts.Read, "longest time to read a request, body included")
 	writeTimeout := fs.Duration("write-timeout", authtest.DefaultTimeouts.Write, "longest time to answer a request, from the end of its headers")
 	idleTimeout := fs.Duration("idle-timeout", authtest.DefaultTimeouts.Idle, "longest time a keep-alive connection waits for its next request")
 	if code, stop := parseFlags(fs, args, c.stdout); stop {
 		return code
-	}
-	if *strict && *lenient {
-		return c.usageError(fs, "--strict and --lenient exclude each other")
 	}
 	if users.bad > 0 {
 		return c.usageError(fs, "--user: each value must be name:password (the value is not shown: it may hold a password)")
@@ -91,33 +97,79 @@ func (c *cli) serve(args []string) int {
 	if *accessTTL <= 0 || *refreshTTL < 0 {
 		return c.usageError(fs, "--access-ttl must be positive and --refresh-ttl not negative")
 	}
-	if len(clients) == 0 {
-		clients = multiFlag{api.DefaultClientID}
+	if *maxSessions <= 0 || *maxConns <= 0 {
+		return c.usageError(fs, "--max-sessions and --max-connections must be positive")
 	}
-	opts := []authtest.Option{authtest.WithAddr(*addr), authtest.WithRealm(authtest.Realm{Name: *realm, Clients: clients}),
+	opts := []authtest.Option{authtest.WithAddr(*addr),
 		authtest.WithTimeouts(authtest.Timeouts{Read: *readTimeout, Write: *writeTimeout, Idle: *idleTimeout}),
-		authtest.WithAccessTTL(*accessTTL), authtest.WithRefreshTTL(*refreshTTL),
+		authtest.WithAccessTTL(*accessTTL), authtest.WithRefreshTTL(*refreshTTL), authtest.WithKeycloakVersion(*version),
+		authtest.WithMaxSessions(*maxSessions), authtest.WithMaxConnections(*maxConns),
 		authtest.WithLogger(slog.New(slog.NewTextHandler(c.stderr, nil)))}
+	for _, file := range importRealm {
+		data, err := readRealmFile(file)
+		if err != nil {
+			return c.usageError(fs, "--import-realm: %v", err)
+		}
+		opts = append(opts, authtest.WithRealmJSON(data))
+	}
+	realmSet := false
+	fs.Visit(func(f *flag.Flag) { realmSet = realmSet || f.Name == "realm" })
+	switch {
+	case len(importRealm) == 0:
+		if len(clients) == 0 {
+			clients = multiFlag{api.DefaultClientID}
+		}
+		opts = append(opts, authtest.WithRealm(authtest.Realm{Name: *realm, Clients: clients}))
+	case realmSet || len(clients) > 0:
+		opts = append(opts, authtest.WithRealm(authtest.Realm{Name: *realm, Clients: clients}))
+	}
 	if *rotation {
 		opts = append(opts, authtest.WithRotation())
 	}
-	if *lenient {
-		opts = append(opts, authtest.WithLenient())
+	if *strict {
+		opts = append(opts, authtest.WithStrict())
 	}
 	for name, pw := range users.users {
-		opts = append(opts, authtest.WithRealmUser(*realm, name, pw))
+		if realmSet || len(importRealm) == 0 {
+			opts = append(opts, authtest.WithRealmUser(*realm, name, pw))
+		} else {
+			opts = append(opts, authtest.WithUser(name, pw)) // to the realm file's first realm
+		}
 	}
 	srv, err := authtest.NewServer(opts...)
 	if err != nil {
+		if errors.Is(err, authtest.ErrRealmFile) {
+			return c.usageError(fs, "--import-realm: %v", err)
+		}
+		if errors.Is(err, authtest.ErrKeycloakVersion) {
+			return c.usageError(fs, "--keycloak-version: %v", err)
+		}
 		fmt.Fprintf(c.stderr, "iqmauth serve: %v\n", err)
 		return exitFailure
 	}
 	fmt.Fprintln(c.stdout, srv.URL)
-	fmt.Fprintf(c.stderr, "iqmauth serve: realm %s, clients %s, %d users; stop with Ctrl-C\n", *realm, clients.String(), len(users.users))
+	fmt.Fprintf(c.stderr, "iqmauth serve: realms %s, Keycloak %s answers; stop with Ctrl-C\n", strings.Join(srv.RealmNames(), ", "), *version)
 	<-c.ctx.Done()
 	srv.Close()
 	fmt.Fprintln(c.stderr, "iqmauth serve: stopped")
 	return exitOK
+}
+
+// readRealmFile reads a realm file, bounded.
+func readRealmFile(name string) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, 16<<20+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > 16<<20 {
+		return nil, fmt.Errorf("%s is over 16 MiB", name)
+	}
+	return data, nil
 }
 
 func randomPassword() string {

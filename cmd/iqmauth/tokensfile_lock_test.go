@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/iqm-finland/authschema/authtest"
+	"github.com/iqm-finland/authschema/internal/testsafe"
 )
 
 // nobodyUID owns the files another local user would have made.
@@ -70,7 +71,7 @@ func TestLoginRefusesLockOthersCanHold(t *testing.T) {
 			env := baseEnv("IQM_TOKENS_FILE="+file, "IQM_AUTH_SERVER="+srv.URL, "IQM_AUTH_USERNAME=alice", "IQM_AUTH_PASSWORD="+cliPassword)
 			code, out, errOut := runBin(t, env, "", "login", "--lock-timeout", "2s")
 			if code != 1 || out != "" || !strings.Contains(errOut, lock) || !strings.Contains(errOut, tt.want) || strings.Contains(errOut, "timed out") {
-				t.Errorf("login: exit %d, stdout %q, stderr %q", code, out, errOut)
+				t.Errorf("login: exit %d, stdout %q, stderr %q", code, testsafe.Text(out), testsafe.Text(errOut))
 			}
 			if n := len(srv.Requests()); n != 0 || srv.ActiveSessions() != 0 {
 				t.Errorf("%d requests sent, %d sessions left at the server", n, srv.ActiveSessions())
@@ -79,7 +80,7 @@ func TestLoginRefusesLockOthersCanHold(t *testing.T) {
 			writeJSON(t, file, map[string]string{"access_token": "x", "refresh_token": "CANARY-RT", "auth_server_url": srv.URL})
 			for _, args := range [][]string{{"token", "--force-refresh"}, {"logout"}} {
 				if code, _, errOut := runBin(t, env, "", append(args, "--lock-timeout", "2s")...); code != 1 || !strings.Contains(errOut, tt.want) {
-					t.Errorf("%v: exit %d, stderr %q", args, code, errOut)
+					t.Errorf("%v: exit %d, stderr %q", args, code, testsafe.Text(errOut))
 				}
 			}
 		})
@@ -97,14 +98,14 @@ func TestLoginLocksBeforeSendingPassword(t *testing.T) {
 	env := baseEnv("IQM_TOKENS_FILE="+file, "IQM_AUTH_SERVER="+srv.URL, "IQM_AUTH_USERNAME=alice", "IQM_AUTH_PASSWORD="+cliPassword)
 	code, _, errOut := runBin(t, env, "", "login", "--lock-timeout", "200ms")
 	if code != 1 || !strings.Contains(errOut, "timed out waiting for its lock") {
-		t.Errorf("login: exit %d, stderr %q", code, errOut)
+		t.Errorf("login: exit %d, stderr %q", code, testsafe.Text(errOut))
 	}
 	if n := len(srv.Requests()); n != 0 || srv.ActiveSessions() != 0 {
 		t.Errorf("%d requests sent, %d sessions left at the server", n, srv.ActiveSessions())
 	}
 	release()
 	if code, _, errOut := runBin(t, env, "", "login"); code != 0 || srv.ActiveSessions() != 1 {
-		t.Errorf("login after release: exit %d, stderr %q", code, errOut)
+		t.Errorf("login after release: exit %d, stderr %q", code, testsafe.Text(errOut))
 	}
 }
 
@@ -117,10 +118,10 @@ func TestLoginAndTokenWarnAboutSharedFolder(t *testing.T) {
 	file := filepath.Join(dir, "tokens.json")
 	env := baseEnv("IQM_TOKENS_FILE="+file, "IQM_AUTH_SERVER="+srv.URL, "IQM_AUTH_USERNAME=alice", "IQM_AUTH_PASSWORD="+cliPassword)
 	if code, _, errOut := runBin(t, env, "", "login"); code != 0 || strings.Contains(errOut, "warning") {
-		t.Fatalf("login in a private folder: exit %d, stderr %q", code, errOut)
+		t.Fatalf("login in a private folder: exit %d, stderr %q", code, testsafe.Text(errOut))
 	}
 	if code, _, errOut := runBin(t, env, "", "token"); code != 0 || strings.Contains(errOut, "warning") {
-		t.Fatalf("token in a private folder: exit %d, stderr %q", code, errOut)
+		t.Fatalf("token in a private folder: exit %d, stderr %q", code, testsafe.Text(errOut))
 	}
 	if err := os.Chmod(dir, 0o777); err != nil {
 		t.Fatal(err)
@@ -130,7 +131,7 @@ func TestLoginAndTokenWarnAboutSharedFolder(t *testing.T) {
 		code, out, errOut := runBin(t, env, "", args...)
 		if code != 0 || !strings.Contains(errOut, "warning") || !strings.Contains(errOut, dir) || !strings.Contains(errOut, "0777") ||
 			!strings.Contains(errOut, "chmod go-w") || strings.Contains(out, "warning") {
-			t.Errorf("%v: exit %d, stderr %q", args, code, errOut)
+			t.Errorf("%v: exit %d, stderr %q", args, code, testsafe.Text(errOut))
 		}
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/iqm-finland/authschema/authtest"
+	"github.com/iqm-finland/authschema/internal/testsafe"
 )
 
 // malloryJWT is an unsigned JWT of another user, as a planted file would hold.
@@ -65,7 +66,7 @@ func TestCaseFoldedMembersShadowNothing(t *testing.T) {
 	}
 	env := baseEnv("IQM_TOKENS_FILE="+file, "IQM_AUTH_SERVER="+srv.URL, "IQM_AUTH_USERNAME=alice", "IQM_AUTH_PASSWORD="+cliPassword)
 	if code, _, errOut := runBin(t, env, "", "login"); code != 0 {
-		t.Fatalf("login: exit %d, %q", code, errOut)
+		t.Fatalf("login: exit %d, %q", code, testsafe.Text(errOut))
 	}
 	for _, k := range fileKeys(t, file) {
 		if k == "AUTH_SERVER_URL" || k == "Access_Token" || k == "Realm" {
@@ -86,15 +87,15 @@ func TestCaseFoldedMembersShadowNothing(t *testing.T) {
 	envNoPassword := baseEnv("IQM_TOKENS_FILE=" + file)
 	code, out, errOut := runBin(t, envNoPassword, "", "status")
 	if code != 0 || !strings.Contains(out, "user:                  alice") || strings.Contains(out, "mallory") || strings.Contains(out, "39999") {
-		t.Errorf("status: exit %d, stdout %q, stderr %q", code, out, errOut)
+		t.Errorf("status: exit %d, stdout %q, stderr %q", code, testsafe.Text(out), testsafe.Text(errOut))
 	}
 	code, out, errOut = runBin(t, envNoPassword, "", "token")
 	if _, err := srv.VerifyAccessToken(strings.TrimSpace(out)); code != 0 || err != nil || out != strings.Trim(string(m["access_token"]), `"`)+"\n" {
-		t.Errorf("token: exit %d, %v, stderr %q", code, err, errOut)
+		t.Errorf("token: exit %d, %v, stderr %q", code, err, testsafe.Text(errOut))
 	}
 	code, out, errOut = runBin(t, envNoPassword, "", "token", "--force-refresh")
 	if _, err := srv.VerifyAccessToken(strings.TrimSpace(out)); code != 0 || err != nil {
-		t.Errorf("token --force-refresh: exit %d, %v, stderr %q", code, err, errOut)
+		t.Errorf("token --force-refresh: exit %d, %v, stderr %q", code, err, testsafe.Text(errOut))
 	}
 	if s := seen(); len(s) != 0 {
 		t.Errorf("the other server got %d requests", len(s))
@@ -118,7 +119,7 @@ func TestForeignTypesDoNotWedgeTheFile(t *testing.T) {
 	}
 	env := baseEnv("IQM_TOKENS_FILE="+file, "IQM_AUTH_SERVER="+srv.URL, "IQM_AUTH_USERNAME=alice", "IQM_AUTH_PASSWORD="+cliPassword)
 	if code, _, errOut := runBin(t, env, "", "login"); code != 0 {
-		t.Fatalf("login: exit %d, %q", code, errOut)
+		t.Fatalf("login: exit %d, %q", code, testsafe.Text(errOut))
 	}
 	var m map[string]json.RawMessage
 	data, _ := os.ReadFile(file)
@@ -129,7 +130,7 @@ func TestForeignTypesDoNotWedgeTheFile(t *testing.T) {
 	writeJSON(t, file, m)
 	for _, args := range [][]string{{"status"}, {"token"}, {"token", "--force-refresh"}} {
 		if code, out, errOut := runBin(t, env, "", args...); code != 0 || out == "" {
-			t.Errorf("%v: exit %d, stderr %q", args, code, errOut)
+			t.Errorf("%v: exit %d, stderr %q", args, code, testsafe.Text(errOut))
 		}
 	}
 	data, _ = os.ReadFile(file)
@@ -141,12 +142,12 @@ func TestForeignTypesDoNotWedgeTheFile(t *testing.T) {
 	writeJSON(t, file, m)
 	code, _, errOut := runBin(t, env, "", "token", "--force-refresh")
 	if code != 1 || !strings.Contains(errOut, "refresh_token must be a string, not an object") || strings.Contains(errOut, "CANARY") {
-		t.Errorf("refresh_token an object: exit %d, stderr %q", code, errOut)
+		t.Errorf("refresh_token an object: exit %d, stderr %q", code, testsafe.Text(errOut))
 	}
 	m["refresh_token"] = refresh
 	writeJSON(t, file, m)
 	if code, out, errOut := runBin(t, env, "", "logout"); code != 0 || !strings.Contains(out, "logged out") {
-		t.Errorf("logout: exit %d, stderr %q", code, errOut)
+		t.Errorf("logout: exit %d, stderr %q", code, testsafe.Text(errOut))
 	}
 	if srv.ActiveSessions() != 0 {
 		t.Error("session still active after logout")

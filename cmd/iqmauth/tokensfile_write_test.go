@@ -39,7 +39,7 @@ func runBinAs(t *testing.T, uid int, env []string, stdin string, args ...string)
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err := cmd.Run()
 	if ctx.Err() != nil {
-		t.Fatalf("iqmauth %v did not end: %s", args, errOut.String())
+		t.Fatalf("iqmauth %v did not end: %s", args, testsafe.Text(errOut.String()))
 	}
 	var ee *exec.ExitError
 	switch {
@@ -82,7 +82,7 @@ func TestRefreshNotSentWhenFileCannotBeWritten(t *testing.T) {
 	file := filepath.Join(dir, "tokens.json")
 	env := baseEnv("IQM_TOKENS_FILE="+file, "IQM_AUTH_SERVER="+srv.URL, "IQM_AUTH_USERNAME=alice", "IQM_AUTH_PASSWORD="+cliPassword)
 	if code, _, errOut := runBinAs(t, uid, env, "", "login"); code != 0 {
-		t.Fatalf("login: exit %d, %q", code, errOut)
+		t.Fatalf("login: exit %d, %q", code, testsafe.Text(errOut))
 	}
 	if err := os.Chmod(dir, 0o500); err != nil {
 		t.Fatal(err)
@@ -107,14 +107,14 @@ func TestRefreshNotSentWhenFileCannotBeWritten(t *testing.T) {
 	writeJSON(t, file, m)
 	code, _, errOut = runBinAs(t, uid, baseEnv("IQM_TOKENS_FILE="+file), "", "token")
 	if code != 1 || !strings.Contains(errOut, "cannot create a temporary file") {
-		t.Errorf("read-only folder, renewal: exit %d, stderr %q", code, errOut)
+		t.Errorf("read-only folder, renewal: exit %d, stderr %q", code, testsafe.Text(errOut))
 	}
 	if code, _, errOut := runBinAs(t, uid, env, "", "login"); code != 1 || !strings.Contains(errOut, "cannot create a temporary file") {
-		t.Errorf("read-only folder, login: exit %d, stderr %q", code, errOut)
+		t.Errorf("read-only folder, login: exit %d, stderr %q", code, testsafe.Text(errOut))
 	}
 	// logout could end the session but not remove the file: it sends nothing either.
 	if code, _, errOut := runBinAs(t, uid, baseEnv("IQM_TOKENS_FILE="+file), "", "logout"); code != 1 || !strings.Contains(errOut, "cannot create a temporary file") {
-		t.Errorf("read-only folder, logout: exit %d, stderr %q", code, errOut)
+		t.Errorf("read-only folder, logout: exit %d, stderr %q", code, testsafe.Text(errOut))
 	}
 	if reqs := srv.Requests(); len(reqs) != 0 {
 		t.Errorf("sent %d requests though the answer could not be saved", len(reqs))
@@ -125,7 +125,7 @@ func TestRefreshNotSentWhenFileCannotBeWritten(t *testing.T) {
 	for range 2 {
 		code, out, errOut = runBinAs(t, uid, baseEnv("IQM_TOKENS_FILE="+file), "", "token", "--force-refresh")
 		if _, err := srv.VerifyAccessToken(strings.TrimSpace(out)); code != 0 || err != nil {
-			t.Errorf("writable again: exit %d, %v, stderr %q", code, err, errOut)
+			t.Errorf("writable again: exit %d, %v, stderr %q", code, err, testsafe.Text(errOut))
 		}
 	}
 }
@@ -140,7 +140,7 @@ func TestKilledWriterTokensRecovered(t *testing.T) {
 	file := filepath.Join(dir, "tokens.json")
 	env := baseEnv("IQM_TOKENS_FILE="+file, "IQM_AUTH_SERVER="+url, "IQM_AUTH_USERNAME=alice", "IQM_AUTH_PASSWORD="+cliPassword)
 	if code, _, errOut := runBin(t, env, "", "login"); code != 0 {
-		t.Fatalf("login: exit %d, %q", code, errOut)
+		t.Fatalf("login: exit %d, %q", code, testsafe.Text(errOut))
 	}
 	before, err := os.ReadFile(file)
 	if err != nil {
@@ -148,7 +148,7 @@ func TestKilledWriterTokensRecovered(t *testing.T) {
 	}
 	envFile := baseEnv("IQM_TOKENS_FILE=" + file)
 	if code, _, errOut := runBin(t, envFile, "", "token", "--force-refresh"); code != 0 {
-		t.Fatalf("token --force-refresh: exit %d, %q", code, errOut)
+		t.Fatalf("token --force-refresh: exit %d, %q", code, testsafe.Text(errOut))
 	}
 	// As if killed before the rename: the new tokens in the temporary file, the file
 	// as it was (its refresh token already used once).
@@ -162,14 +162,14 @@ func TestKilledWriterTokensRecovered(t *testing.T) {
 	for range 2 {
 		code, out, errOut := runBin(t, envFile, "", "token", "--force-refresh")
 		if code != 0 || out == "" || strings.Contains(errOut, "reuse") {
-			t.Errorf("token after the kill: exit %d, stderr %q", code, errOut)
+			t.Errorf("token after the kill: exit %d, stderr %q", code, testsafe.Text(errOut))
 		}
 	}
 	if _, err := os.Stat(temp); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("temporary file left: %v", err)
 	}
 	if strings.Contains(logs.String(), "reuse") || strings.Count(logs.String(), "kind="+validate.KindRefresh.String()) != 3 {
-		t.Errorf("server log:\n%s", logs.String())
+		t.Errorf("server log:\n%s", testsafe.Text(logs.String()))
 	}
 }
 
@@ -186,7 +186,7 @@ func TestRefreshNotSentWhenDiskFull(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "tokens.json")
 	env := baseEnv("IQM_TOKENS_FILE="+file, "IQM_AUTH_SERVER="+srv.URL, "IQM_AUTH_USERNAME=alice", "IQM_AUTH_PASSWORD="+cliPassword)
 	if code, _, errOut := runBin(t, env, "", "login"); code != 0 {
-		t.Fatalf("login: exit %d, %q", code, errOut)
+		t.Fatalf("login: exit %d, %q", code, testsafe.Text(errOut))
 	}
 	srv.ResetRequests()
 	cmd := exec.Command(prlimit, "--fsize=100", "--", iqmauthBin, "token", "--force-refresh")
@@ -202,7 +202,7 @@ func TestRefreshNotSentWhenDiskFull(t *testing.T) {
 	for range 2 {
 		code, out, errOut := runBin(t, baseEnv("IQM_TOKENS_FILE="+file), "", "token", "--force-refresh")
 		if _, err := srv.VerifyAccessToken(strings.TrimSpace(out)); code != 0 || err != nil {
-			t.Errorf("with room again: exit %d, %v, stderr %q", code, err, errOut)
+			t.Errorf("with room again: exit %d, %v, stderr %q", code, err, testsafe.Text(errOut))
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 
 	"github.com/iqm-finland/authschema/api"
@@ -18,13 +19,29 @@ type flagSet struct {
 	*flag.FlagSet
 	synopsis string
 	stderr   io.Writer
+	// secret: the command's flags or arguments may hold a secret (a password typed
+	// where a flag's value or an argument goes), so a mistake never quotes a value.
+	secret bool
 }
+
+// secretCommands are the commands whose flags or arguments may hold a secret: serve's
+// --user holds a password, and a password or token typed by mistake after login's,
+// token's, status's or logout's flags lands in an argument.
+var secretCommands = map[string]bool{"serve": true, "login": true, "token": true, "status": true, "logout": true}
+
+// flagOfError finds the flag that the flag package's value error names.
+var flagOfError = regexp.MustCompile(`for (?:flag )?-([A-Za-z0-9-]+): `)
+
+// flagLikeName is an unknown flag's name that may be shown: lower-case words joined by
+// hyphens (a password typed as a flag rarely looks so).
+var flagLikeName = regexp.MustCompile(`^-?[a-z]+(-[a-z]+)*$`)
 
 // newFlags makes a command's flag set. The flag package prints nothing itself:
 // parseFlags prints the usage once, to stdout, on --help, and one line plus a hint on
 // stderr for a mistake.
 func newFlags(name, synopsis string, stderr io.Writer) *flagSet {
-	fs := &flagSet{FlagSet: flag.NewFlagSet(name, flag.ContinueOnError), synopsis: synopsis, stderr: stderr}
+	fs := &flagSet{FlagSet: flag.NewFlagSet(name, flag.ContinueOnError), synopsis: synopsis, stderr: stderr,
+		secret: secretCommands[name]}
 	fs.SetOutput(io.Discard)
 	return fs
 }
@@ -44,6 +61,28 @@ func (fs *flagSet) mistake(problem string) int {
 	return exitUsage
 }
 
+// parseProblem is the flag package's error, without the value it quotes when the
+// command's flags may hold a secret.
+func (fs *flagSet) parseProblem(err error) string {
+	msg := err.Error()
+	if !fs.secret {
+		return msg
+	}
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
+		if flagLikeName.MatchString(name) {
+			return msg
+		}
+		return "unknown flag (its name is not shown: it may be a secret)"
+	}
+	if m := flagOfError.FindStringSubmatch(msg); m != nil && fs.Lookup(m[1]) != nil {
+		return "invalid value for --" + m[1] + " (the value is not shown: it may be a secret)"
+	}
+	if m := strings.TrimPrefix(msg, "flag needs an argument: "); m != msg && !strings.ContainsAny(m, `"`) {
+		return msg
+	}
+	return "invalid flags (not shown: they may hold a secret)"
+}
+
 // parseFlags parses args; it returns an exit code when the command should stop.
 func parseFlags(fs *flagSet, args []string, stdout io.Writer) (int, bool) {
 	if err := fs.Parse(args); err != nil {
@@ -55,9 +94,12 @@ func parseFlags(fs *flagSet, args []string, stdout io.Writer) (int, bool) {
 			return fs.mistake("there is no --password flag, so that no password sits on a command line or in a shell's history: " +
 				"set IQM_AUTH_PASSWORD, or run in a terminal to be asked for it"), true
 		}
-		return fs.mistake(err.Error()), true
+		return fs.mistake(fs.parseProblem(err)), true
 	}
 	if fs.NArg() > 0 {
+		if fs.secret {
+			return fs.mistake("unexpected argument (not shown: it may be a secret); a flag's value follows its flag, as --flag=value"), true
+		}
 		return fs.mistake(fmt.Sprintf("unexpected argument %q", fs.Arg(0))), true
 	}
 	return 0, false
