@@ -19,4 +19,4 @@ package authschema
 //go:generate go tool -modfile=tools/go.mod oapi-codegen -config generated/client/config.yaml openapi.yaml
 //go:generate go tool -modfile=tools/go.mod oapi-codegen -config generated/server/config.yaml openapi.yaml
 //go:generate go tool -modfile=tools/go.mod oapi-codegen -config generated/spec/config.yaml openapi.yaml
-//go:generate go -C tools run ./specgen -spec ../openapi.yaml -models ../generated/models.gen.go -out ../generated/schema.gen.go
+//go:generate go -C tools run ./specgen -spec ../openapi.yaml -models ../generated/models.gen.go -out ../generated/schema.gen.go -rules ../validate/rules.gen.go

@@ -35,8 +35,8 @@ func secretSamples(t *testing.T) map[string]any {
 	t.Helper()
 	req := generated.AuthRequest{ClientID: "iqm_client", GrantType: ptr(generated.GrantTypePassword),
 		Username: ptr("alice"), Password: ptr(canaryPassword), RefreshToken: ptr(canaryRefresh)}
-	tok := generated.TokenResponse{AccessToken: ptr(canaryAccess), RefreshToken: ptr(canaryRefresh), IDToken: ptr(canaryID),
-		ExpiresIn: ptr(int64(300)), TokenType: ptr("Bearer"), Scope: ptr("openid")}
+	tok := generated.TokenResponse{AccessToken: generated.NewSecret(canaryAccess), RefreshToken: ptr(canaryRefresh), IDToken: ptr(canaryID),
+		ExpiresIn: 300, TokenType: "Bearer", Scope: "openid"}
 	set := tokens.New(canaryAccess, canaryRefresh)
 
 	srv := authtest.Start(t, authtest.WithUser("alice", canaryPassword))
@@ -77,6 +77,7 @@ func secretSamples(t *testing.T) map[string]any {
 	return map[string]any{
 		"generated.AuthRequest":     req,
 		"generated.TokenResponse":   tok,
+		"generated.Secret":          generated.NewSecret(canaryAccess),
 		"tokens.Set":                set,
 		"tokensfile.File":           tokensfile.File{AuthServerURL: "https://auth.example", Tokens: set},
 		"authclient.SessionOptions": authclient.SessionOptions{Tokens: &set, RefreshMargin: time.Minute},

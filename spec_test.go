@@ -84,8 +84,8 @@ func TestPythonModelsFollowSpec(t *testing.T) {
 // TokenResponse, with the spec's names, in the spec's order.
 func TestTokenResponseEncoderFollowsSpec(t *testing.T) {
 	s, n := "x", int64(1)
-	full := generated.TokenResponse{AccessToken: &s, ExpiresIn: &n, RefreshExpiresIn: &n, RefreshToken: &s, TokenType: &s,
-		IDToken: &s, NotBeforePolicy: &n, SessionState: &s, Scope: &s}
+	full := generated.TokenResponse{AccessToken: generated.NewSecret(s), ExpiresIn: n, RefreshExpiresIn: n, RefreshToken: &s, TokenType: s,
+		IDToken: &s, NotBeforePolicy: n, SessionState: &s, Scope: s}
 	data := api.EncodeTokenResponse(&full)
 	dec := json.NewDecoder(strings.NewReader(string(data)))
 	var got []string
@@ -112,7 +112,7 @@ func TestTokenResponseEncoderFollowsSpec(t *testing.T) {
 	}
 	// And encoding/json reads it back whole.
 	var back generated.TokenResponse
-	if err := json.Unmarshal(data, &back); err != nil || back.NotBeforePolicy == nil || *back.Scope != "x" {
+	if err := json.Unmarshal(data, &back); err != nil || back.NotBeforePolicy != 1 || back.Scope != "x" || back.AccessToken.Value() != "x" {
 		t.Errorf("round trip: %v %v", back, err)
 	}
 }

@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"unicode/utf8"
@@ -28,15 +29,9 @@ var fieldNames = func() (n [numFields]string) {
 	return n
 }()
 
-// fieldIndex finds a wire name among fieldNames, or -1.
-func fieldIndex(key []byte) int {
-	for i := range fieldNames {
-		if string(key) == fieldNames[i] {
-			return i
-		}
-	}
-	return -1
-}
+// fieldIndex finds a wire name among fieldNames, or -1 (a switch generated from
+// openapi.yaml).
+func fieldIndex(key []byte) int { return generated.AuthRequestIndex(key) }
 
 // formSafe marks the bytes Python's urllib.parse.quote_plus leaves as they are:
 // ASCII letters, digits and "_.-~". Space becomes '+'; every other byte is %XX in
@@ -179,8 +174,7 @@ type Leftovers struct {
 	// none); the first value was kept.
 	Duplicate string
 	// Unknown tells that a key that is not an AuthRequest field was skipped, and
-	// UnknownKey is the first such key quoted, when it may be shown: only when it looks
-	// like a parameter name and the body carries no secret field (see DecodeError).
+	// UnknownKey is the first such key quoted, when it may be shown (see DecodeError).
 	Unknown    bool
 	UnknownKey string
 }
@@ -203,16 +197,22 @@ func (d Decoder) form(body []byte, extras *Leftovers) (generated.AuthRequest, er
 		seen  [numFields]bool
 	)
 	f, buf := newStorage(len(body))
-	for rest := body; len(body) > 0; {
-		seg, tail, more := cutByte(rest, '&')
-		if len(seg) == 0 {
-			return generated.AuthRequest{}, &DecodeError{Field: "body", Err: ErrMalformed, Detail: "empty parameter"}
+	// One pass: each parameter starts at i (the body's start or just after a '&'); its
+	// key runs to the first '=', its value to the next '&', which the value's decoding
+	// finds as it goes.
+	for i := 0; len(body) > 0; {
+		j := i
+		for j < len(body) && body[j] != '=' && body[j] != '&' {
+			j++
 		}
-		rawKey, rawValue, hasEq := cutByte(seg, '=')
-		if !hasEq {
-			return generated.AuthRequest{}, &DecodeError{Field: "body", Err: ErrMalformed, Detail: "parameter without '='"}
+		if j == len(body) || body[j] == '&' {
+			detail := "parameter without '='"
+			if j == i {
+				detail = "empty parameter"
+			}
+			return generated.AuthRequest{}, &DecodeError{Field: "body", Err: ErrMalformed, Detail: detail}
 		}
-		idx, err := formKey(rawKey, body)
+		idx, err := formKey(body[i:j], body)
 		switch {
 		case err == nil:
 		case extras != nil && errors.Is(err, ErrUnknownField):
@@ -235,27 +235,31 @@ func (d Decoder) form(body []byte, extras *Leftovers) (generated.AuthRequest, er
 			}
 			idx = -1
 		}
-		if idx < 0 {
-			if !more {
+		value := j + 1
+		if idx < 0 { // skipped: on to the next parameter
+			next := bytes.IndexByte(body[value:], '&')
+			if next < 0 {
 				break
 			}
-			rest = tail
+			i = value + next + 1
 			continue
 		}
 		seen[idx] = true
 		start := len(buf)
-		var ok bool
-		if buf, ok = unescapeForm(buf, rawValue); !ok {
+		var n int
+		var ascii, ok bool
+		if buf, n, ascii, ok = unescapeValue(buf, body[value:]); !ok {
 			return generated.AuthRequest{}, &DecodeError{Field: fieldNames[idx], Err: ErrMalformed, Detail: "invalid percent-encoding"}
 		}
-		if !utf8.Valid(buf[start:]) {
+		if !ascii && !utf8.Valid(buf[start:]) {
 			return generated.AuthRequest{}, &DecodeError{Field: fieldNames[idx], Err: ErrMalformed, Detail: "invalid UTF-8"}
 		}
 		spans[idx] = [2]int{start, len(buf)}
-		if !more {
+		end := value + n
+		if end == len(body) {
 			break
 		}
-		rest = tail
+		i = end + 1 // body[end] is '&'
 	}
 	return build(f, buf, &spans, &seen), nil
 }
@@ -273,8 +277,12 @@ func cutByte(s []byte, sep byte) (before, after []byte, found bool) {
 }
 
 // formKey decodes a form key and finds its field. body is the whole form, for the
-// error of an unknown key (see unknownKeyError).
+// error of an unknown key (see unknownFormKeyError).
 func formKey(raw, body []byte) (int, error) {
+	// A key as the encoders write it has nothing escaped (the names are [a-z_]).
+	if idx := fieldIndex(raw); idx >= 0 {
+		return idx, nil
+	}
 	key := raw
 	if bytes.IndexByte(raw, '%') >= 0 || bytes.IndexByte(raw, '+') >= 0 {
 		var scratch [16]byte
@@ -288,7 +296,7 @@ func formKey(raw, body []byte) (int, error) {
 		if !utf8.Valid(key) {
 			return -1, &DecodeError{Field: "body", Err: ErrMalformed, Detail: "invalid UTF-8 in a key"}
 		}
-		return -1, unknownKeyError(key, formHasSecret(body))
+		return -1, unknownFormKeyError(key, formHasSecret(body))
 	}
 	return idx, nil
 }
@@ -311,10 +319,42 @@ func formHasSecret(body []byte) bool {
 
 // unescapeForm appends the form-decoded s to dst.
 func unescapeForm(dst, s []byte) ([]byte, bool) {
+	dst, n, _, ok := unescape(dst, s, false)
+	return dst, ok && n == len(s)
+}
+
+// unescapeValue appends the form-decoded value at the start of s, up to the first '&'
+// or the end, to dst, and says how many bytes of s it took and whether every decoded
+// byte is ASCII (then the text is valid UTF-8 without another pass).
+func unescapeValue(dst, s []byte) (_ []byte, n int, ascii, ok bool) {
+	return unescape(dst, s, true)
+}
+
+// unescape decodes s ('+' is a space, %XX a byte) into dst, stopping at the first '&'
+// when stopAtAmp is set. Runs of eight plain bytes are skipped a word at a time.
+func unescape(dst, s []byte, stopAtAmp bool) (_ []byte, n int, ascii, ok bool) {
 	start := 0
-	for i := 0; i < len(s); i++ {
+	var high, high8 uint64
+	i := 0
+	for i < len(s) {
+		for i+8 <= len(s) {
+			w := binary.LittleEndian.Uint64(s[i:])
+			if hasByte(w, '%') || hasByte(w, '+') || (stopAtAmp && hasByte(w, '&')) {
+				break
+			}
+			high8 |= w
+			i += 8
+		}
+		if i == len(s) {
+			break
+		}
 		c := s[i]
+		if c == '&' && stopAtAmp {
+			break
+		}
+		high |= uint64(c)
 		if c != '%' && c != '+' {
+			i++
 			continue
 		}
 		dst = append(dst, s[start:i]...)
@@ -322,18 +362,28 @@ func unescapeForm(dst, s []byte) ([]byte, bool) {
 			dst = append(dst, ' ')
 		} else {
 			if i+2 >= len(s) {
-				return dst, false
+				return dst, i, false, false
 			}
 			h, l := unhex(s[i+1]), unhex(s[i+2])
 			if h < 0 || l < 0 {
-				return dst, false
+				return dst, i, false, false
 			}
+			high |= uint64(h<<4 | l)
 			dst = append(dst, byte(h<<4|l))
 			i += 2
 		}
-		start = i + 1
+		i++
+		start = i
 	}
-	return append(dst, s[start:]...), true
+	return append(dst, s[start:i]...), i, high < utf8.RuneSelf && high8&0x8080808080808080 == 0, true
+}
+
+// hasByte tells whether one of the eight bytes of w is b (exact: the zero-byte test
+// of "Bit Twiddling Hacks" on w with b's bytes cleared).
+func hasByte(w uint64, b byte) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	x := w ^ (ones * uint64(b))
+	return (x-ones)&^x&highs != 0
 }
 
 func unhex(c byte) int {

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bytes"
 	"fmt"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -134,7 +133,7 @@ func (d Decoder) JSON(body []byte) (generated.AuthRequest, error) {
 			key := p.buf[keyStart:]
 			idx := fieldIndex(key)
 			if idx < 0 {
-				return generated.AuthRequest{}, unknownKeyError(key, jsonHasSecret(body))
+				return generated.AuthRequest{}, unknownJSONKeyError(key)
 			}
 			p.buf = p.buf[:keyStart]
 			if seen[idx] {
@@ -318,16 +317,4 @@ func (p *jsonParser) hex4() (rune, bool) {
 	}
 	p.i += 4
 	return r, true
-}
-
-// jsonHasSecret tells whether a JSON body names a secret field (a key such as
-// "password"), so that an unknown key beside it is not shown; it errs on the side of
-// hiding.
-func jsonHasSecret(body []byte) bool {
-	for _, f := range specFields {
-		if f.Secret && bytes.Contains(body, []byte(`"`+f.Wire+`"`)) {
-			return true
-		}
-	}
-	return false
 }

@@ -10,8 +10,10 @@ import (
 // RedactForm renders a form body for logs: the fields openapi.yaml does not mark as
 // secret (client_id, grant_type, username) keep their values; every other value
 // (password, refresh_token, and any unknown key's) is [REDACTED]. An unknown key's name
-// is shown only when it looks like a parameter name and the body has no password or
-// refresh_token (a stray '&' in a secret makes its rest look like a key). A malformed body gives a placeholder. It never panics.
+// is shown only when it is a well-known OAuth parameter name, or looks like a parameter
+// name and the body has no password or refresh_token (a stray '&' in a secret makes its
+// rest look like a key), as in the decoders' errors. A malformed body gives a
+// placeholder. It never panics.
 func RedactForm(body []byte) string {
 	if len(body) == 0 {
 		return ""
@@ -33,7 +35,7 @@ func RedactForm(body []byte) string {
 		switch {
 		case !ok || !utf8.Valid(name):
 			b.WriteString("[MALFORMED]")
-		case field < 0 && (!hasEq || secret || !looksLikeName(name)):
+		case field < 0 && (!hasEq || !formKeyShown(name, secret)):
 			// A lone word may be a token sent without its key; a key may be part of one.
 			b.WriteString(generated.Redacted)
 			if hasEq {

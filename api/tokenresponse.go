@@ -7,8 +7,9 @@ import (
 )
 
 // NewTokenResponse builds a token endpoint's answer from plain values, as Keycloak
-// sends it: token_type "Bearer" and not-before-policy 0; refreshToken, scope and
-// sessionState are left out when empty. Lifetimes are in seconds.
+// sends it: token_type "Bearer" and not-before-policy 0; refreshToken and sessionState
+// are left out when empty (the other members are required by openapi.yaml). Lifetimes
+// are in seconds.
 func NewTokenResponse(accessToken string, expiresIn int64, refreshToken string, refreshExpiresIn int64, scope, sessionState string) generated.TokenResponse {
 	opt := func(s string) *string {
 		if s == "" {
@@ -16,18 +17,14 @@ func NewTokenResponse(accessToken string, expiresIn int64, refreshToken string, 
 		}
 		return &s
 	}
-	bearer, nbp := "Bearer", int64(0)
-	r := generated.TokenResponse{AccessToken: &accessToken, ExpiresIn: &expiresIn, TokenType: &bearer,
-		NotBeforePolicy: &nbp, RefreshToken: opt(refreshToken), Scope: opt(scope), SessionState: opt(sessionState)}
-	if r.RefreshToken != nil {
-		r.RefreshExpiresIn = &refreshExpiresIn
-	}
-	return r
+	return generated.TokenResponse{AccessToken: generated.NewSecret(accessToken), ExpiresIn: expiresIn,
+		RefreshExpiresIn: refreshExpiresIn, RefreshToken: opt(refreshToken), TokenType: "Bearer",
+		Scope: scope, SessionState: opt(sessionState)}
 }
 
-// AppendTokenResponse appends t as JSON to dst without reflection, its set members in
-// openapi.yaml's order (Keycloak's AccessTokenResponse order), strings escaped as
-// EncodeJSON does.
+// AppendTokenResponse appends t as JSON to dst without reflection: its required
+// members and its set optional ones in openapi.yaml's order (Keycloak's
+// AccessTokenResponse order), strings escaped as EncodeJSON does.
 func AppendTokenResponse(dst []byte, t *generated.TokenResponse) []byte {
 	dst = append(dst, '{')
 	str := func(name string, v *string) {
@@ -35,28 +32,25 @@ func AppendTokenResponse(dst []byte, t *generated.TokenResponse) []byte {
 			dst = appendJSONString(appendJSONKey(dst, name), *v)
 		}
 	}
-	num := func(name string, v *int64) {
-		if v != nil {
-			dst = strconv.AppendInt(appendJSONKey(dst, name), *v, 10)
-		}
-	}
-	// In the order of generated.TokenResponseFields; TestAppendTokenResponseOrder pins it.
-	str("access_token", t.AccessToken)
+	num := func(name string, v int64) { dst = strconv.AppendInt(appendJSONKey(dst, name), v, 10) }
+	// In the order of generated.TokenResponseFields; TestTokenResponseEncoderFollowsSpec
+	// pins it.
+	dst = appendJSONString(appendJSONKey(dst, "access_token"), t.AccessToken.Value())
 	num("expires_in", t.ExpiresIn)
 	num("refresh_expires_in", t.RefreshExpiresIn)
 	str("refresh_token", t.RefreshToken)
-	str("token_type", t.TokenType)
+	dst = appendJSONString(appendJSONKey(dst, "token_type"), t.TokenType)
 	str("id_token", t.IDToken)
 	num("not-before-policy", t.NotBeforePolicy)
 	str("session_state", t.SessionState)
-	str("scope", t.Scope)
+	dst = appendJSONString(appendJSONKey(dst, "scope"), t.Scope)
 	return append(dst, '}')
 }
 
 // tokenResponseLen is how many bytes of strings t holds, to size a buffer.
 func tokenResponseLen(t *generated.TokenResponse) int {
-	n := 0
-	for _, p := range []*string{t.AccessToken, t.RefreshToken, t.IDToken, t.SessionState, t.Scope, t.TokenType} {
+	n := len(t.AccessToken.Value()) + len(t.Scope) + len(t.TokenType)
+	for _, p := range []*string{t.RefreshToken, t.IDToken, t.SessionState} {
 		if p != nil {
 			n += len(*p)
 		}

@@ -90,3 +90,57 @@ func TestRedactedViews(t *testing.T) {
 		t.Errorf("json.Marshal lost the password: %s", b)
 	}
 }
+
+// TestSecretWire: a Secret is a plain JSON string on the wire (TokenResponse's
+// access_token), null and absent leave it empty, another JSON type is an error, and it
+// prints redacted.
+func TestSecretWire(t *testing.T) {
+	const canary = "CANARY-ACCESS-e2d4"
+	tr := generated.TokenResponse{AccessToken: generated.NewSecret(canary), ExpiresIn: 300, TokenType: "Bearer", Scope: "email"}
+	b, err := json.Marshal(tr)
+	if err != nil || !strings.Contains(string(b), `"access_token":"`+canary+`"`) {
+		t.Fatalf("json.Marshal: %s %v", b, err)
+	}
+	var back generated.TokenResponse
+	if err := json.Unmarshal(b, &back); err != nil || back.AccessToken.Value() != canary {
+		t.Fatalf("json.Unmarshal: %v", err)
+	}
+	for _, body := range []string{`{"access_token":null}`, `{}`} {
+		var r generated.TokenResponse
+		if err := json.Unmarshal([]byte(body), &r); err != nil || r.AccessToken.Value() != "" {
+			t.Errorf("%s: %v", body, err)
+		}
+	}
+	var r generated.TokenResponse
+	if err := json.Unmarshal([]byte(`{"access_token":42}`), &r); err == nil {
+		t.Error("a number was taken as an access token")
+	}
+	for _, got := range []string{fmt.Sprint(tr.AccessToken), fmt.Sprintf("%#v", tr.AccessToken), fmt.Sprintf("%p", tr), fmt.Sprintf("%+v", tr)} {
+		if strings.Contains(got, canary) {
+			t.Errorf("printed the secret: %s", got)
+		}
+	}
+	if got := fmt.Sprint(generated.Secret{}); got != "<none>" {
+		t.Errorf("empty secret prints %q", got)
+	}
+}
+
+// TestAuthRequestIndex: the generated switch finds every property at its index in
+// AuthRequestFields, and nothing else.
+func TestAuthRequestIndex(t *testing.T) {
+	for i, f := range generated.AuthRequestFields() {
+		// api's form decoder looks a raw key up before unescaping it, which is right
+		// only while no name holds a byte that form encoding escapes.
+		if strings.Trim(f.Wire, "abcdefghijklmnopqrstuvwxyz_") != "" {
+			t.Errorf("AuthRequest property %q is not [a-z_]", f.Wire)
+		}
+		if got := generated.AuthRequestIndex([]byte(f.Wire)); got != i {
+			t.Errorf("AuthRequestIndex(%q) = %d, want %d", f.Wire, got, i)
+		}
+	}
+	for _, k := range []string{"", "scope", "Client_id", "client_id ", "password\x00"} {
+		if got := generated.AuthRequestIndex([]byte(k)); got != -1 {
+			t.Errorf("AuthRequestIndex(%q) = %d", k, got)
+		}
+	}
+}

@@ -65,6 +65,10 @@ func (e OAuth2ErrorCode) Valid() bool {
 //   - Token request with grant type `refresh_token` uses `client_id`, `grant_type`
 //     and `refresh_token`.
 //   - Logout request uses only `client_id` and `refresh_token`.
+//
+// This is the shared model of all three kinds (the Python client's); the
+// operations take the per-kind schemas (PasswordRequest, RefreshRequest,
+// LogoutRequest), which say which members each kind requires and allows.
 type AuthRequest struct {
 	// ClientID Name of the client for all request types.
 	ClientID string `json:"client_id"`
@@ -85,6 +89,11 @@ type AuthRequest struct {
 // GrantType Type of token request.
 type GrantType string
 
+// LogoutRequest A logout request: the members of AuthRequest that this kind uses, each
+// required and not empty (no `grant_type`). In Go it is an AuthRequest
+// (x-go-type); `validate` applies these rules.
+type LogoutRequest = AuthRequest
+
 // OAuth2Error OAuth 2.0 error body (RFC 6749 section 5.2), as Keycloak sends it.
 type OAuth2Error struct {
 	// Error Error code, such as `invalid_grant` (see OAuth2ErrorCode); for 404 and 415, the
@@ -101,40 +110,57 @@ type OAuth2Error struct {
 // OAuth2ErrorCode The error codes the token and logout endpoints answer with (RFC 6749 section 5.2,
 // and `access_denied` and `server_error` of section 4.1.2.1, which Keycloak also
 // uses). OAuth2Error's `error` is a plain string, so that an answer with another
-// code still decodes.
+// code still decodes; no operation refers to this schema for that reason. It is
+// here so that the codes are written once: the generated constants
+// (`generated.OAuth2ErrorCode*`) and the Go sentinels of package api follow it.
 type OAuth2ErrorCode string
 
-// TokenResponse Keycloak's AccessTokenResponse, as the token endpoint returns it. Keycloak always
-// sends access_token; it is not marked required here so that a Go client can tell
-// a missing token (nil) from an empty one, and so that no secret is a plain string
-// field (fmt's %p verb prints such fields raw, bypassing Format).
+// PasswordRequest A token request with grant type `password`: the members of AuthRequest that
+// this kind uses, each required and not empty. In Go it is an AuthRequest
+// (x-go-type); `validate` applies these rules.
+type PasswordRequest = AuthRequest
+
+// RefreshRequest A token request with grant type `refresh_token`: the members of AuthRequest
+// that this kind uses, each required and not empty. In Go it is an AuthRequest
+// (x-go-type); `validate` applies these rules.
+type RefreshRequest = AuthRequest
+
+// TokenRequest The body of a token request: a password request or a refresh request, told
+// apart by `grant_type`. In Go it is an AuthRequest (x-go-type). (`type: object`
+// beside the oneOf lets form decoders that need it, such as kin-openapi's,
+// decode the body.)
+type TokenRequest = AuthRequest
+
+// TokenResponse Keycloak's AccessTokenResponse, as the token endpoint returns it. The required
+// members are those Keycloak always sends. In Go, access_token is a
+// generated.Secret (x-go-type), which prints as [REDACTED] in every form.
 type TokenResponse struct {
-	// AccessToken The access token (a JWT). Always sent by Keycloak.
-	AccessToken *string `json:"access_token,omitempty"`
+	// AccessToken The access token (a JWT).
+	AccessToken Secret `json:"access_token"`
 
 	// ExpiresIn Lifetime of the access token in seconds.
-	ExpiresIn *int64 `json:"expires_in,omitempty"`
+	ExpiresIn int64 `json:"expires_in"`
 
 	// IDToken The ID token, only when the scope contains `openid`.
 	IDToken *string `json:"id_token,omitempty"`
 
 	// NotBeforePolicy The realm's or client's not-before time.
-	NotBeforePolicy *int64 `json:"not-before-policy,omitempty"`
+	NotBeforePolicy int64 `json:"not-before-policy"`
 
 	// RefreshExpiresIn Lifetime of the refresh token in seconds; 0 when it does not expire.
-	RefreshExpiresIn *int64 `json:"refresh_expires_in,omitempty"`
+	RefreshExpiresIn int64 `json:"refresh_expires_in"`
 
 	// RefreshToken The refresh token, when the client's refresh-token option is on.
 	RefreshToken *string `json:"refresh_token,omitempty"`
 
 	// Scope Granted scopes, space-separated.
-	Scope *string `json:"scope,omitempty"`
+	Scope string `json:"scope"`
 
 	// SessionState The user session id.
 	SessionState *string `json:"session_state,omitempty"`
 
 	// TokenType `Bearer` (or `DPoP`).
-	TokenType *string `json:"token_type,omitempty"`
+	TokenType string `json:"token_type"`
 }
 
 // Realm defines model for Realm.
@@ -156,7 +182,7 @@ type TooLarge = OAuth2Error
 type UnknownRealm = OAuth2Error
 
 // LogoutFormdataRequestBody defines body for Logout for application/x-www-form-urlencoded ContentType.
-type LogoutFormdataRequestBody = AuthRequest
+type LogoutFormdataRequestBody = LogoutRequest
 
 // RequestTokenFormdataRequestBody defines body for RequestToken for application/x-www-form-urlencoded ContentType.
-type RequestTokenFormdataRequestBody = AuthRequest
+type RequestTokenFormdataRequestBody = TokenRequest

@@ -34,12 +34,14 @@ func str(wire, goName string, v *string, secret bool) field {
 	return f
 }
 
-func num(wire, goName string, v *int64) field {
-	f := field{wire: wire, goName: goName, raw: true}
-	if v != nil {
-		f.set, f.value = true, strconv.FormatInt(*v, 10)
-	}
-	return f
+// secret is a required secret: always set, always redacted.
+func secret(wire, goName string, v Secret) field {
+	return field{wire: wire, goName: goName, value: v.Value(), set: true, secret: true}
+}
+
+// integer is a required number.
+func integer(wire, goName string, v int64) field {
+	return field{wire: wire, goName: goName, value: strconv.FormatInt(v, 10), set: true, raw: true}
 }
 
 // view prints a value's set fields with secrets redacted: String-style (wire names)

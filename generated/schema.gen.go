@@ -39,15 +39,15 @@ func AuthRequestFields() [5]Field {
 // TokenResponseFields returns the properties of TokenResponse in the spec's order.
 func TokenResponseFields() [9]Field {
 	return [9]Field{
-		{Wire: "access_token", Go: "AccessToken", Secret: true, Required: false},
-		{Wire: "expires_in", Go: "ExpiresIn", Secret: false, Required: false},
-		{Wire: "refresh_expires_in", Go: "RefreshExpiresIn", Secret: false, Required: false},
+		{Wire: "access_token", Go: "AccessToken", Secret: true, Required: true},
+		{Wire: "expires_in", Go: "ExpiresIn", Secret: false, Required: true},
+		{Wire: "refresh_expires_in", Go: "RefreshExpiresIn", Secret: false, Required: true},
 		{Wire: "refresh_token", Go: "RefreshToken", Secret: true, Required: false},
-		{Wire: "token_type", Go: "TokenType", Secret: false, Required: false},
+		{Wire: "token_type", Go: "TokenType", Secret: false, Required: true},
 		{Wire: "id_token", Go: "IDToken", Secret: true, Required: false},
-		{Wire: "not-before-policy", Go: "NotBeforePolicy", Secret: false, Required: false},
+		{Wire: "not-before-policy", Go: "NotBeforePolicy", Secret: false, Required: true},
 		{Wire: "session_state", Go: "SessionState", Secret: false, Required: false},
-		{Wire: "scope", Go: "Scope", Secret: false, Required: false},
+		{Wire: "scope", Go: "Scope", Secret: false, Required: true},
 	}
 }
 
@@ -71,6 +71,24 @@ func RequestTokenStatuses() []int { return []int{200, 400, 401, 403, 404, 413, 4
 
 // LogoutStatuses returns the statuses the spec lists for POST /realms/{realm}/protocol/openid-connect/logout.
 func LogoutStatuses() []int { return []int{200, 204, 400, 401, 403, 404, 413, 415, 500} }
+
+// AuthRequestIndex returns the index of the AuthRequest property whose wire name is
+// key, in the spec's order (AuthRequestFields), or -1: a switch, for the decoders.
+func AuthRequestIndex(key []byte) int {
+	switch string(key) {
+	case "client_id":
+		return 0
+	case "grant_type":
+		return 1
+	case "username":
+		return 2
+	case "password":
+		return 3
+	case "refresh_token":
+		return 4
+	}
+	return -1
+}
 
 // WireValues returns the properties of r in the spec's order (AuthRequestFields) as
 // strings, and which of them are set.
@@ -126,14 +144,14 @@ func (r AuthRequest) fields() []field {
 // fields lists the properties of t for its redacted views.
 func (t TokenResponse) fields() []field {
 	return []field{
-		str("access_token", "AccessToken", t.AccessToken, true),
-		num("expires_in", "ExpiresIn", t.ExpiresIn),
-		num("refresh_expires_in", "RefreshExpiresIn", t.RefreshExpiresIn),
+		secret("access_token", "AccessToken", t.AccessToken),
+		integer("expires_in", "ExpiresIn", t.ExpiresIn),
+		integer("refresh_expires_in", "RefreshExpiresIn", t.RefreshExpiresIn),
 		str("refresh_token", "RefreshToken", t.RefreshToken, true),
-		str("token_type", "TokenType", t.TokenType, false),
+		{wire: "token_type", goName: "TokenType", value: t.TokenType, set: true, secret: false},
 		str("id_token", "IDToken", t.IDToken, true),
-		num("not-before-policy", "NotBeforePolicy", t.NotBeforePolicy),
+		integer("not-before-policy", "NotBeforePolicy", t.NotBeforePolicy),
 		str("session_state", "SessionState", t.SessionState, false),
-		str("scope", "Scope", t.Scope, false),
+		{wire: "scope", goName: "Scope", value: t.Scope, set: true, secret: false},
 	}
 }

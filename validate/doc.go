@@ -1,8 +1,11 @@
 // Package validate decides which fields each kind of auth request may use.
 //
 // The Python iqm-client has one AuthRequest model for three kinds of request; which
-// fields a kind uses is only written in the model's documentation. This package makes
-// those rules executable:
+// fields a kind uses is only written in the model's documentation. openapi.yaml says
+// it as one schema per kind (PasswordRequest, RefreshRequest, LogoutRequest: required
+// members, minLength: 1, additionalProperties: false, grant_type pinned), and `go
+// generate` writes those schemas into this package as checks (rules.gen.go), so the
+// rules are stated once:
 //
 //	field          password request    refresh request     logout request
 //	client_id      required, non-empty required, non-empty required, non-empty

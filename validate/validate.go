@@ -142,7 +142,7 @@ func Request(r generated.AuthRequest) (Kind, error) {
 	k := Classify(r)
 	if k == KindUnknown {
 		c := checker{kind: KindUnknown}
-		c.clientID(r.ClientID)
+		c.nonEmptyString(FieldClientID, r.ClientID)
 		if *r.GrantType == "" {
 			c.add(FieldGrantType, ErrEmpty)
 		} else {
@@ -176,30 +176,21 @@ func Refresh(r generated.AuthRequest) error { return Check(KindRefresh, r) }
 // Logout checks r as a logout request.
 func Logout(r generated.AuthRequest) error { return Check(KindLogout, r) }
 
-// Check checks r against the rules of kind k. Checking as KindUnknown is itself a
-// problem: it reports grant_type as invalid.
+// Check checks r against the rules of kind k, which are openapi.yaml's per-kind
+// request schemas (PasswordRequest, RefreshRequest, LogoutRequest), generated into
+// rules.gen.go. Checking as KindUnknown is itself a problem: it reports grant_type as
+// invalid.
 func Check(k Kind, r generated.AuthRequest) error {
 	c := checker{kind: k}
-	c.clientID(r.ClientID)
 	switch k {
 	case KindPassword:
-		c.grant(r.GrantType, generated.GrantTypePassword)
-		c.required(FieldUsername, r.Username)
-		c.required(FieldPassword, r.Password)
-		c.forbidden(FieldRefreshToken, r.RefreshToken)
+		c.checkPasswordRequest(&r)
 	case KindRefresh:
-		c.grant(r.GrantType, generated.GrantTypeRefreshToken)
-		c.forbidden(FieldUsername, r.Username)
-		c.forbidden(FieldPassword, r.Password)
-		c.required(FieldRefreshToken, r.RefreshToken)
+		c.checkRefreshRequest(&r)
 	case KindLogout:
-		if r.GrantType != nil {
-			c.add(FieldGrantType, ErrForbidden)
-		}
-		c.forbidden(FieldUsername, r.Username)
-		c.forbidden(FieldPassword, r.Password)
-		c.required(FieldRefreshToken, r.RefreshToken)
+		c.checkLogoutRequest(&r)
 	default:
+		c.nonEmptyString(FieldClientID, r.ClientID)
 		c.add(FieldGrantType, ErrInvalidValue)
 	}
 	return c.err()
@@ -222,39 +213,45 @@ func (c *checker) err() error {
 	return &Error{Kind: c.kind, Fields: c.problems}
 }
 
-func (c *checker) clientID(v string) {
+// nonEmptyString checks a required property that is a plain string in AuthRequest
+// (client_id): absent and empty are the same, so empty is reported as missing.
+func (c *checker) nonEmptyString(field string, v string) {
 	switch {
 	case v == "":
-		c.add(FieldClientID, ErrMissing)
+		c.add(field, ErrMissing)
 	case !utf8.ValidString(v):
-		c.add(FieldClientID, ErrInvalidValue)
+		c.add(field, ErrInvalidValue)
 	}
 }
 
-func (c *checker) grant(v *generated.GrantType, want generated.GrantType) {
-	switch {
-	case v == nil:
-		c.add(FieldGrantType, ErrMissing)
-	case *v == "":
-		c.add(FieldGrantType, ErrEmpty)
-	case *v != want:
-		c.add(FieldGrantType, ErrInvalidValue)
-	}
-}
-
-func (c *checker) required(field string, v *string) {
+// enumValue checks a required property whose only allowed value is want.
+func (c *checker) enumValue(field string, v *string, want string) {
 	switch {
 	case v == nil:
 		c.add(field, ErrMissing)
 	case *v == "":
+		c.add(field, ErrEmpty)
+	case *v != want:
+		c.add(field, ErrInvalidValue)
+	}
+}
+
+// required checks a required property; nonEmpty is minLength: 1.
+func (c *checker) required(field string, v *string, nonEmpty bool) {
+	switch {
+	case v == nil:
+		c.add(field, ErrMissing)
+	case nonEmpty && *v == "":
 		c.add(field, ErrEmpty)
 	case !utf8.ValidString(*v):
 		c.add(field, ErrInvalidValue)
 	}
 }
 
-func (c *checker) forbidden(field string, v *string) {
-	if v != nil {
+// forbidden reports a property the kind's schema does not list (additionalProperties:
+// false).
+func (c *checker) forbidden(field string, set bool) {
+	if set {
 		c.add(field, ErrForbidden)
 	}
 }

@@ -271,10 +271,14 @@ func (c *Client) Grant(ctx context.Context, r generated.AuthRequest) (*tokens.Se
 	if resp.StatusCode != http.StatusOK {
 		return nil, c.errorResponse("token", c.TokenURL(), resp, data, secretsOf(r))
 	}
-	// One decode reads the token response and an error member a 200 should not have.
+	// One decode reads the token response and an error member a 200 should not have,
+	// and tells whether the lifetimes were sent (a server other than Keycloak may
+	// leave them out, though openapi.yaml requires them).
 	var tr struct {
 		generated.TokenResponse
-		Error *string `json:"error"`
+		Error            *string `json:"error"`
+		ExpiresIn        *int64  `json:"expires_in"`
+		RefreshExpiresIn *int64  `json:"refresh_expires_in"`
 	}
 	if err := json.Unmarshal(data, &tr); err != nil {
 		return nil, &Error{Op: "token", StatusCode: resp.StatusCode, Err: ErrBadResponse,
@@ -284,12 +288,19 @@ func (c *Client) Grant(ctx context.Context, r generated.AuthRequest) (*tokens.Se
 		return nil, &Error{Op: "token", StatusCode: resp.StatusCode, Err: ErrBadResponse,
 			Detail: fmt.Sprintf("200 answer carries error %q", clean([]byte(*tr.Error), secretsOf(r), maxExcerpt))}
 	}
-	if tr.AccessToken == nil || *tr.AccessToken == "" {
+	if tr.AccessToken.Value() == "" {
 		return nil, &Error{Op: "token", StatusCode: resp.StatusCode, Err: ErrBadResponse, Detail: "no access_token in the answer"}
 	}
 	if member := badToken(&tr.TokenResponse); member != "" {
 		return nil, &Error{Op: "token", StatusCode: resp.StatusCode, Err: ErrBadResponse,
 			Detail: member + " is not an RFC 6750 bearer token (only A-Z a-z 0-9 - . _ ~ + / and trailing =)"}
+	}
+	tr.TokenResponse.ExpiresIn, tr.TokenResponse.RefreshExpiresIn = -1, -1 // not sent: read from the JWT
+	if tr.ExpiresIn != nil {
+		tr.TokenResponse.ExpiresIn = *tr.ExpiresIn
+	}
+	if tr.RefreshExpiresIn != nil {
+		tr.TokenResponse.RefreshExpiresIn = *tr.RefreshExpiresIn
 	}
 	t := tokens.FromResponse(&tr.TokenResponse, sent)
 	return &t, nil
@@ -299,7 +310,7 @@ func (c *Client) Grant(ctx context.Context, r generated.AuthRequest) (*tokens.Se
 // or gives "": a token with control characters would drive the terminal it is printed
 // on, a line break would forge a header line.
 func badToken(r *generated.TokenResponse) string {
-	if !tokens.ValidBearer(*r.AccessToken) {
+	if !tokens.ValidBearer(r.AccessToken.Value()) {
 		return "access_token"
 	}
 	if r.RefreshToken != nil && *r.RefreshToken != "" && !tokens.ValidBearer(*r.RefreshToken) {

@@ -635,7 +635,7 @@ func (h *Handler) grant(ex *exchange) *api.OAuthError {
 	if err != nil {
 		return h.backendError(ex, err)
 	}
-	if tr.AccessToken == nil || *tr.AccessToken == "" {
+	if tr.AccessToken.Value() == "" {
 		return serverError()
 	}
 	ex.status = http.StatusOK

@@ -63,7 +63,7 @@ func TestBackendAnswersNeverPanic(t *testing.T) {
 		{"wrapped typed nil", &badBackend{err: fmt.Errorf("x: %w", nilOAuth)}, 500},
 		{"no code", &badBackend{err: &api.OAuthError{Status: 400}}, 400},
 		{"no access token", &badBackend{resp: generated.TokenResponse{}}, 500},
-		{"fine", &badBackend{resp: generated.TokenResponse{AccessToken: &access}}, 200},
+		{"fine", &badBackend{resp: generated.TokenResponse{AccessToken: generated.NewSecret(access)}}, 200},
 	} {
 		h := receiver.New(tt.b, receiver.Config{})
 		for _, body := range []string{"client_id=c&grant_type=password&username=u&password=p", "client_id=c&refresh_token=r"} {
@@ -107,7 +107,7 @@ func FuzzHandlerBackend(f *testing.F) {
 		case fail:
 			b.err = &api.OAuthError{Status: status, Code: code, Description: desc}
 		default:
-			b.resp = generated.TokenResponse{AccessToken: &access, ExpiresIn: &expiresIn, Scope: &desc}
+			b.resp = generated.TokenResponse{AccessToken: generated.NewSecret(access), ExpiresIn: expiresIn, Scope: desc}
 		}
 		h := receiver.New(b, receiver.Config{Lenient: true})
 		for _, path := range []string{tokenPath, logoutPath} {

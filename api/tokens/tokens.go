@@ -143,32 +143,29 @@ func (t Set) LogValue() slog.Value {
 
 // FromResponse maps the token endpoint's answer to a Set; sent is when the request was
 // sent, from which expires_in and refresh_expires_in count (huge values saturate). A
-// lifetime the answer lacks is read from the token's JWT exp claim.
+// lifetime that is not positive is read from the token's JWT exp claim, except that
+// refresh_expires_in 0 is Keycloak's "does not expire" (RefreshNeverExpires). A caller
+// that decodes an answer from a server that may leave a lifetime out (openapi.yaml
+// requires both) passes -1 for it, so that it is read from the JWT.
 func FromResponse(r *generated.TokenResponse, sent time.Time) Set {
-	t := Set{secrets: &tokenSecrets{}, TokenType: "Bearer", ObtainedAt: sent}
-	if r.AccessToken != nil {
-		t.secrets.access = *r.AccessToken
-	}
+	t := Set{secrets: &tokenSecrets{access: r.AccessToken.Value()}, TokenType: "Bearer", ObtainedAt: sent, Scope: r.Scope}
 	if r.RefreshToken != nil {
 		t.secrets.refresh = *r.RefreshToken
 	}
-	if r.TokenType != nil && *r.TokenType != "" {
-		t.TokenType = *r.TokenType
+	if r.TokenType != "" {
+		t.TokenType = r.TokenType
 	}
-	if r.Scope != nil {
-		t.Scope = *r.Scope
-	}
-	if r.ExpiresIn != nil && *r.ExpiresIn > 0 {
-		t.AccessExpiry = sent.Add(seconds(*r.ExpiresIn))
+	if r.ExpiresIn > 0 {
+		t.AccessExpiry = sent.Add(seconds(r.ExpiresIn))
 	} else {
 		t.AccessExpiry, _ = JWTExpiry(t.secrets.access)
 	}
 	if t.secrets.refresh != "" {
 		switch {
-		case r.RefreshExpiresIn != nil && *r.RefreshExpiresIn == 0:
+		case r.RefreshExpiresIn == 0:
 			t.RefreshNeverExpires = true
-		case r.RefreshExpiresIn != nil && *r.RefreshExpiresIn > 0:
-			t.RefreshExpiry = sent.Add(seconds(*r.RefreshExpiresIn))
+		case r.RefreshExpiresIn > 0:
+			t.RefreshExpiry = sent.Add(seconds(r.RefreshExpiresIn))
 		default:
 			t.RefreshExpiry, _ = JWTExpiry(t.secrets.refresh)
 		}

@@ -91,12 +91,22 @@ type ClientInterface interface {
 
 	// LogoutWithBody End the session that a refresh token belongs to.
 	//
+	// A request that the schema accepts can still be refused for the server's state:
+	// an unknown client is 401 `invalid_client`, and a refresh token that the server
+	// did not issue, or that was issued to another client, 400 `invalid_grant`. A
+	// session that has already ended is not an error (204).
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /realms/{realm}/protocol/openid-connect/logout (the `Logout` operationId).
 	LogoutWithBody(ctx context.Context, realm Realm, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// LogoutWithFormdataBody End the session that a refresh token belongs to.
+	//
+	// A request that the schema accepts can still be refused for the server's state:
+	// an unknown client is 401 `invalid_client`, and a refresh token that the server
+	// did not issue, or that was issued to another client, 400 `invalid_grant`. A
+	// session that has already ended is not an error (204).
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type.
 	//
@@ -105,12 +115,26 @@ type ClientInterface interface {
 
 	// RequestTokenWithBody Request tokens with the password or the refresh_token grant.
 	//
+	// The body is a password request or a refresh request (`grant_type` tells which).
+	// A request that the schema accepts can still be refused for the server's state:
+	// an unknown client is 401 `invalid_client`, an unknown user or a wrong password
+	// 401 (Keycloak 26.6 and later: 400) `invalid_grant`, and a refresh token that
+	// the server did not issue, or whose session has ended or expired, 400
+	// `invalid_grant` (RFC 6749 section 5.2).
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /realms/{realm}/protocol/openid-connect/token (the `RequestToken` operationId).
 	RequestTokenWithBody(ctx context.Context, realm Realm, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// RequestTokenWithFormdataBody Request tokens with the password or the refresh_token grant.
+	//
+	// The body is a password request or a refresh request (`grant_type` tells which).
+	// A request that the schema accepts can still be refused for the server's state:
+	// an unknown client is 401 `invalid_client`, an unknown user or a wrong password
+	// 401 (Keycloak 26.6 and later: 400) `invalid_grant`, and a refresh token that
+	// the server did not issue, or whose session has ended or expired, 400
+	// `invalid_grant` (RFC 6749 section 5.2).
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type.
 	//
@@ -119,6 +143,11 @@ type ClientInterface interface {
 }
 
 // LogoutWithBody End the session that a refresh token belongs to.
+//
+// A request that the schema accepts can still be refused for the server's state:
+// an unknown client is 401 `invalid_client`, and a refresh token that the server
+// did not issue, or that was issued to another client, 400 `invalid_grant`. A
+// session that has already ended is not an error (204).
 //
 // Takes any type of body and a specified content type.
 //
@@ -137,6 +166,11 @@ func (c *Client) LogoutWithBody(ctx context.Context, realm Realm, contentType st
 
 // LogoutWithFormdataBody End the session that a refresh token belongs to.
 //
+// A request that the schema accepts can still be refused for the server's state:
+// an unknown client is 401 `invalid_client`, and a refresh token that the server
+// did not issue, or that was issued to another client, 400 `invalid_grant`. A
+// session that has already ended is not an error (204).
+//
 // Takes a body of the `application/x-www-form-urlencoded` content type.
 //
 // Corresponds with POST /realms/{realm}/protocol/openid-connect/logout (the `Logout` operationId).
@@ -154,6 +188,13 @@ func (c *Client) LogoutWithFormdataBody(ctx context.Context, realm Realm, body L
 
 // RequestTokenWithBody Request tokens with the password or the refresh_token grant.
 //
+// The body is a password request or a refresh request (`grant_type` tells which).
+// A request that the schema accepts can still be refused for the server's state:
+// an unknown client is 401 `invalid_client`, an unknown user or a wrong password
+// 401 (Keycloak 26.6 and later: 400) `invalid_grant`, and a refresh token that
+// the server did not issue, or whose session has ended or expired, 400
+// `invalid_grant` (RFC 6749 section 5.2).
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /realms/{realm}/protocol/openid-connect/token (the `RequestToken` operationId).
@@ -170,6 +211,13 @@ func (c *Client) RequestTokenWithBody(ctx context.Context, realm Realm, contentT
 }
 
 // RequestTokenWithFormdataBody Request tokens with the password or the refresh_token grant.
+//
+// The body is a password request or a refresh request (`grant_type` tells which).
+// A request that the schema accepts can still be refused for the server's state:
+// an unknown client is 401 `invalid_client`, an unknown user or a wrong password
+// 401 (Keycloak 26.6 and later: 400) `invalid_grant`, and a refresh token that
+// the server did not issue, or whose session has ended or expired, 400
+// `invalid_grant` (RFC 6749 section 5.2).
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type.
 //

@@ -37,7 +37,9 @@ var mutations = []mutation{
 	// optional one from a response (which clients read: a removed refresh_token breaks
 	// them as surely as a removed access_token).
 	{"remove-request-property", func(r *yaml.Node) error {
-		return del(r, schema("AuthRequest", "properties", "username"))
+		return errors.Join(
+			del(r, schema("PasswordRequest", "properties", "username")),
+			dropItem(r, "username", schema("PasswordRequest", "required")))
 	}},
 	{"remove-optional-response-property", func(r *yaml.Node) error {
 		return del(r, schema("TokenResponse", "properties", "refresh_token"))
@@ -47,16 +49,19 @@ var mutations = []mutation{
 			del(r, schema("OAuth2Error", "properties", "error")),
 			dropItem(r, "error", schema("OAuth2Error", "required")))
 	}},
-	// A property renamed: an optional one (refresh_token) and a required one
+	// A property renamed: in the schema of the request (the per-kind schemas the
+	// operations take), a property left optional (refresh_token) and a required one
 	// (client_id). A rename is a removal plus an addition.
 	{"rename-property", func(r *yaml.Node) error {
-		return rename(r, "refreshToken", schema("AuthRequest", "properties", "refresh_token"))
+		return errors.Join(
+			rename(r, "refreshToken", schema("LogoutRequest", "properties", "refresh_token")),
+			dropItem(r, "refresh_token", schema("LogoutRequest", "required")))
 	}},
 	{"rename-required-property", func(r *yaml.Node) error {
 		return errors.Join(
-			rename(r, "clientId", schema("AuthRequest", "properties", "client_id")),
-			appendItem(r, "clientId", schema("AuthRequest", "required")),
-			dropItem(r, "client_id", schema("AuthRequest", "required")))
+			rename(r, "clientId", schema("PasswordRequest", "properties", "client_id")),
+			appendItem(r, "clientId", schema("PasswordRequest", "required")),
+			dropItem(r, "client_id", schema("PasswordRequest", "required")))
 	}},
 	// A narrowed type: a response integer becomes a string; a request string gets a
 	// maximum length.
@@ -66,15 +71,19 @@ var mutations = []mutation{
 			del(r, schema("TokenResponse", "properties", "expires_in", "format")))
 	}},
 	{"narrow-max-length", func(r *yaml.Node) error {
-		return add(r, "maxLength", "8", schema("AuthRequest", "properties", "client_id"))
+		return add(r, "maxLength", "8", schema("PasswordRequest", "properties", "client_id"))
 	}},
 	// A new required request property.
 	{"add-required-property", func(r *yaml.Node) error {
-		return appendItem(r, "grant_type", schema("AuthRequest", "required"))
+		return errors.Join(
+			add(r, "scope", "{type: string, description: Scopes (added by mutate).}", schema("PasswordRequest", "properties")),
+			appendItem(r, "scope", schema("PasswordRequest", "required")))
 	}},
-	// An enum value removed.
+	// An enum value removed: the grant type a password request pins is replaced.
 	{"remove-enum-value", func(r *yaml.Node) error {
-		return dropItem(r, "refresh_token", schema("GrantType", "enum"))
+		return errors.Join(
+			appendItem(r, "passcode", schema("PasswordRequest", "properties", "grant_type", "enum")),
+			dropItem(r, "password", schema("PasswordRequest", "properties", "grant_type", "enum")))
 	}},
 	// A path removed.
 	{"remove-path", func(r *yaml.Node) error {

@@ -6,12 +6,15 @@
 //     (for AuthRequest, the Python model's declaration order and the encoders' order),
 //     with their Go field names and which hold a secret (format: password);
 //   - the path and the answered statuses of each operation;
+//   - the per-kind request schemas the operations take (PasswordRequest,
+//     RefreshRequest, LogoutRequest) as one check method each, for package validate
+//     (validate/rules.gen.go);
 //   - accessors that read and set AuthRequest's properties by their index, and the
 //     field lists of the redacted views (String, GoString, LogValue).
 //
 // Usage (from go generate, in the tools module):
 //
-//	specgen -spec ../openapi.yaml -models ../generated/models.gen.go -out ../generated/schema.gen.go
+//	specgen -spec ../openapi.yaml -models ../generated/models.gen.go -out ../generated/schema.gen.go -rules ../validate/rules.gen.go
 package main
 
 import (
@@ -36,8 +39,9 @@ func main() {
 	spec := flag.String("spec", "openapi.yaml", "the OpenAPI spec")
 	models := flag.String("models", "generated/models.gen.go", "the models oapi-codegen generated from it")
 	out := flag.String("out", "generated/schema.gen.go", "the file to write")
+	rules := flag.String("rules", "validate/rules.gen.go", "the file to write the per-kind rules to (package validate)")
 	flag.Parse()
-	if err := run(*spec, *models, *out); err != nil {
+	if err := run(*spec, *models, *out, *rules); err != nil {
 		fmt.Fprintln(os.Stderr, "specgen:", err)
 		os.Exit(1)
 	}
@@ -55,7 +59,7 @@ type operation struct {
 	statuses         []int
 }
 
-func run(specPath, modelsPath, outPath string) error {
+func run(specPath, modelsPath, outPath, rulesPath string) error {
 	data, err := os.ReadFile(specPath)
 	if err != nil {
 		return err
@@ -88,7 +92,18 @@ func run(specPath, modelsPath, outPath string) error {
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(outPath, src, 0o644)
+	kinds, err := requestKinds(doc, schemas["AuthRequest"])
+	if err != nil {
+		return fmt.Errorf("%s: %w", specPath, err)
+	}
+	rules, err := renderRules(kinds)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(outPath, src, 0o644); err != nil {
+		return err
+	}
+	return os.WriteFile(rulesPath, rules, 0o644)
 }
 
 // get returns the value of key in a YAML mapping, or nil.
@@ -270,6 +285,14 @@ func render(schemas map[string][]property, ops []operation) ([]byte, error) {
 	}
 
 	// AuthRequest by index.
+	p("// AuthRequestIndex returns the index of the AuthRequest property whose wire name is\n")
+	p("// key, in the spec's order (AuthRequestFields), or -1: a switch, for the decoders.\n")
+	p("func AuthRequestIndex(key []byte) int {\n\tswitch string(key) {\n")
+	for i, f := range ar {
+		p("\tcase %q:\n\t\treturn %d\n", f.wire, i)
+	}
+	p("\t}\n\treturn -1\n}\n\n")
+	// AuthRequest by index.
 	p("// WireValues returns the properties of r in the spec's order (AuthRequestFields) as\n")
 	p("// strings, and which of them are set.\n")
 	p("func (r *AuthRequest) WireValues() (v [%d]string, set [%d]bool) {\n", len(ar), len(ar))
@@ -310,6 +333,16 @@ func render(schemas map[string][]property, ops []operation) ([]byte, error) {
 				p("\t\t{wire: %q, goName: %q, value: %s.%s, set: true, secret: %v},\n", f.wire, f.goName, recv, f.goName, f.secret)
 			case f.goType == "*string":
 				p("\t\tstr(%q, %q, %s.%s, %v),\n", f.wire, f.goName, recv, f.goName, f.secret)
+			case f.goType == "Secret":
+				if !f.secret {
+					return nil, fmt.Errorf("%s.%s: a Secret without format: password", name, f.goName)
+				}
+				p("\t\tsecret(%q, %q, %s.%s),\n", f.wire, f.goName, recv, f.goName)
+			case f.goType == "int64":
+				if f.secret {
+					return nil, fmt.Errorf("%s.%s: a secret number", name, f.goName)
+				}
+				p("\t\tinteger(%q, %q, %s.%s),\n", f.wire, f.goName, recv, f.goName)
 			case f.goType == "*int64":
 				if f.secret {
 					return nil, fmt.Errorf("%s.%s: a secret number", name, f.goName)
