@@ -22,8 +22,7 @@ type refreshBackend struct {
 func (b *refreshBackend) RefreshGrant(ctx context.Context, _, _, token string) (generated.TokenResponse, error) {
 	b.token = token
 	b.x, _ = receiver.Param(ctx, "x")
-	access := "a"
-	return generated.TokenResponse{AccessToken: &access}, nil
+	return generated.TokenResponse{AccessToken: generated.NewSecret("a")}, nil
 }
 
 // TestBodyLengths: bodies of several lengths, around the limit, with a true, a false
