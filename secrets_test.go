@@ -39,6 +39,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/iqm-finland/authschema/internal/testsafe"
 )
 
 // secretField matches field names that hold a secret.
@@ -355,13 +357,13 @@ func TestGuardFindsLeakyType(t *testing.T) {
 		t.Fatalf("holders %v, want %v", holders, want)
 	}
 	if got := problems["leaky.Config"]; len(got) != 3 {
-		t.Errorf("leaky.Config: %v, want no Format, no LogValue and a plain-string secret", got)
+		t.Errorf("leaky.Config: %v, want no Format, no LogValue and a plain-string secret", testsafe.Value(got))
 	}
 	if got := problems["leaky.Outer"]; len(got) != 3 {
-		t.Errorf("leaky.Outer (holds a Config by value): %v", got)
+		t.Errorf("leaky.Outer (holds a Config by value): %v", testsafe.Value(got))
 	}
 	if got := problems["leaky.Safe"]; len(got) != 0 {
-		t.Errorf("leaky.Safe: %v, want none", got)
+		t.Errorf("leaky.Safe: %v, want none", testsafe.Value(got))
 	}
 }
 
@@ -401,7 +403,7 @@ func TestSecretsNeverPrinted(t *testing.T) {
 		for _, c := range canaries {
 			for _, enc := range []string{c, fmt.Sprintf("%x", c), fmt.Sprintf("%X", c), fmt.Sprint([]byte(c))[1:20]} {
 				if strings.Contains(out.String(), enc) {
-					t.Errorf("%s: output shows %s:\n%s", key, c, out.String())
+					t.Errorf("%s: output shows %s:\n%s", key, c, testsafe.Text(out.String()))
 					break
 				}
 			}

@@ -19,6 +19,7 @@ import (
 	authschema "github.com/iqm-finland/authschema"
 	"github.com/iqm-finland/authschema/api"
 	"github.com/iqm-finland/authschema/generated"
+	"github.com/iqm-finland/authschema/internal/testsafe"
 	"github.com/iqm-finland/authschema/validate"
 )
 
@@ -75,7 +76,7 @@ func TestPythonModelsFollowSpec(t *testing.T) {
 			}
 		}
 		if !slices.Equal(got, want) {
-			t.Errorf("%s: class AuthRequest declares %v; openapi.yaml's AuthRequest has %v", path, got, want)
+			t.Errorf("%s: class AuthRequest declares %v; openapi.yaml's AuthRequest has %v", path, testsafe.Value(got), want)
 		}
 	}
 }
@@ -108,7 +109,7 @@ func TestTokenResponseEncoderFollowsSpec(t *testing.T) {
 		want = append(want, f.Wire)
 	}
 	if !slices.Equal(got, want) {
-		t.Errorf("api/tokenresponse.go writes %v; openapi.yaml's TokenResponse has %v", got, want)
+		t.Errorf("api/tokenresponse.go writes %v; openapi.yaml's TokenResponse has %v", testsafe.Value(got), want)
 	}
 	// And encoding/json reads it back whole.
 	var back generated.TokenResponse

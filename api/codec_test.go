@@ -11,6 +11,7 @@ import (
 
 	"github.com/iqm-finland/authschema/api"
 	"github.com/iqm-finland/authschema/generated"
+	"github.com/iqm-finland/authschema/internal/testsafe"
 	"github.com/iqm-finland/authschema/validate"
 )
 
@@ -79,11 +80,11 @@ func TestGoldenVectors(t *testing.T) {
 		}
 		got, kind, err := api.DecodeFormRequest([]byte(v.Form))
 		if err != nil || !equalRequests(got, r) || kind.String() != v.Kind {
-			t.Errorf("%s: DecodeFormRequest = %v, %v, %v", v.Name, got, kind, err)
+			t.Errorf("%s: DecodeFormRequest = %v, %v, %v", v.Name, testsafe.Value(got), kind, err)
 		}
 		got, kind, err = api.DecodeJSONRequest([]byte(v.JSON))
 		if err != nil || !equalRequests(got, r) || kind.String() != v.Kind {
-			t.Errorf("%s: DecodeJSONRequest = %v, %v, %v", v.Name, got, kind, err)
+			t.Errorf("%s: DecodeJSONRequest = %v, %v, %v", v.Name, testsafe.Value(got), kind, err)
 		}
 	}
 }
@@ -103,7 +104,7 @@ func TestGoldenBodies(t *testing.T) {
 	for _, tt := range tests {
 		got, err := api.EncodeForm(tt.r)
 		if err != nil || string(got) != tt.want {
-			t.Errorf("EncodeForm = %q, %v, want %q", got, err, tt.want)
+			t.Errorf("EncodeForm = %q, %v, want %q", testsafe.Value(got), err, tt.want)
 		}
 	}
 }
@@ -113,15 +114,15 @@ func TestEncodeRefusesInvalid(t *testing.T) {
 	user := "alice"
 	r.Username = &user
 	if b, err := api.EncodeForm(r); err == nil || b != nil || !errors.Is(err, validate.ErrForbidden) {
-		t.Errorf("EncodeForm = %q, %v", b, err)
+		t.Errorf("EncodeForm = %q, %v", testsafe.Text(string(b)), err)
 	}
 	if b, err := api.EncodeJSON(r); err == nil || b != nil || !errors.Is(err, validate.ErrForbidden) {
-		t.Errorf("EncodeJSON = %q, %v", b, err)
+		t.Errorf("EncodeJSON = %q, %v", testsafe.Text(string(b)), err)
 	}
 	dst := []byte("keep")
 	out, err := api.AppendForm(dst, r)
 	if err == nil || string(out) != "keep" {
-		t.Errorf("AppendForm = %q, %v", out, err)
+		t.Errorf("AppendForm = %q, %v", testsafe.Value(out), err)
 	}
 	if strings.Contains(err.Error(), "CANARY") {
 		t.Errorf("error shows a secret: %v", err)
@@ -237,7 +238,7 @@ func TestDecodeAccepts(t *testing.T) {
 		}
 		got, err := decode([]byte(tt.body))
 		if err != nil || !equalRequests(got, tt.want) {
-			t.Errorf("%s: %v, %v; want %v", tt.name, got, err, tt.want)
+			t.Errorf("%s: %v, %v; want %v", tt.name, testsafe.Value(got), err, tt.want)
 		}
 	}
 }
@@ -342,7 +343,7 @@ func FuzzDecodeJSON(f *testing.F) {
 			return
 		}
 		if json.Valid(body) == false {
-			t.Fatalf("accepted invalid JSON %q", body)
+			t.Fatalf("accepted invalid JSON %q", testsafe.Value(body))
 		}
 		roundTrip(t, r)
 	})

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/iqm-finland/authschema/api"
+	"github.com/iqm-finland/authschema/internal/testsafe"
 )
 
 func TestRedactForm(t *testing.T) {
@@ -17,7 +18,7 @@ func TestRedactForm(t *testing.T) {
 		"":                                                                    "",
 	} {
 		if got := api.RedactForm([]byte(in)); got != want {
-			t.Errorf("%q: %q, want %q", in, got, want)
+			t.Errorf("%q: %q, want %q", in, testsafe.Text(got), want)
 		}
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/binary"
 	"testing"
+
+	"github.com/iqm-finland/authschema/internal/testsafe"
 )
 
 // TestHasByte: the word test finds b exactly, at every position, among every other
@@ -22,7 +24,7 @@ func TestHasByte(t *testing.T) {
 					}
 					want := bytes.IndexByte(word, b) >= 0
 					if got := hasByte(binary.LittleEndian.Uint64(word), b); got != want {
-						t.Fatalf("hasByte(%q, %q) = %v", word, b, got)
+						t.Fatalf("hasByte(%q, %q) = %v", word, testsafe.Text(string(b)), testsafe.Value(got))
 					}
 				}
 			}
@@ -52,7 +54,7 @@ func TestUnescapeAcrossWords(t *testing.T) {
 				wantOK = false
 			}
 			if ok != wantOK || (ok && (string(got) != string(want) || n != wantN || ascii != wantASCII)) {
-				t.Errorf("offset %d %q: %q n=%d ascii=%v ok=%v", off, special, got, n, ascii, ok)
+				t.Errorf("offset %d %q: %q n=%d ascii=%v ok=%v", off, special, testsafe.Value(got), n, ascii, ok)
 			}
 		}
 	}

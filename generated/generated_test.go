@@ -13,6 +13,7 @@ import (
 
 	"github.com/iqm-finland/authschema/generated"
 	"github.com/iqm-finland/authschema/generated/spec"
+	"github.com/iqm-finland/authschema/internal/testsafe"
 )
 
 func TestSpecValidates(t *testing.T) {
@@ -71,7 +72,7 @@ func TestRedactedViews(t *testing.T) {
 		"%#v": `generated.AuthRequest{ClientID:"iqm_client", GrantType:"password", Username:"alice", Password:[REDACTED]}`,
 	} {
 		if got := fmt.Sprintf(format, req); got != want {
-			t.Errorf("%s: %s\nwant %s", format, got, want)
+			t.Errorf("%s: %s\nwant %s", format, testsafe.Text(got), want)
 		}
 	}
 	var buf bytes.Buffer
@@ -87,7 +88,7 @@ func TestRedactedViews(t *testing.T) {
 	}
 	// The wire encoding keeps the real value.
 	if b, _ := json.Marshal(req); !strings.Contains(string(b), canaryPassword) {
-		t.Errorf("json.Marshal lost the password: %s", b)
+		t.Errorf("json.Marshal lost the password: %s", testsafe.Text(string(b)))
 	}
 }
 
@@ -99,7 +100,7 @@ func TestSecretWire(t *testing.T) {
 	tr := generated.TokenResponse{AccessToken: generated.NewSecret(canary), ExpiresIn: 300, TokenType: "Bearer", Scope: "email"}
 	b, err := json.Marshal(tr)
 	if err != nil || !strings.Contains(string(b), `"access_token":"`+canary+`"`) {
-		t.Fatalf("json.Marshal: %s %v", b, err)
+		t.Fatalf("json.Marshal: %s %v", testsafe.Text(string(b)), err)
 	}
 	var back generated.TokenResponse
 	if err := json.Unmarshal(b, &back); err != nil || back.AccessToken.Value() != canary {
@@ -108,7 +109,7 @@ func TestSecretWire(t *testing.T) {
 	for _, body := range []string{`{"access_token":null}`, `{}`} {
 		var r generated.TokenResponse
 		if err := json.Unmarshal([]byte(body), &r); err != nil || r.AccessToken.Value() != "" {
-			t.Errorf("%s: %v", body, err)
+			t.Errorf("%s: %v", testsafe.Text(body), err)
 		}
 	}
 	var r generated.TokenResponse
@@ -117,11 +118,11 @@ func TestSecretWire(t *testing.T) {
 	}
 	for _, got := range []string{fmt.Sprint(tr.AccessToken), fmt.Sprintf("%#v", tr.AccessToken), fmt.Sprintf("%p", tr), fmt.Sprintf("%+v", tr)} {
 		if strings.Contains(got, canary) {
-			t.Errorf("printed the secret: %s", got)
+			t.Errorf("printed the secret: %s", testsafe.Text(got))
 		}
 	}
 	if got := fmt.Sprint(generated.Secret{}); got != "<none>" {
-		t.Errorf("empty secret prints %q", got)
+		t.Errorf("empty secret prints %q", testsafe.Text(got))
 	}
 }
 

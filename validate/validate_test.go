@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/iqm-finland/authschema/generated"
+	"github.com/iqm-finland/authschema/internal/testsafe"
 	"github.com/iqm-finland/authschema/validate"
 )
 
@@ -260,7 +261,7 @@ func TestMessages(t *testing.T) {
 		}
 	}
 	if got := validate.Check(validate.KindUnknown, tt0()).Error(); got != `grant_type: must be "password" or "refresh_token"` {
-		t.Errorf("Check(KindUnknown) = %q", got)
+		t.Errorf("Check(KindUnknown) = %q", testsafe.Text(got))
 	}
 	var fe *validate.FieldError
 	_, err := validate.Request(request(good, good, generated.GrantTypePassword, good, absent, absent))

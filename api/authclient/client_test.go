@@ -17,6 +17,7 @@ import (
 	"github.com/iqm-finland/authschema/api"
 	"github.com/iqm-finland/authschema/api/authclient"
 	"github.com/iqm-finland/authschema/authtest"
+	"github.com/iqm-finland/authschema/internal/testsafe"
 )
 
 func jwtWithExp(exp int64) string {
@@ -231,7 +232,7 @@ func TestClientUserAgentAndBodies(t *testing.T) {
 		t.Fatal(err)
 	}
 	if ua != "iqmauth-test/1" || ct != "application/x-www-form-urlencoded" || body != "client_id=iqm_client&refresh_token=abc.def%3D" {
-		t.Errorf("%q %q %q", ua, ct, body)
+		t.Errorf("%q %q %q", ua, ct, testsafe.Text(body))
 	}
 }
 

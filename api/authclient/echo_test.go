@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/iqm-finland/authschema/internal/testsafe"
 )
 
 // percentAll escapes every byte of s, in upper- or lower-case hex.
@@ -71,15 +73,15 @@ func TestScrubOtherEchoes(t *testing.T) {
 			}
 			out := clean([]byte(text), []string{pw}, 1<<20)
 			if l := shows(out, tt.echo); l != "" {
-				t.Errorf("shows %q of the echo: %q", l, out)
+				t.Errorf("shows %q of the echo: %q", l, testsafe.Text(out))
 			}
 			if dec, err := url.PathUnescape(out); err == nil {
 				if l := shows(dec, pw); l != "" {
-					t.Errorf("shows %q of the password once decoded: %q", l, out)
+					t.Errorf("shows %q of the password once decoded: %q", l, testsafe.Text(out))
 				}
 			}
 			if !strings.HasPrefix(out, "before ") || !strings.HasSuffix(out, " after") || !strings.Contains(out, "[REDACTED]") {
-				t.Errorf("text around the echo not kept, or no marker: %q", out)
+				t.Errorf("text around the echo not kept, or no marker: %q", testsafe.Text(out))
 			}
 		})
 	}
@@ -96,7 +98,7 @@ func TestScrubKeepsUnrelatedText(t *testing.T) {
 		"CORRECT",
 	} {
 		if out := clean([]byte(text), []string{pw}, 1<<20); out != text {
-			t.Errorf("%q became %q", text, out)
+			t.Errorf("%q became %q", testsafe.Text(text), testsafe.Text(out))
 		}
 	}
 }
@@ -127,7 +129,7 @@ func TestScrubPathEscapeOfMixedPassword(t *testing.T) {
 	for _, echo := range []string{url.PathEscape(pw), lowerHex(url.PathEscape(pw)), strings.ToUpper(url.PathEscape(pw))} {
 		out := clean([]byte("path /"+echo+"/ not found"), []string{pw}, 1<<20)
 		if l := shows(out, echo); l != "" {
-			t.Errorf("shows %q of %q: %q", l, echo, out)
+			t.Errorf("shows %q of %q: %q", l, echo, testsafe.Text(out))
 		}
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/iqm-finland/authschema/api/authclient"
+	"github.com/iqm-finland/authschema/internal/testsafe"
 )
 
 // secretForms are the encodings in which a server might echo a secret.
@@ -78,7 +79,7 @@ func TestErrorTextRemovesEncodedEchoes(t *testing.T) {
 			}
 			for _, text := range []string{err.Error(), fmt.Sprintf("%#v", err), fmt.Sprintf("%+v", err)} {
 				if l := leak(text, echoPassword); l != "" {
-					t.Errorf("error shows %q of the password: %s", l, text)
+					t.Errorf("error shows %q of the password: %s", l, testsafe.Text(text))
 				}
 			}
 			if !strings.Contains(err.Error(), "[REDACTED]") {
@@ -107,7 +108,7 @@ func TestRedirectLocationShowsSchemeAndHostOnly(t *testing.T) {
 		}
 		for _, text := range []string{err.Error(), fmt.Sprintf("%#v", err)} {
 			if strings.Contains(text, "CANARY-LOC") || strings.Contains(text, "login") {
-				t.Errorf("%s: error shows the path: %s", tt.location, text)
+				t.Errorf("%s: error shows the path: %s", tt.location, testsafe.Text(text))
 			}
 		}
 		if !strings.Contains(err.Error(), tt.want) {

@@ -172,7 +172,7 @@ func TestKeepLifetimes(t *testing.T) {
 				secrets = append(secrets, f.Tokens.AccessToken(), f.Tokens.RefreshToken())
 				got, err := reader.bearer(now)
 				if err != nil || !got.AccessExpiry.After(now) {
-					t.Fatalf("at +%v the reader got %v %v", now.Sub(t0), got, err)
+					t.Fatalf("at +%v the reader got %v %v", now.Sub(t0), testsafe.Value(got), err)
 				}
 				asked++
 			}}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/iqm-finland/authschema/internal/redact"
+	"github.com/iqm-finland/authschema/internal/testsafe"
 )
 
 // FuzzScrub: whatever the secret and whatever surrounds an echo of it, in any of the
@@ -67,13 +68,13 @@ func FuzzScrub(f *testing.F) {
 				form = asciiLower(redact.Printable(form))
 				if len(form) < minRun {
 					if len(form) > 0 && strings.Contains(lp, form) {
-						t.Fatalf("secret %q shows whole (%q) in %q", secret, form, out)
+						t.Fatalf("secret %q shows whole (%q) in %q", secret, form, testsafe.Text(out))
 					}
 					continue
 				}
 				for i := 0; i+minRun <= len(form); i++ {
 					if strings.Contains(lp, form[i:i+minRun]) {
-						t.Fatalf("secret %q shows %q in %q", secret, form[i:i+minRun], out)
+						t.Fatalf("secret %q shows %q in %q", secret, form[i:i+minRun], testsafe.Text(out))
 					}
 				}
 			}
@@ -81,7 +82,7 @@ func FuzzScrub(f *testing.F) {
 				dec = asciiLower(dec)
 				for i := 0; i+minRun <= len(lowerSecret); i++ {
 					if strings.Contains(dec, lowerSecret[i:i+minRun]) {
-						t.Fatalf("secret %q shows %q once decoded in %q", secret, lowerSecret[i:i+minRun], out)
+						t.Fatalf("secret %q shows %q once decoded in %q", secret, lowerSecret[i:i+minRun], testsafe.Text(out))
 					}
 				}
 			}

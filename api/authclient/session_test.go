@@ -15,6 +15,7 @@ import (
 	"github.com/iqm-finland/authschema/api/authclient"
 	"github.com/iqm-finland/authschema/api/tokens"
 	"github.com/iqm-finland/authschema/authtest"
+	"github.com/iqm-finland/authschema/internal/testsafe"
 	"github.com/iqm-finland/authschema/internal/testtime"
 	"github.com/iqm-finland/authschema/validate"
 )
@@ -127,10 +128,10 @@ func TestLifeCycle(t *testing.T) {
 	}
 	// Golden bodies.
 	if got := reqs[0].Body(); got != "client_id=iqm_client&grant_type=password&username=some_username&password="+canaryPassword {
-		t.Errorf("password body %q", got)
+		t.Errorf("password body %q", testsafe.Text(got))
 	}
 	if got, want := reqs[1].Body(), "client_id=iqm_client&grant_type=refresh_token&refresh_token="+url.QueryEscape(first.RefreshToken()); got != want {
-		t.Errorf("refresh body %q, want %q", got, want)
+		t.Errorf("refresh body %q, want %q", testsafe.Text(got), want)
 	}
 	if len(f.hooks) != 3 {
 		t.Errorf("OnTokens ran %d times", len(f.hooks))

@@ -18,6 +18,7 @@ import (
 	"github.com/iqm-finland/authschema/api/tokensfile"
 	"github.com/iqm-finland/authschema/authtest"
 	genclient "github.com/iqm-finland/authschema/generated/client"
+	"github.com/iqm-finland/authschema/internal/testsafe"
 	"go.uber.org/goleak"
 )
 
@@ -54,7 +55,7 @@ func TestTransportAndRequestEditor(t *testing.T) {
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if string(body) != "hello "+canaryUser || req.Header.Get("Authorization") != "" {
-		t.Errorf("transport: %q (the caller's request must stay unchanged)", body)
+		t.Errorf("transport: %q (the caller's request must stay unchanged)", testsafe.Value(body))
 	}
 
 	// Request editor for an oapi-codegen client: the generated client itself.
@@ -148,14 +149,14 @@ func TestErrorsNeverShowSecrets(t *testing.T) {
 		for _, s := range secrets {
 			for _, form := range []string{s, fmt.Sprintf("%x", s), fmt.Sprintf("%X", s)} {
 				if strings.Contains(out.String(), form) {
-					t.Errorf("%s shows a secret:\n%s", name, out.String())
+					t.Errorf("%s shows a secret:\n%s", name, testsafe.Text(out.String()))
 				}
 			}
 		}
 	}
 	for _, s := range secrets {
 		if strings.Contains(logs.String(), s) {
-			t.Errorf("slog shows a secret:\n%s", logs.String())
+			t.Errorf("slog shows a secret:\n%s", testsafe.Text(logs.String()))
 		}
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"runtime/debug"
 	"strings"
 	"testing"
+
+	"github.com/iqm-finland/authschema/internal/testsafe"
 )
 
 // TestUserAgentVersion: the version comes from the build information: this module as
@@ -24,7 +26,7 @@ func TestUserAgentVersion(t *testing.T) {
 		{debug.BuildInfo{Main: debug.Module{Path: "example.com/svc"}}, "(devel)"},
 	} {
 		if got := versionIn(&tt.bi); got != tt.want {
-			t.Errorf("%v: %q, want %q", tt.bi.Main, got, tt.want)
+			t.Errorf("%v: %q, want %q", tt.bi.Main, testsafe.Text(got), tt.want)
 		}
 	}
 	if ua := UserAgent(); !strings.HasPrefix(ua, "authschema/") || !strings.Contains(ua, ModulePath) {

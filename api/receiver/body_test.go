@@ -10,6 +10,7 @@ import (
 
 	"github.com/iqm-finland/authschema/api/receiver"
 	"github.com/iqm-finland/authschema/generated"
+	"github.com/iqm-finland/authschema/internal/testsafe"
 )
 
 // refreshBackend records the refresh token and the form parameter "x" (read with
@@ -96,12 +97,12 @@ func TestKeptContextKeepsItsRequest(t *testing.T) {
 	h := receiver.New(b, receiver.Config{Lenient: true})
 	for _, x := range []string{"first", "second", "third"} {
 		if status, body, _ := post(t, h, tokenPath, form, "client_id=c&grant_type=refresh_token&refresh_token=r&x="+x); status != 200 {
-			t.Fatalf("%d %v", status, body)
+			t.Fatalf("%d %v", status, testsafe.Value(body))
 		}
 	}
 	for i, want := range []string{"first", "second", "third"} {
 		if got, _ := receiver.Param(b.kept[i], "x"); got != want {
-			t.Errorf("request %d: Param x = %q, want %q", i, got, want)
+			t.Errorf("request %d: Param x = %q, want %q", i, testsafe.Text(got), want)
 		}
 	}
 }
@@ -117,7 +118,7 @@ func TestKeptObservationKeepsItsBody(t *testing.T) {
 	}
 	for i, b := range bodies {
 		if got := string(kept[i].Body()); got != b {
-			t.Errorf("observation %d: body %q, want %q", i, got, b)
+			t.Errorf("observation %d: body %q, want %q", i, testsafe.Text(got), testsafe.Text(string(b)))
 		}
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/iqm-finland/authschema/api/tokens"
 	"github.com/iqm-finland/authschema/authtest"
 	"github.com/iqm-finland/authschema/generated"
+	"github.com/iqm-finland/authschema/internal/testsafe"
 )
 
 type answer struct {
@@ -159,12 +160,12 @@ func TestKeycloakAnswers(t *testing.T) {
 			}
 			if tt.want.code == "" {
 				if status == 200 && (body["access_token"] == "" || body["refresh_token"] == "" || body["token_type"] != "Bearer") {
-					t.Errorf("token body %v", body)
+					t.Errorf("token body %v", testsafe.Value(body))
 				}
 				return
 			}
 			if hdr.Get("Content-Type") != "application/json" || body["error"] != tt.want.code {
-				t.Errorf("body %v, want error %q", body, tt.want.code)
+				t.Errorf("body %v, want error %q", testsafe.Value(body), tt.want.code)
 			}
 			desc, has := body["error_description"]
 			switch {
@@ -177,7 +178,7 @@ func TestKeycloakAnswers(t *testing.T) {
 	// Expired refresh token (the server's clock moves on).
 	clock.Advance(authtest.DefaultRefreshTTL + time.Second)
 	if status, body, _ := post(t, h, tokenPath, form, "client_id=iqm_client&grant_type=refresh_token&"+rt(live)); status != 400 || body["error_description"] != "Token is not active" {
-		t.Errorf("expired: %d %v", status, body)
+		t.Errorf("expired: %d %v", status, testsafe.Value(body))
 	}
 	// Expired refresh tokens are still accepted by logout.
 	if status, _, _ := post(t, h, logoutPath, form, "client_id=iqm_client&"+rt(live)); status != 204 {
@@ -192,7 +193,7 @@ func TestPathNotNormalized(t *testing.T) {
 	for _, p := range []string{"/" + tokenPath, "/realms/cortex/protocol/../protocol/openid-connect/token", "/realms//cortex/protocol/openid-connect/logout"} {
 		status, body, _ := post(t, h, p, form, "client_id=iqm_client&grant_type=password&username=alice&password=pw")
 		if status != 400 || body["error"] != "missingNormalization" || body["error_description"] != "Request path not normalized" {
-			t.Errorf("%s: %d %v", p, status, body)
+			t.Errorf("%s: %d %v", p, status, testsafe.Value(body))
 		}
 	}
 }
@@ -208,7 +209,7 @@ func TestMethodsAndPaths(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		if resp.StatusCode != 405 || string(b) != `{"error":"HTTP 405 Method Not Allowed"}` || resp.Header.Get("Allow") != "POST" {
-			t.Errorf("%s: %d %s", m, resp.StatusCode, b)
+			t.Errorf("%s: %d %s", m, resp.StatusCode, testsafe.Text(string(b)))
 		}
 	}
 	resp, err := http.Post(srv.URL+"/realms/cortex/protocol/openid-connect/nope", form, nil)
@@ -225,7 +226,7 @@ func TestLenient(t *testing.T) {
 		"client_id=iqm_client&grant_type=password&username=alice&password=pw&refresh_token=x",
 	} {
 		if status, b, _ := post(t, h, tokenPath, form, body); status != 200 {
-			t.Errorf("%q: %d %v", body, status, b)
+			t.Errorf("%q: %d %v", testsafe.Text(body), status, testsafe.Value(b))
 		}
 	}
 	// A logout without a refresh_token key is Keycloak's browser logout: 200 with an
@@ -236,7 +237,7 @@ func TestLenient(t *testing.T) {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
 		if rec.Code != 200 || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/html") || !strings.Contains(rec.Body.String(), "<html") {
-			t.Errorf("logout %q: %d %q", body, rec.Code, rec.Header().Get("Content-Type"))
+			t.Errorf("logout %q: %d %q", testsafe.Text(body), rec.Code, rec.Header().Get("Content-Type"))
 		}
 	}
 	// Duplicates stay an error on the token endpoint, as in Keycloak.
@@ -253,7 +254,7 @@ func TestParam(t *testing.T) {
 	post(t, h, tokenPath, form, "client_id=iqm_client&grant_type=password&username=alice&password=pw&scope=openid+email")
 	post(t, h, tokenPath, form, "client_id=iqm_client&grant_type=password&username=alice&password=pw")
 	if want := []string{"openid email true", " false"}; !slices.Equal(got, want) {
-		t.Errorf("Param: %q, want %q", got, want)
+		t.Errorf("Param: %q, want %q", testsafe.Value(got), want)
 	}
 }
 
@@ -284,11 +285,11 @@ func TestHandlerLogsRedacted(t *testing.T) {
 	}
 	out := logs.String()
 	if strings.Count(out, `"msg":"auth request"`) != 3 || !strings.Contains(out, `"status":400`) || !strings.Contains(out, `"password":"[REDACTED]"`) {
-		t.Errorf("logs:\n%s", out)
+		t.Errorf("logs:\n%s", testsafe.Text(out))
 	}
 	for _, s := range []string{canaryPassword, tk.RefreshToken(), tk.AccessToken()} {
 		if strings.Contains(out, s) {
-			t.Errorf("log shows a secret:\n%s", out)
+			t.Errorf("log shows a secret:\n%s", testsafe.Text(out))
 		}
 	}
 }
@@ -325,7 +326,7 @@ func FuzzHandler(f *testing.F) {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
 		if rec.Code >= 500 {
-			t.Fatalf("%d for %q %q", rec.Code, body, ct)
+			t.Fatalf("%d for %q %q", rec.Code, testsafe.Text(body), ct)
 		}
 		if rec.Code != 200 && rec.Code != 204 && strings.Contains(rec.Body.String(), "password=") {
 			t.Fatalf("answer echoes the body: %s", rec.Body.String())

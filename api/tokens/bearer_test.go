@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/iqm-finland/authschema/api/tokens"
+	"github.com/iqm-finland/authschema/internal/testsafe"
 )
 
 // TestValidBearer: only RFC 6750 b64token strings are bearer tokens; control
@@ -35,7 +36,7 @@ func TestValidBearer(t *testing.T) {
 		{"a\"b", false},
 	} {
 		if got := tokens.ValidBearer(tt.token); got != tt.ok {
-			t.Errorf("ValidBearer(%q) = %v, want %v", tt.token, got, tt.ok)
+			t.Errorf("ValidBearer(%q) = %v, want %v", tt.token, testsafe.Value(got), tt.ok)
 		}
 	}
 }
@@ -49,7 +50,7 @@ func FuzzValidBearer(f *testing.F) {
 		}
 		for i := 0; i < len(s); i++ {
 			if c := s[i]; c <= ' ' || c >= 0x7f || c == '"' || c == ',' || c == '\\' {
-				t.Fatalf("%q accepted with byte %#x", s, c)
+				t.Fatalf("%q accepted with byte %#x", testsafe.Text(s), c)
 			}
 		}
 	})

@@ -18,6 +18,7 @@ import (
 	"github.com/iqm-finland/authschema/api/authclient"
 	"github.com/iqm-finland/authschema/api/tokens"
 	"github.com/iqm-finland/authschema/authtest"
+	"github.com/iqm-finland/authschema/internal/testsafe"
 	"github.com/iqm-finland/authschema/internal/testtime"
 )
 
@@ -89,7 +90,7 @@ func TestAuthclientAgainstKeycloak(t *testing.T) {
 			t.Fatal("login: no access or refresh token")
 		}
 		if got, want := claim(t, set.AccessToken(), "iss"), keycloakURL+"/realms/cortex"; got != want {
-			t.Errorf("iss %q, want %q", got, want)
+			t.Errorf("iss %q, want %q", testsafe.Text(got), want)
 		}
 		if d := set.AccessExpiry.Sub(set.ObtainedAt); d < 250*time.Second || d > 300*time.Second {
 			t.Errorf("access token lifetime %v, want about the realm's 300s", d)
@@ -265,7 +266,7 @@ func TestIqmauthAgainstKeycloak(t *testing.T) {
 			check("token", "", errOut, code, 0)
 			tok1 = strings.TrimSpace(tok1)
 			if got, want := claim(t, tok1, "iss"), keycloakURL+"/realms/"+realm; got != want {
-				t.Fatalf("token: iss %q, want %q", got, want)
+				t.Fatalf("token: iss %q, want %q", testsafe.Text(got), want)
 			}
 			secrets = append(secrets, tok1)
 			tok2, errOut, code := iqmauth(t, ctx, env, "token")
@@ -284,7 +285,7 @@ func TestIqmauthAgainstKeycloak(t *testing.T) {
 			check("status", out, errOut, code, 0)
 			for _, want := range []string{"realm:                 " + realm, "user:                  alice", "client:                iqm_client"} {
 				if !strings.Contains(out, want) {
-					t.Errorf("status: no line %q in:\n%s", want, out)
+					t.Errorf("status: no line %q in:\n%s", want, testsafe.Text(out))
 				}
 			}
 			out, errOut, code = iqmauth(t, ctx, env, "logout")

@@ -16,6 +16,7 @@ import (
 	"github.com/iqm-finland/authschema/api/receiver"
 	"github.com/iqm-finland/authschema/authtest"
 	"github.com/iqm-finland/authschema/generated"
+	"github.com/iqm-finland/authschema/internal/testsafe"
 )
 
 // badBackend answers every grant with a configured error or response.
@@ -144,7 +145,7 @@ func TestFormContentTypeCaseInsensitive(t *testing.T) {
 		"application/x-www-form-urlencoded; charset=\"oops": 400,
 	} {
 		if status, b, _ := post(t, h, tokenPath, ct, body); status != want {
-			t.Errorf("%q: %d %v, want %d", ct, status, b, want)
+			t.Errorf("%q: %d %v, want %d", ct, status, testsafe.Value(b), want)
 		}
 	}
 }
@@ -166,7 +167,7 @@ func TestUnknownParameterNotQuotedWithSecret(t *testing.T) {
 	} {
 		status, body, _ := post(t, h, tokenPath, form, tt.body)
 		if status != 400 || body["error"] != "invalid_request" || !strings.Contains(body["error_description"], "nknown parameter") {
-			t.Errorf("%q: %d %v", tt.body, status, body)
+			t.Errorf("%q: %d %v", tt.body, status, testsafe.Value(body))
 		}
 		reqs := srv.Requests()
 		last := reqs[len(reqs)-1]
@@ -174,16 +175,16 @@ func TestUnknownParameterNotQuotedWithSecret(t *testing.T) {
 		for where, text := range map[string]string{"answer": body["error_description"], "record": fmt.Sprint(last) + last.RedactedBody,
 			"decoder": fmt.Sprint(decErr)} {
 			if tt.hidden != "" && strings.Contains(text, tt.hidden) {
-				t.Errorf("%q: the %s shows %q: %s", tt.body, where, tt.hidden, text)
+				t.Errorf("%q: the %s shows %q: %s", tt.body, where, tt.hidden, testsafe.Text(text))
 			}
 		}
 		if tt.shown != "" && !strings.Contains(body["error_description"], tt.shown) {
-			t.Errorf("%q: the answer does not name %s: %v", tt.body, tt.shown, body)
+			t.Errorf("%q: the answer does not name %s: %v", tt.body, tt.shown, testsafe.Value(body))
 		}
 	}
 	for _, hidden := range []string{"cdefgh", "hbGciOi", "Zq-9x"} {
 		if strings.Contains(logs.String(), hidden) {
-			t.Errorf("the log shows %q:\n%s", hidden, logs.String())
+			t.Errorf("the log shows %q:\n%s", hidden, testsafe.Text(logs.String()))
 		}
 	}
 }
