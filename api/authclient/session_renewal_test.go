@@ -14,6 +14,7 @@ import (
 	"github.com/iqm-finland/authschema/api/authclient"
 	"github.com/iqm-finland/authschema/api/tokens"
 	"github.com/iqm-finland/authschema/authtest"
+	"github.com/iqm-finland/authschema/internal/testsafe"
 )
 
 // TestNoStormForTokensExpiredOnArrival: a server that issues access tokens that have
@@ -195,7 +196,7 @@ func TestNoRefreshStormForShortOrHugeLifetimes(t *testing.T) {
 			defer s.Close()
 			for range 100 {
 				if tok, err := s.Token(context.Background()); err != nil || tok != "tok-1" {
-					t.Fatalf("Token: %q, %v", tok, err)
+					t.Fatalf("Token: %q, %v", testsafe.Text(tok), err)
 				}
 			}
 			if n.Load() != 1 {

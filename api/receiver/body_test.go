@@ -66,7 +66,7 @@ func TestBodyLengths(t *testing.T) {
 			rec := httptest.NewRecorder()
 			h.ServeHTTP(rec, req)
 			if rec.Code != tt.status {
-				t.Fatalf("%d, want %d: %s", rec.Code, tt.status, rec.Body)
+				t.Fatalf("%d, want %d: %s", rec.Code, tt.status, testsafe.Text(rec.Body.String()))
 			}
 			if tt.status != 200 {
 				return
