@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/iqm-finland/authschema/api"
 	"github.com/iqm-finland/authschema/api/tokens"
 	"github.com/iqm-finland/authschema/api/tokensfile"
 	"github.com/iqm-finland/authschema/internal/redact"
@@ -134,7 +135,8 @@ func (g *FileGrants) locked(ctx context.Context, fn func(l *tokensfile.Locked, f
 // file's tokens do without a request; else, once the file is known to be writable
 // (tokensfile.Locked.Prepare: a rotated refresh token that cannot be saved ends the
 // session), get renews them, and they are written back into the file, keeping the
-// members it does not own.
+// members it does not own. A refresh token the server refuses (invalid_grant) is
+// recorded as refresh_status FAILED.
 func (g *FileGrants) update(ctx context.Context, fresh func(f tokensfile.File) bool, get func(f tokensfile.File, gr *Grants) (tokens.Set, error)) (t tokens.Set, err error) {
 	err = g.locked(ctx, func(l *tokensfile.Locked, f tokensfile.File, gr *Grants) error {
 		if fresh != nil && fresh(f) {
@@ -145,6 +147,13 @@ func (g *FileGrants) update(ctx context.Context, fresh func(f tokensfile.File) b
 			return err
 		}
 		if t, err = get(f, gr); err != nil {
+			if errors.Is(err, api.ErrInvalidGrant) && f.RefreshStatus != "FAILED" {
+				// The refresh token was refused: record it as the Cortex CLI's token
+				// manager does (status shows it), keeping the tokens. The write was
+				// prepared; a failure to record does not hide the refusal.
+				f.RefreshStatus = "FAILED"
+				_ = l.Commit(f)
+			}
 			return err
 		}
 		f.Tokens, f.RefreshStatus, f.Timestamp = t, "SUCCESS", time.Time{}

@@ -271,9 +271,6 @@ func (c *cli) token(args []string) int {
 			t, err = src.Renew(c.ctx, r)
 		}
 		if err != nil {
-			if errors.Is(err, api.ErrInvalidGrant) {
-				c.markRefreshFailed(path)
-			}
 			return c.fail("token", err)
 		}
 	}
@@ -294,23 +291,6 @@ func (c *cli) tokenMargin(t tokens.Set, minValid time.Duration) time.Duration {
 	fmt.Fprintf(c.stderr, "iqmauth token: the access token lasts %v, less than twice --min-valid (%v): it is renewed when %v (half its lifetime) is left, not on every call\n",
 		life.Round(time.Second), minValid, (life / 2).Round(time.Second))
 	return life / 2
-}
-
-// markRefreshFailed records in the tokens file that its refresh token was refused
-// (refresh_status FAILED, as the Cortex CLI's token manager writes it), so that status
-// shows it. The tokens are kept; a failure to record is not reported (the refusal is).
-func (c *cli) markRefreshFailed(path string) {
-	ctx, cancel := context.WithTimeout(c.ctx, 5*time.Second)
-	defer cancel()
-	l, err := tokensfile.Lock(ctx, path, nil)
-	if err != nil {
-		return
-	}
-	defer l.Unlock()
-	if f, err := l.Read(); err == nil && f.RefreshStatus != "FAILED" {
-		f.RefreshStatus = "FAILED"
-		_ = l.Write(f)
-	}
 }
 
 func (c *cli) status(args []string) int {
@@ -344,18 +324,6 @@ func (c *cli) status(args []string) int {
 	}
 	c.printExpiry(f.Tokens, time.Now())
 	return exitOK
-}
-
-// removeTokensFile removes the tokens file under its lock.
-func (c *cli) removeTokensFile(path string) error {
-	ctx, cancel := context.WithTimeout(c.ctx, tokensfile.DefaultLockTimeout)
-	defer cancel()
-	l, err := tokensfile.Lock(ctx, path, nil)
-	if err != nil {
-		return err
-	}
-	defer l.Unlock()
-	return l.Remove()
 }
 
 // warnPermissions warns on stderr when others can read the tokens file or replace it.
@@ -420,7 +388,7 @@ func (c *cli) logout(args []string) int {
 		}
 		// The server refused the refresh token: the session is gone there already (it
 		// expired, or the server restarted). The local tokens are of no use any more.
-		if rmErr := c.removeTokensFile(path); rmErr != nil {
+		if rmErr := tokensfile.Remove(c.ctx, path); rmErr != nil {
 			return c.fail("logout", rmErr)
 		}
 		fmt.Fprintf(c.stdout, "the session had already ended at %s (%s); removed %s\n", displayURL(f.AuthServerURL),

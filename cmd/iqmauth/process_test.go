@@ -6,7 +6,6 @@ package main
 
 import (
 	"bytes"
-	"crypto/tls"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -99,5 +98,3 @@ func proxyRecorder(t *testing.T) (*httptest.Server, func() []string) {
 		return append([]string(nil), seen...)
 	}
 }
-
-var _ = tls.VersionTLS12
