@@ -17,23 +17,24 @@ const module = "github.com/iqm-finland/authschema"
 // <- authtest <- cmd/iqmauth; generated <- api/tokens <- api/tokensfile; api,
 // api/tokens and api/tokensfile <- api/authclient <- api/xoauth2.
 var layers = map[string][]string{
-	"":                  nil,
-	"internal/redact":   nil,
-	"internal/testtime": nil, // test-only: the fake clocks' epoch
-	"internal/testsafe": nil, // test-only: failure messages without secrets
-	"generated":         {"", "internal/redact"},
-	"generated/client":  {"generated"},
-	"generated/server":  {"generated"},
-	"generated/spec":    nil,
-	"validate":          {"generated"},
-	"api":               {"generated", "validate", "internal/redact"},
-	"api/tokens":        {"generated", "internal/redact"},
-	"api/tokensfile":    {"api/tokens", "internal/redact"},
-	"api/authclient":    {"api", "api/tokens", "api/tokensfile", "generated", "generated/client", "validate", "internal/redact"},
-	"api/xoauth2":       {"api/authclient"},
-	"api/receiver":      {"api", "generated", "generated/server", "validate", "internal/redact"},
-	"authtest":          {"api", "api/receiver", "generated", "validate", "internal/redact"},
-	"cmd/iqmauth":       {"", "api", "api/authclient", "api/tokens", "api/tokensfile", "authtest", "generated", "generated/spec", "validate", "internal/redact"},
+	"":                   nil,
+	"internal/redact":    nil,
+	"internal/testtime":  nil, // test-only: the fake clocks' epoch
+	"internal/testsafe":  nil, // test-only: failure messages without secrets
+	"internal/opencount": nil, // test-only: how often a file is opened
+	"generated":          {"", "internal/redact"},
+	"generated/client":   {"generated"},
+	"generated/server":   {"generated"},
+	"generated/spec":     nil,
+	"validate":           {"generated"},
+	"api":                {"generated", "validate", "internal/redact"},
+	"api/tokens":         {"generated", "internal/redact"},
+	"api/tokensfile":     {"api/tokens", "internal/redact"},
+	"api/authclient":     {"api", "api/tokens", "api/tokensfile", "generated", "generated/client", "validate", "internal/redact"},
+	"api/xoauth2":        {"api/authclient"},
+	"api/receiver":       {"api", "generated", "generated/server", "validate", "internal/redact"},
+	"authtest":           {"api", "api/receiver", "generated", "validate", "internal/redact"},
+	"cmd/iqmauth":        {"", "api", "api/authclient", "api/tokens", "api/tokensfile", "authtest", "generated", "generated/spec", "validate", "internal/redact"},
 }
 
 // noIO are packages that do no I/O: no network, no files.

@@ -2,7 +2,6 @@ package tokensfile
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -116,7 +115,7 @@ func Read(path string) (File, error) {
 	if err != nil {
 		return File{}, err
 	}
-	return Parse(path, data)
+	return parse(path, data)
 }
 
 // readRegular reads a regular file, bounded, without blocking on anything else: it
@@ -158,8 +157,8 @@ func notRegular(path string, mode fs.FileMode) error {
 	return &Error{Path: path, Problem: "not a regular file (" + mode.Type().String() + "); refusing to read it", Err: ErrNotRegular}
 }
 
-// Parse parses the contents of a tokens file (see Read); path is only for errors.
-func Parse(path string, data []byte) (File, error) {
+// parse parses the contents of a tokens file (see Read); path is only for errors.
+func parse(path string, data []byte) (File, error) {
 	malformed := func(problem string) (File, error) {
 		return File{}, &Error{Path: path, Problem: problem, Err: ErrMalformed}
 	}
@@ -290,23 +289,6 @@ func members(data []byte) (ms []member, ok bool) {
 	return ms, true
 }
 
-// Write writes f to path under the file's lock (Lock), atomically and with mode 0600:
-// a temporary file in the same folder, written and synced, renamed over path, and the
-// folder synced, so that a crash leaves either the old file or the new one. The
-// members of the file being replaced that this package does not own (pid, and any
-// other) are kept exactly as they were, but for those whose names differ from ours
-// only in case (a reader that folds case would take them for ours) and second copies
-// of ours, which are dropped. Timestamp defaults to now. Temporary files that a killed
-// writer left behind are removed.
-func Write(ctx context.Context, path string, f File) error {
-	l, err := Lock(ctx, path, nil)
-	if err != nil {
-		return err
-	}
-	defer l.Unlock()
-	return l.Write(f)
-}
-
 // encode is the content of the tokens file f that replaces old (the current file's
 // content; nil when there is none): old's members that we do not own, byte for byte
 // and in their order, ours in their place or else in ownedMembers' order.
@@ -397,8 +379,8 @@ func temps(path string) []fs.DirEntry {
 
 // removeStaleTemps removes the temporary files of path (they hold full tokens) that a
 // writer killed mid-write left behind, all but keep. Called with the lock held, so no
-// other writer of this package is writing one, and after a read under the lock has
-// recovered one that held newer tokens than path.
+// other writer of this package is writing one, and after the read under the lock has
+// recovered one that held newer tokens than path (see Tx).
 func removeStaleTemps(path, keep string) {
 	for _, e := range temps(path) {
 		if name := filepath.Join(filepath.Dir(path), e.Name()); name != keep {
@@ -407,210 +389,11 @@ func removeStaleTemps(path, keep string) {
 	}
 }
 
-// recoverTemp puts back the tokens that a writer killed (or failing) between syncing
-// its temporary file and renaming it left there, perhaps the only refresh token the
-// server still takes: the newest temporary file of path that is a regular file owned
-// by this user, a complete tokens file, and newer (by its timestamp) than path, or
-// path is missing or not a tokens file, is renamed over path. Called with the lock
-// held.
-func recoverTemp(path string) {
-	var mainTime time.Time
-	switch f, err := Read(path); {
-	case err == nil:
-		mainTime = f.Timestamp
-	case errors.Is(err, ErrNotRegular):
-		return // not ours to replace
-	}
-	best, bestTime := "", mainTime
-	for _, e := range temps(path) {
-		st, err := e.Info()
-		if uid, ok := fileOwner(st); err != nil || !st.Mode().IsRegular() || ok && uid != os.Geteuid() {
-			continue
-		}
-		name := filepath.Join(filepath.Dir(path), e.Name())
-		if f, err := Read(name); err == nil && f.Timestamp.After(bestTime) {
-			best, bestTime = name, f.Timestamp
-		}
-	}
-	if best != "" && os.Chmod(best, 0o600) == nil && os.Rename(best, path) == nil {
-		syncDir(filepath.Dir(path))
-	}
-}
-
 // syncDir makes a rename in dir durable.
 func syncDir(dir string) {
 	if d, err := os.Open(dir); err == nil {
 		_ = d.Sync()
 		d.Close()
-	}
-}
-
-// Remove removes the tokens file at path and any temporary file of it left behind,
-// under the file's lock. A missing file is not an error.
-func Remove(ctx context.Context, path string) error {
-	l, err := Lock(ctx, path, nil)
-	if err != nil {
-		return err
-	}
-	defer l.Unlock()
-	return l.Remove()
-}
-
-// Locked is a tokens file whose lock this process holds: reading, checking, renewing
-// and writing it is one critical section across the processes that share it.
-type Locked struct {
-	path   string
-	unlock func()
-	tmp    *os.File // made by Prepare, until Commit or Unlock
-}
-
-// Lock takes the advisory lock of the tokens file at path, an flock on the sibling
-// file path+".lock" (created with mode 0600, never removed), so that processes that
-// read, renew and write the file do it one at a time. A lock file that another user
-// owns, or that others may open (and so hold), is refused (ErrUnsafeLock). It waits
-// until the lock is free, ctx ends, or DefaultLockTimeout passes when ctx has no
-// deadline; waiting too long is ErrLockTimeout. onWait, if set, runs once when the
-// lock is found taken. Call Unlock when done.
-func Lock(ctx context.Context, path string, onWait func()) (*Locked, error) {
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, DefaultLockTimeout)
-		defer cancel()
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, &Error{Path: path, Problem: "cannot create its folder: " + errorCause(err), Err: err}
-	}
-	unlock, err := lockFile(ctx, path, path+".lock", onWait)
-	if err != nil {
-		return nil, err
-	}
-	return &Locked{path: path, unlock: unlock}, nil
-}
-
-// Path is the tokens file.
-func (l *Locked) Path() string { return l.path }
-
-// Read reads the file (see Read), after recovering the tokens that a writer killed
-// between syncing its temporary file and renaming it left behind: the newest
-// temporary file of the file that is a regular file owned by this user, a complete
-// tokens file and newer by its timestamp (or the file is missing) replaces the file.
-func (l *Locked) Read() (File, error) {
-	recoverTemp(l.path)
-	return Read(l.path)
-}
-
-// Prepare makes sure, before anything is sent whose answer must be written (a
-// rotated refresh token is the only one the server takes), that the file can be
-// written: it creates the temporary file beside it (mode 0600) that Commit fills and
-// renames over it, and reserves room in it (the current file's size and 4 KiB more:
-// a full disk or quota fails here), and then removes the temporary files a killed writer left (Read
-// recovers a complete, newer one first). Unlock removes the temporary file when
-// Commit was not called. Preparing again does nothing.
-func (l *Locked) Prepare() error {
-	if l.tmp != nil {
-		return nil
-	}
-	dir := filepath.Dir(l.path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return &Error{Path: l.path, Problem: "cannot create its folder: " + errorCause(err), Err: err}
-	}
-	tmp, err := os.CreateTemp(dir, tempPrefix(l.path)+"*"+tempSuffix)
-	if err != nil {
-		return &Error{Path: l.path, Problem: "cannot create a temporary file in its folder " + dir + ": " + errorCause(err) +
-			"; the folder must be writable to save renewed tokens", Err: err}
-	}
-	fail := func(problem string, err error) error {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return &Error{Path: l.path, Problem: problem, Err: err}
-	}
-	if err := tmp.Chmod(0o600); err != nil {
-		return fail("cannot set mode 0600: "+errorCause(err), err)
-	}
-	// Room for the new content: the current file's size and then some (tokens of one
-	// server keep their size), so that a full disk or quota fails here, not after.
-	room := int64(reserveBytes)
-	if st, err := os.Stat(l.path); err == nil && st.Mode().IsRegular() {
-		room += st.Size()
-	}
-	if _, err := tmp.Write(make([]byte, room)); err != nil {
-		return fail("cannot write a temporary file in its folder "+dir+": "+errorCause(err)+
-			"; there must be room to save renewed tokens", err)
-	}
-	l.tmp = tmp
-	removeStaleTemps(l.path, tmp.Name())
-	return nil
-}
-
-// Commit writes f (see Write) into the temporary file that Prepare made (preparing it
-// now if it did not), syncs it, renames it over the file and syncs the folder. When
-// the rename fails after the new content is synced, the temporary file is left for
-// the next Read under the lock to recover.
-func (l *Locked) Commit(f File) error {
-	old, _ := readRegular(l.path)
-	data, err := encode(l.path, old, f)
-	if err != nil {
-		return err
-	}
-	if err := l.Prepare(); err != nil {
-		return err
-	}
-	tmp := l.tmp
-	l.tmp = nil
-	synced := false
-	fail := func(problem string, err error) error {
-		tmp.Close()
-		if !synced {
-			os.Remove(tmp.Name())
-		} else {
-			problem += "; the new tokens are kept in " + tmp.Name() + " for the next run to recover"
-		}
-		return &Error{Path: l.path, Problem: problem, Err: err}
-	}
-	if _, err := tmp.WriteAt(data, 0); err != nil {
-		return fail("cannot write: "+errorCause(err), err)
-	}
-	if err := tmp.Truncate(int64(len(data))); err != nil {
-		return fail("cannot write: "+errorCause(err), err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fail("cannot sync: "+errorCause(err), err)
-	}
-	synced = true
-	if err := tmp.Close(); err != nil {
-		return fail("cannot close: "+errorCause(err), err)
-	}
-	if err := os.Rename(tmp.Name(), l.path); err != nil {
-		return fail("cannot replace: "+errorCause(err), err)
-	}
-	syncDir(filepath.Dir(l.path))
-	return nil
-}
-
-// Write writes f (see Write): Prepare and Commit.
-func (l *Locked) Write(f File) error { return l.Commit(f) }
-
-// Remove removes the file and any temporary file of it left behind; a missing file is
-// not an error.
-func (l *Locked) Remove() error {
-	removeStaleTemps(l.path, "")
-	if err := os.Remove(l.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return &Error{Path: l.path, Problem: "cannot remove: " + errorCause(err), Err: err}
-	}
-	return nil
-}
-
-// Unlock removes a temporary file that Prepare made and Commit did not use, and
-// releases the lock; calling it again does nothing.
-func (l *Locked) Unlock() {
-	if l.tmp != nil {
-		l.tmp.Close()
-		os.Remove(l.tmp.Name())
-		l.tmp = nil
-	}
-	if l.unlock != nil {
-		l.unlock()
-		l.unlock = nil
 	}
 }
 

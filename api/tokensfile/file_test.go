@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -214,31 +215,58 @@ func TestTokensFileRefusesNonRegularFile(t *testing.T) {
 	}
 }
 
-// TestTokensFileLockTimesOut: waiting for a lock another process holds ends with
-// ErrLockTimeout at the context's deadline, and the lock is free again after unlock.
-func TestTokensFileLockTimesOut(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "tokens.json")
-	held, err := tokensfile.Lock(context.Background(), path, nil)
-	if err != nil {
+// holdLock holds the lock of path in an Update of this process until release, as
+// another process would.
+func holdLock(t *testing.T, path string) (release func()) {
+	t.Helper()
+	held, done, end := make(chan struct{}), make(chan error), make(chan struct{})
+	go func() {
+		done <- tokensfile.Update(context.Background(), path, nil, func(*tokensfile.Tx) error {
+			close(held)
+			<-end
+			return nil
+		})
+	}()
+	select {
+	case <-held:
+	case err := <-done:
 		t.Fatal(err)
 	}
+	var once sync.Once
+	release = func() {
+		once.Do(func() {
+			close(end)
+			if err := <-done; err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	t.Cleanup(release)
+	return release
+}
+
+// TestTokensFileLockTimesOut: waiting for a lock another Update holds ends with
+// ErrLockTimeout at the context's deadline, fn does not run, and the lock is free
+// again when the holder's fn returns.
+func TestTokensFileLockTimesOut(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "tokens.json")
+	release := holdLock(t, path)
+	ran := func(*tokensfile.Tx) error { t.Error("fn ran without the lock"); return nil }
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	_, err = tokensfile.Lock(ctx, path, nil)
+	waited := false
+	err := tokensfile.Update(ctx, path, func() { waited = true }, ran)
 	var fe *tokensfile.Error
-	if !errors.Is(err, tokensfile.ErrLockTimeout) || !errors.Is(err, context.DeadlineExceeded) || !errors.As(err, &fe) || !strings.Contains(err.Error(), path) {
-		t.Fatalf("held lock: %v", err)
+	if !errors.Is(err, tokensfile.ErrLockTimeout) || !errors.Is(err, context.DeadlineExceeded) || !errors.As(err, &fe) || !strings.Contains(err.Error(), path) || !waited {
+		t.Fatalf("held lock: %v (onWait ran: %t)", err, waited)
 	}
 	ctx, cancel = context.WithCancel(context.Background())
 	cancel()
-	if _, err := tokensfile.Lock(ctx, path, nil); !errors.Is(err, context.Canceled) || errors.Is(err, tokensfile.ErrLockTimeout) {
+	if err := tokensfile.Update(ctx, path, nil, ran); !errors.Is(err, context.Canceled) || errors.Is(err, tokensfile.ErrLockTimeout) {
 		t.Errorf("cancelled: %v", err)
 	}
-	held.Unlock()
-	held.Unlock() // a second Unlock does nothing
-	again, err := tokensfile.Lock(context.Background(), path, nil)
-	if err != nil {
+	release()
+	if err := tokensfile.Update(context.Background(), path, nil, func(*tokensfile.Tx) error { return nil }); err != nil {
 		t.Fatal(err)
 	}
-	again.Unlock()
 }

@@ -48,12 +48,11 @@ func TestLockRefusesLockFileOthersCanHold(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			l, err := tokensfile.Lock(context.Background(), path, func() { t.Error("waited") })
+			err := tokensfile.Update(context.Background(), path, func() { t.Error("waited") }, func(*tokensfile.Tx) error { return nil })
 			if tt.want == "" {
 				if err != nil {
 					t.Fatal(err)
 				}
-				l.Unlock()
 				return
 			}
 			var fe *tokensfile.Error

@@ -24,12 +24,15 @@ func tokensJSON(access string, ts time.Time) string {
 // lockedRead reads path under its lock, as a renewal does.
 func lockedRead(t *testing.T, path string) (tokensfile.File, error) {
 	t.Helper()
-	l, err := tokensfile.Lock(context.Background(), path, nil)
-	if err != nil {
+	var f tokensfile.File
+	var readErr error
+	if err := tokensfile.Update(context.Background(), path, nil, func(tx *tokensfile.Tx) error {
+		f, readErr = tx.File()
+		return nil
+	}); err != nil {
 		t.Fatal(err)
 	}
-	defer l.Unlock()
-	return l.Read()
+	return f, readErr
 }
 
 // TestLockedReadRecoversNewerTempFile: a writer killed between syncing its temporary
@@ -128,38 +131,41 @@ func TestPrepareThenCommit(t *testing.T) {
 		m, _ := filepath.Glob(filepath.Join(dir, ".tokens.json.*.tmp"))
 		return m
 	}
-	l, err := tokensfile.Lock(context.Background(), path, nil)
-	if err != nil {
-		t.Fatal(err)
+	// fn fails after Prepare and a Write: nothing changes, no temporary file is left.
+	errStop := errors.New("stop")
+	err := tokensfile.Update(context.Background(), path, nil, func(tx *tokensfile.Tx) error {
+		if err := tx.Prepare(); err != nil {
+			return err
+		}
+		if m := tempsOf(); len(m) != 1 {
+			t.Fatalf("temporary files %v", m)
+		} else if st, err := os.Stat(m[0]); err != nil || st.Mode().Perm() != 0o600 || st.Size() < int64(len(tokensJSON("old", t0))+4096) {
+			t.Fatalf("temporary file: %v, %d bytes reserved, %v", st.Mode(), st.Size(), err)
+		}
+		tx.Write(tokensfile.File{Tokens: tokens.New("CANARY-new", "")})
+		return errStop
+	})
+	if err != errStop {
+		t.Errorf("Update returned %v, want fn's error", err)
 	}
-	if err := l.Prepare(); err != nil {
-		t.Fatal(err)
-	}
-	if m := tempsOf(); len(m) != 1 {
-		t.Fatalf("temporary files %v", m)
-	} else if st, err := os.Stat(m[0]); err != nil || st.Mode().Perm() != 0o600 || st.Size() < int64(len(tokensJSON("old", t0))+4096) {
-		t.Fatalf("temporary file: %v, %d bytes reserved, %v", st.Mode(), st.Size(), err)
-	}
-	l.Unlock()
 	if m := tempsOf(); len(m) != 0 {
-		t.Errorf("Unlock left %v", m)
+		t.Errorf("a failed update left %v", m)
 	}
 	if f, err := tokensfile.Read(path); err != nil || f.Tokens.AccessToken() != "old" {
 		t.Errorf("file changed: %v %v", f, err)
 	}
-	l, err = tokensfile.Lock(context.Background(), path, nil)
+	err = tokensfile.Update(context.Background(), path, nil, func(tx *tokensfile.Tx) error {
+		if err := tx.Prepare(); err != nil {
+			return err
+		}
+		tx.Write(tokensfile.File{Tokens: tokens.New("new", "")})
+		return nil
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Unlock()
-	if err := l.Prepare(); err != nil {
-		t.Fatal(err)
-	}
-	if err := l.Commit(tokensfile.File{Tokens: tokens.New("new", "")}); err != nil {
-		t.Fatal(err)
-	}
 	if f, err := tokensfile.Read(path); err != nil || f.Tokens.AccessToken() != "new" || len(tempsOf()) != 0 {
-		t.Errorf("after commit: %v %v %v", f, err, tempsOf())
+		t.Errorf("after the write: %v %v %v", f, err, tempsOf())
 	}
 }
 
@@ -174,15 +180,13 @@ func TestCommitFailureKeepsSyncedTokens(t *testing.T) {
 	if err := os.Mkdir(path, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	l, err := tokensfile.Lock(context.Background(), path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := l.Prepare(); err != nil {
-		t.Fatal(err)
-	}
-	err = l.Commit(tokensfile.File{Tokens: tokens.New("CANARY-new", "CANARY-r")})
-	l.Unlock()
+	err := tokensfile.Update(context.Background(), path, nil, func(tx *tokensfile.Tx) error {
+		if err := tx.Prepare(); err != nil {
+			return err
+		}
+		tx.Write(tokensfile.File{Tokens: tokens.New("CANARY-new", "CANARY-r")})
+		return nil
+	})
 	kept, _ := filepath.Glob(filepath.Join(dir, ".tokens.json.*.tmp"))
 	if err == nil || len(kept) != 1 || !strings.Contains(err.Error(), "kept in "+kept[0]) || strings.Contains(err.Error(), "CANARY") {
 		t.Fatalf("commit: %v, kept %v", err, kept)
