@@ -65,7 +65,9 @@ func TestUpdateReadsOnce(t *testing.T) {
 			}
 		}, func() error { return tokensfile.Update(context.Background(), path, nil, renew) }, 1},
 		{"login", nil, func() error { return tokensfile.Update(context.Background(), path, nil, login) }, 1},
-		{"Write", nil, func() error { return tokensfile.Write(context.Background(), path, tokensfile.File{Tokens: tokens.New("w", "")}) }, 1},
+		{"Write", nil, func() error {
+			return tokensfile.Write(context.Background(), path, tokensfile.File{Tokens: tokens.New("w", "")})
+		}, 1},
 		{"nothing asked", nil, func() error { return tokensfile.Update(context.Background(), path, nil, nothing) }, 0},
 		{"Read", nil, func() error { _, err := tokensfile.Read(path); return err }, 1},
 		{"Remove", nil, func() error { return tokensfile.Remove(context.Background(), path) }, 0},
