@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/iqm-finland/authschema/api"
@@ -15,12 +16,12 @@ import (
 
 // FileGrants keeps the tokens of a tokens file that this program owns (say, one that
 // iqmauth login wrote) and that other processes share: each renewal is one critical
-// section across processes (tokensfile.Lock). Under the lock it reads the file again,
-// takes the tokens another process renewed while it waited, and otherwise renews them
-// as Grants does, with the file's auth_server_url, realm and client_id, and writes them
-// back (keeping the members it does not own). So ten processes that all find the
-// token near expiry send one refresh request, also against a server that rotates
-// refresh tokens.
+// section across processes (tokensfile.Update), in which the file is read once. Under
+// the lock it takes the tokens another process renewed while it waited, and otherwise
+// renews them as Grants does, with the file's auth_server_url, realm and client_id,
+// and writes them back (keeping the members it does not own). So ten processes that
+// all find the token near expiry send one refresh request, also against a server that
+// rotates refresh tokens.
 //
 // The file's auth_server_url is data, not something the user typed: a plain http://
 // URL to a host that is not loopback is refused (ErrInsecureTransport) unless
@@ -33,6 +34,7 @@ type FileGrants struct {
 	username string
 	password *string // behind a pointer: fmt's %p prints a string field raw
 	lock     FileLock
+	server   *atomic.Pointer[string] // the file's server as last read under the lock
 }
 
 // FileLock configures how a FileGrants waits for the file's lock.
@@ -43,28 +45,39 @@ type FileLock struct {
 	OnWait func()
 }
 
-// NewFileGrants reads the tokens file at path and checks it: it must have an
-// auth_server_url that cfg allows. cfg's Realm and ClientID are not used (the file's
-// are); its HTTPClient, UserAgent, Timeout, AllowInsecureHTTP and Clock are. username
-// and password, when set, let a renewal log in again when the refresh token is gone:
-// then cfg.ServerURL must name the server the password is for, and the file's
-// auth_server_url must be that server (checked again at every renewal, since another
-// process may replace the file); otherwise it is a *ConfigError wrapping
-// ErrServerMismatch, and nothing is sent.
+// NewFileGrants makes the source of the tokens file at path; it does no I/O: the file
+// is read, under its lock, by each renewal and by Logout, which check it there: it
+// must have an auth_server_url that cfg allows. cfg's Realm and ClientID are not used
+// (the file's are); its HTTPClient, UserAgent, Timeout, AllowInsecureHTTP and Clock
+// are. username and password, when set, let a renewal log in again when the refresh
+// token is gone: then cfg.ServerURL must name the server the password is for (checked
+// here), and the file's auth_server_url must be that server (checked at every
+// renewal, since another process may replace the file); otherwise it is a
+// *ConfigError wrapping ErrServerMismatch, and nothing is sent.
 func NewFileGrants(path string, cfg Config, username, password string, lock FileLock) (*FileGrants, error) {
-	g := &FileGrants{path: path, cfg: cfg, username: username, password: &password, lock: lock}
-	f, err := tokensfile.Read(path)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := g.grants(f); err != nil {
-		return nil, err
+	g := &FileGrants{path: path, cfg: cfg, username: username, password: &password, lock: lock, server: new(atomic.Pointer[string])}
+	if password != "" {
+		if _, err := g.passwordServer(); err != nil {
+			return nil, err
+		}
 	}
 	return g, nil
 }
 
 // Path is the tokens file.
 func (g *FileGrants) Path() string { return g.path }
+
+// ServerURL is the tokens file's auth_server_url (normalized) as the last renewal or
+// Logout read it under the lock; empty before the first.
+func (g *FileGrants) ServerURL() string {
+	if g.server == nil {
+		return "" // not made by NewFileGrants
+	}
+	if p := g.server.Load(); p != nil {
+		return *p
+	}
+	return ""
+}
 
 // grants makes the Grants for the file's server.
 func (g *FileGrants) grants(f tokensfile.File) (*Grants, error) {
@@ -77,9 +90,18 @@ func (g *FileGrants) grants(f tokensfile.File) (*Grants, error) {
 	if err != nil {
 		return nil, err
 	}
+	server := c.ServerURL()
+	if g.server != nil {
+		g.server.Store(&server)
+	}
 	if *g.password != "" {
-		if err := g.passwordServer(c.ServerURL()); err != nil {
+		named, err := g.passwordServer()
+		if err != nil {
 			return nil, err
+		}
+		if named != server {
+			return nil, &ConfigError{Setting: "tokens file " + g.path, Err: ErrServerMismatch,
+				Problem: fmt.Sprintf("names the server %s, not %s, which the password is for; refusing to send the password there", server, named)}
 		}
 	}
 	return NewGrants(c, g.username, *g.password), nil
@@ -89,91 +111,100 @@ func (g *FileGrants) grants(f tokensfile.File) (*Grants, error) {
 // password whose tokens file names another server than the one the password is for.
 var ErrServerMismatch = errors.New("the tokens file names another server than the password is for")
 
-// passwordServer checks that the file's server (normalized) is the one the caller
-// named for the password.
-func (g *FileGrants) passwordServer(fileServer string) error {
+// passwordServer is the server (normalized) that the caller named for the password.
+func (g *FileGrants) passwordServer() (string, error) {
 	if g.cfg.ServerURL == "" {
-		return &ConfigError{Setting: "server URL", Err: ErrServerMismatch,
+		return "", &ConfigError{Setting: "server URL", Err: ErrServerMismatch,
 			Problem: "is required with a password: a password goes only to a server named for it, never to one read from a tokens file"}
 	}
-	named, err := normalizeServerURL(g.cfg.ServerURL, g.cfg.AllowInsecureHTTP)
-	if err != nil {
-		return err
-	}
-	if named != fileServer {
-		return &ConfigError{Setting: "tokens file " + g.path, Err: ErrServerMismatch,
-			Problem: fmt.Sprintf("names the server %s, not %s, which the password is for; refusing to send the password there", fileServer, named)}
-	}
-	return nil
+	return normalizeServerURL(g.cfg.ServerURL, g.cfg.AllowInsecureHTTP)
 }
 
-// locked runs fn on the file's content with its lock held.
-func (g *FileGrants) locked(ctx context.Context, fn func(l *tokensfile.Locked, f tokensfile.File, gr *Grants) error) error {
-	lockCtx := ctx
+// locked runs fn on the file's content in one tokensfile.Update: with its lock held,
+// the file read once.
+func (g *FileGrants) locked(ctx context.Context, fn func(tx *tokensfile.Tx, f tokensfile.File) error) error {
+	lockCtx := ctx // bounds the wait for the lock only; fn's requests use ctx
 	if g.lock.Timeout > 0 {
 		var cancel context.CancelFunc
 		lockCtx, cancel = context.WithTimeout(ctx, g.lock.Timeout)
 		defer cancel()
 	}
-	l, err := tokensfile.Lock(lockCtx, g.path, g.lock.OnWait)
-	if err != nil {
-		return err
-	}
-	defer l.Unlock()
-	f, err := l.Read()
-	if err != nil {
-		return err
-	}
-	gr, err := g.grants(f)
-	if err != nil {
-		return err
-	}
-	return fn(l, f, gr)
+	return tokensfile.Update(lockCtx, g.path, g.lock.OnWait, func(tx *tokensfile.Tx) error {
+		f, err := tx.File()
+		if err != nil {
+			return err
+		}
+		return fn(tx, f)
+	})
 }
 
 // update renews the file's tokens with its lock held: fresh, if set, says whether the
-// file's tokens do without a request; else, once the file is known to be writable
-// (tokensfile.Locked.Prepare: a rotated refresh token that cannot be saved ends the
-// session), get renews them, and they are written back into the file, keeping the
-// members it does not own. A refresh token the server refuses (invalid_grant) is
-// recorded as refresh_status FAILED.
+// file's tokens do without a request (then the file need not name a server); else,
+// once the file is known to be writable (tokensfile.Tx.Prepare: a rotated refresh
+// token that cannot be saved ends the session), get renews them, and they are written
+// back into the file, keeping the members it does not own. A refresh token the server
+// refuses (invalid_grant) is recorded as refresh_status FAILED.
 func (g *FileGrants) update(ctx context.Context, fresh func(f tokensfile.File) bool, get func(f tokensfile.File, gr *Grants) (tokens.Set, error)) (t tokens.Set, err error) {
-	err = g.locked(ctx, func(l *tokensfile.Locked, f tokensfile.File, gr *Grants) error {
+	var refused error
+	err = g.locked(ctx, func(tx *tokensfile.Tx, f tokensfile.File) error {
 		if fresh != nil && fresh(f) {
 			t = f.Tokens
 			return nil
 		}
-		if err := l.Prepare(); err != nil {
+		gr, err := g.grants(f)
+		if err != nil {
+			return err
+		}
+		if err := tx.Prepare(); err != nil {
 			return err
 		}
 		if t, err = get(f, gr); err != nil {
-			if errors.Is(err, api.ErrInvalidGrant) && f.RefreshStatus != "FAILED" {
-				// The refresh token was refused: record it as the Cortex CLI's token
-				// manager does (status shows it), keeping the tokens. The write was
-				// prepared; a failure to record does not hide the refusal.
-				f.RefreshStatus = "FAILED"
-				_ = l.Commit(f)
+			if !errors.Is(err, api.ErrInvalidGrant) || f.RefreshStatus == "FAILED" {
+				return err
 			}
-			return err
+			// The refresh token was refused: record it as the Cortex CLI's token
+			// manager does (status shows it), keeping the tokens. The write was
+			// prepared; a failure to record does not hide the refusal.
+			refused = err
+			f.RefreshStatus = "FAILED"
+			tx.Write(f)
+			return nil
 		}
 		f.Tokens, f.RefreshStatus, f.Timestamp = t, "SUCCESS", time.Time{}
-		return l.Commit(f)
+		tx.Write(f)
+		return nil
 	})
+	if refused != nil {
+		return tokens.Set{}, refused
+	}
 	return t, err
 }
 
 // Renew implements Source. The file's tokens are used without a request when they are
-// not r.Current (another process renewed them, or this is the first use) and last
-// longer than the margin (at most half their lifetime).
+// not r.Current (another process renewed them, or this is the first use: r.Current
+// empty) and last longer than RenewalMargin(tokens, r.Margin).
 func (g *FileGrants) Renew(ctx context.Context, r Renewal) (tokens.Set, error) {
 	fresh := func(f tokensfile.File) bool {
 		ft := f.Tokens
-		return ft.AccessToken() != r.Current.AccessToken() &&
-			ft.AccessValidFor(r.Now, effectiveMargin(r.Margin, lifetime(ft.AccessExpiry, ft.ObtainedAt, r.Now)))
+		return ft.AccessToken() != r.Current.AccessToken() && ft.AccessValidFor(r.Now, RenewalMargin(ft, r.Margin, r.Now))
 	}
 	return g.update(ctx, fresh, func(f tokensfile.File, gr *Grants) (tokens.Set, error) {
 		return gr.Renew(ctx, Renewal{Current: f.Tokens, Now: r.Now, Margin: r.Margin})
 	})
+}
+
+// RenewalMargin is how long before their expiry the tokens t of a file are renewed
+// with the margin asked for: margin, but at most half the access token's lifetime
+// (from its iat), the clamp a Session applies to its own tokens, so that a token
+// whose lifetime is at or below the margin is reused for a while instead of renewed
+// on every call; margin itself when the lifetime is unknown (no iat), since one
+// counted from now would shrink as the token ages and it would not be renewed before
+// it expires.
+func RenewalMargin(t tokens.Set, margin time.Duration, now time.Time) time.Duration {
+	if t.ObtainedAt.IsZero() {
+		return margin
+	}
+	return effectiveMargin(margin, lifetime(t.AccessExpiry, t.ObtainedAt, now))
 }
 
 // Refresh renews the file's tokens with the refresh_token grant now.
@@ -191,19 +222,25 @@ func (g *FileGrants) Login(ctx context.Context) (tokens.Set, error) {
 }
 
 // Logout ends the session of the file's refresh token at the server and removes the
-// file (and any temporary file of it left behind); on failure the file is kept. When
-// the folder cannot be written to (no temporary file can be made there), nothing is
-// sent.
+// file (and any temporary file of it left behind), all under the lock, reading the
+// file once; the tokens passed are not used (another process may have renewed the
+// file's). On failure the file is kept. When the folder cannot be written to (no
+// temporary file can be made there), nothing is sent.
 func (g *FileGrants) Logout(ctx context.Context, _ tokens.Set) error {
-	return g.locked(ctx, func(l *tokensfile.Locked, f tokensfile.File, gr *Grants) error {
+	return g.locked(ctx, func(tx *tokensfile.Tx, f tokensfile.File) error {
+		gr, err := g.grants(f)
+		if err != nil {
+			return err
+		}
 		// A folder that cannot be written to would keep the file of an ended session.
-		if err := l.Prepare(); err != nil {
+		if err := tx.Prepare(); err != nil {
 			return err
 		}
 		if err := gr.Logout(ctx, f.Tokens); err != nil {
 			return err
 		}
-		return l.Remove()
+		tx.Remove()
+		return nil
 	})
 }
 

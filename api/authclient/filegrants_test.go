@@ -15,6 +15,7 @@ import (
 	"github.com/iqm-finland/authschema/api/tokens"
 	"github.com/iqm-finland/authschema/api/tokensfile"
 	"github.com/iqm-finland/authschema/authtest"
+	"github.com/iqm-finland/authschema/internal/opencount"
 	"github.com/iqm-finland/authschema/validate"
 )
 
@@ -34,26 +35,99 @@ func loginToFile(t *testing.T, srv *authtest.Server, clock authclient.Clock, pat
 }
 
 // TestFileGrantsRefusesCleartextServer: a tokens file is data; its auth_server_url gets
-// the same rule as a URL the user typed, before anything is sent.
+// the same rule as a URL the user typed, checked under the lock by the renewal, before
+// anything is sent; a file without one cannot be renewed.
 func TestFileGrantsRefusesCleartextServer(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "tokens.json")
 	f := tokensfile.File{AuthServerURL: "http://auth.example.test", Tokens: tokens.New("a", "CANARY-RT")}
 	if err := tokensfile.Write(context.Background(), path, f); err != nil {
 		t.Fatal(err)
 	}
-	_, err := authclient.NewFileGrants(path, authclient.Config{}, "u", canaryPassword, authclient.FileLock{})
-	if !errors.Is(err, authclient.ErrInsecureTransport) || !errors.Is(err, authclient.ErrConfig) || strings.Contains(err.Error(), "CANARY") {
-		t.Errorf("plain http to a remote host: %v", err)
+	r := authclient.Renewal{Now: time.Now(), Margin: authclient.DefaultRefreshMargin}
+	for _, cfg := range []authclient.Config{{}, {ServerURL: "http://auth.example.test"}} {
+		password := ""
+		if cfg.ServerURL != "" {
+			password = canaryPassword
+		}
+		g, err := authclient.NewFileGrants(path, cfg, "u", password, authclient.FileLock{})
+		if err != nil {
+			if !errors.Is(err, authclient.ErrInsecureTransport) || !errors.Is(err, authclient.ErrConfig) {
+				t.Errorf("%+v: %v", cfg, err)
+			}
+			continue
+		}
+		_, err = g.Refresh(context.Background(), r)
+		if !errors.Is(err, authclient.ErrInsecureTransport) || !errors.Is(err, authclient.ErrConfig) || strings.Contains(err.Error(), "CANARY") {
+			t.Errorf("plain http to a remote host: %v", err)
+		}
 	}
-	if _, err := authclient.NewFileGrants(path, authclient.Config{AllowInsecureHTTP: true}, "", "", authclient.FileLock{}); err != nil {
-		t.Errorf("opted in: %v", err)
+	g, err := authclient.NewFileGrants(path, authclient.Config{AllowInsecureHTTP: true}, "", "", authclient.FileLock{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Opted in, the refresh is sent (and fails: nothing listens there).
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := g.Refresh(ctx, r); errors.Is(err, authclient.ErrInsecureTransport) || g.ServerURL() != "http://auth.example.test" {
+		t.Errorf("opted in: %v, server %q", err, g.ServerURL())
 	}
 	f.AuthServerURL = ""
 	if err := tokensfile.Write(context.Background(), path, f); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := authclient.NewFileGrants(path, authclient.Config{}, "", "", authclient.FileLock{}); !errors.Is(err, tokensfile.ErrMalformed) {
+	if _, err := g.Refresh(context.Background(), r); !errors.Is(err, tokensfile.ErrMalformed) {
 		t.Errorf("no auth_server_url: %v", err)
+	}
+}
+
+// TestNewFileGrantsDoesNoIO: making the source reads nothing (a missing file is the
+// error of the first renewal); a password without a server named for it is refused
+// at once; a password whose server the file does not name is refused at the renewal,
+// as a *ConfigError wrapping ErrServerMismatch, with nothing sent; and a renewal
+// opens the file once.
+func TestNewFileGrantsDoesNoIO(t *testing.T) {
+	clock := authtest.NewClock(t0)
+	srv := authtest.Start(t, authtest.WithClock(clock), authtest.WithUser(canaryUser, canaryPassword))
+	dir := t.TempDir()
+	path := filepath.Join(dir, "tokens.json")
+	c, err := opencount.Watch(path)
+	if errors.Is(err, errors.ErrUnsupported) {
+		t.Skip("counting opens needs inotify")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	g, err := authclient.NewFileGrants(path, authclient.Config{Clock: clock}, "", "", authclient.FileLock{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.Renew(context.Background(), authclient.Renewal{Now: clock.Now()}); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("missing file: %v", err)
+	}
+	if _, err := authclient.NewFileGrants(path, authclient.Config{}, canaryUser, canaryPassword, authclient.FileLock{}); !errors.Is(err, authclient.ErrServerMismatch) {
+		t.Errorf("password without a server: %v", err)
+	}
+	tk := loginToFile(t, srv, clock, path)
+	other, err := authclient.NewFileGrants(path, authclient.Config{ServerURL: "https://auth.example.test", Clock: clock}, canaryUser, canaryPassword, authclient.FileLock{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.ResetRequests()
+	var ce *authclient.ConfigError
+	if _, err := other.Login(context.Background()); !errors.As(err, &ce) || !errors.Is(err, authclient.ErrServerMismatch) || len(srv.Requests()) != 0 {
+		t.Errorf("another server: %v, %d requests", err, len(srv.Requests()))
+	}
+	if err := c.Reset(); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(290 * time.Second)
+	got, err := g.Renew(context.Background(), authclient.Renewal{Current: tk, Now: clock.Now(), Margin: authclient.DefaultRefreshMargin})
+	if err != nil || got.AccessToken() == tk.AccessToken() {
+		t.Fatalf("renewal: %v", err)
+	}
+	if n, err := c.Opens(); err != nil || n != 1 {
+		t.Errorf("the renewal opened the file %d times, want 1 (%v)", n, err)
 	}
 }
 

@@ -257,10 +257,10 @@ func (k *keeper) run(ctx context.Context) error {
 		now := k.opts.Clock.Now()
 		f, err := tokensfile.Read(k.path)
 		switch {
-		case errors.Is(err, fs.ErrNotExist):
-			return &tokensfile.Error{Path: k.path, Problem: "removed (logged out); nothing left to keep", Err: ErrFileRemoved}
 		case err != nil && first:
 			return err
+		case errors.Is(err, fs.ErrNotExist):
+			return &tokensfile.Error{Path: k.path, Problem: "removed (logged out); nothing left to keep", Err: ErrFileRemoved}
 		case err != nil:
 			if !k.unreadable { // said once, not at every poll
 				k.event(KeepEvent{Kind: KeepUnreadable, At: now, Err: err})
