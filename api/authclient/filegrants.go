@@ -45,23 +45,19 @@ type FileLock struct {
 	OnWait func()
 }
 
-// NewFileGrants makes the source of the tokens file at path; it does no I/O: the file
-// is read, under its lock, by each renewal and by Logout, which check it there: it
-// must have an auth_server_url that cfg allows. cfg's Realm and ClientID are not used
-// (the file's are); its HTTPClient, UserAgent, Timeout, AllowInsecureHTTP and Clock
-// are. username and password, when set, let a renewal log in again when the refresh
-// token is gone: then cfg.ServerURL must name the server the password is for (checked
-// here), and the file's auth_server_url must be that server (checked at every
-// renewal, since another process may replace the file); otherwise it is a
-// *ConfigError wrapping ErrServerMismatch, and nothing is sent.
+// NewFileGrants makes the source of the tokens file at path. It does no I/O and
+// checks nothing that a renewal could do without: the file is read, under its lock, by
+// each renewal and by Logout, and checked there, before anything is sent: it must have
+// an auth_server_url that cfg allows. cfg's Realm and ClientID are not used (the
+// file's are); its HTTPClient, UserAgent, Timeout, AllowInsecureHTTP and Clock are.
+// username and password, when set, let a renewal log in again when the refresh token
+// is gone: then cfg.ServerURL must name the server the password is for, and the file's
+// auth_server_url must be that server (checked at every renewal that sends something,
+// since another process may replace the file); otherwise it is a *ConfigError wrapping
+// ErrServerMismatch, and nothing is sent. The error is always nil; it stays for
+// checks a later version may need.
 func NewFileGrants(path string, cfg Config, username, password string, lock FileLock) (*FileGrants, error) {
-	g := &FileGrants{path: path, cfg: cfg, username: username, password: &password, lock: lock, server: new(atomic.Pointer[string])}
-	if password != "" {
-		if _, err := g.passwordServer(); err != nil {
-			return nil, err
-		}
-	}
-	return g, nil
+	return &FileGrants{path: path, cfg: cfg, username: username, password: &password, lock: lock, server: new(atomic.Pointer[string])}, nil
 }
 
 // Path is the tokens file.
