@@ -99,24 +99,30 @@ func (c *cli) login(args []string) int {
 	if err != nil {
 		return c.fail("login", err)
 	}
-	l, err := c.lockForWrite("login", path, *lockTimeout)
+	// The write is prepared (the folder writable, the temporary file made) under the
+	// lock before the password is sent: a lock another user holds, or tokens that
+	// could not be saved, leave no session at the server.
+	lockCtx, cancel := context.WithTimeout(c.ctx, *lockTimeout)
+	defer cancel()
+	var tk *tokens.Set
+	err = tokensfile.Update(lockCtx, path, c.onLockWait("login", path), func(tx *tokensfile.Tx) error {
+		if err := tx.Prepare(); err != nil {
+			return err
+		}
+		if tk, err = client.Login(c.ctx, *username, password); err != nil {
+			return err
+		}
+		tx.Write(tokensfile.File{AuthServerURL: client.ServerURL(), Realm: client.Realm(), ClientID: client.ClientID(),
+			RefreshStatus: "SUCCESS", Tokens: *tk})
+		return nil
+	})
 	if err != nil {
-		return c.fail("login", err)
-	}
-	defer l.Unlock()
-	tokens, err := client.Login(c.ctx, *username, password)
-	if err != nil {
-		return c.fail("login", err)
-	}
-	f := tokensfile.File{AuthServerURL: client.ServerURL(), Realm: client.Realm(), ClientID: client.ClientID(),
-		RefreshStatus: "SUCCESS", Tokens: *tokens}
-	if err := l.Commit(f); err != nil {
 		return c.fail("login", err)
 	}
 	c.warnPermissions(path)
 	fmt.Fprintf(c.stdout, "logged in as %s at %s (realm %s, client %s)\n", *username, client.ServerURL(), client.Realm(), client.ClientID())
 	fmt.Fprintf(c.stdout, "tokens written to %s\n", path)
-	c.printExpiry(*tokens, time.Now())
+	c.printExpiry(*tk, time.Now())
 	return exitOK
 }
 
@@ -184,23 +190,6 @@ func lockTimeoutFlag(fs *flagSet) *time.Duration {
 	return fs.Duration("lock-timeout", tokensfile.DefaultLockTimeout, "longest wait for the tokens file's lock, which another iqmauth may hold while it renews")
 }
 
-// lockForWrite takes the tokens file's lock and prepares its write (the folder is
-// writable, the temporary file made), before login sends the password: a lock another
-// user holds, or tokens that could not be saved, leave no session at the server.
-func (c *cli) lockForWrite(cmd, path string, lockTimeout time.Duration) (*tokensfile.Locked, error) {
-	ctx, cancel := context.WithTimeout(c.ctx, lockTimeout)
-	defer cancel()
-	l, err := tokensfile.Lock(ctx, path, c.onLockWait(cmd, path))
-	if err != nil {
-		return nil, err
-	}
-	if err := l.Prepare(); err != nil {
-		l.Unlock()
-		return nil, err
-	}
-	return l, nil
-}
-
 // onLockWait says on stderr that cmd waits for the tokens file's lock.
 func (c *cli) onLockWait(cmd, path string) func() {
 	return func() {
@@ -248,49 +237,37 @@ func (c *cli) token(args []string) int {
 		return c.fail("token", err)
 	}
 	c.warnPermissions(path)
-	f, err := tokensfile.Read(path)
+	src, err := c.fileGrants("token", path, *insecure, *lockTimeout, true)
 	if err != nil {
 		return c.fail("token", err)
 	}
+	// One read of the file, under its lock: Renew uses its tokens while they last
+	// longer than the margin (a file with only access_token is enough then, as for
+	// iqm-client 36), and otherwise renews them and writes them back.
 	now := time.Now()
-	margin := c.tokenMargin(f.Tokens, *minValid)
-	r := authclient.Renewal{Current: f.Tokens, Now: now, Margin: margin}
-	t := f.Tokens
-	// A file that needs no renewal needs nothing else either: a file with only
-	// access_token is enough, as for iqm-client 36.
-	if *force || !t.AccessValidFor(now, margin) {
-		src, err := c.fileGrants("token", path, *insecure, *lockTimeout, true)
-		if err != nil {
-			return c.fail("token", err)
-		}
-		if *force {
-			t, err = src.Refresh(c.ctx, r)
-		} else {
-			// Renew reads the file again under its lock: when another process renewed
-			// the tokens meanwhile, it takes those.
-			t, err = src.Renew(c.ctx, r)
-		}
-		if err != nil {
-			return c.fail("token", err)
-		}
+	r := authclient.Renewal{Now: now, Margin: *minValid}
+	var t tokens.Set
+	if *force {
+		t, err = src.Refresh(c.ctx, r)
+	} else {
+		t, err = src.Renew(c.ctx, r)
 	}
+	if err != nil {
+		return c.fail("token", err)
+	}
+	c.noteMargin(t, *minValid, now)
 	return c.printToken(t.AccessToken())
 }
 
-// tokenMargin is --min-valid, but at most half the access token's lifetime (as the
-// session clamps its margin), so that a token whose lifetime is at or below
-// --min-valid is not renewed on every call; it says so on stderr when it clamps.
-func (c *cli) tokenMargin(t tokens.Set, minValid time.Duration) time.Duration {
-	if t.ObtainedAt.IsZero() || t.AccessExpiry.IsZero() {
-		return minValid // the lifetime is unknown
+// noteMargin says on stderr when the margin the token is renewed with
+// (authclient.RenewalMargin) is less than --min-valid: half the lifetime of a token
+// whose lifetime is at or below twice --min-valid, so that it is not renewed on every
+// call.
+func (c *cli) noteMargin(t tokens.Set, minValid time.Duration, now time.Time) {
+	if m := authclient.RenewalMargin(t, minValid, now); m < minValid {
+		fmt.Fprintf(c.stderr, "iqmauth token: the access token lasts %v, less than twice --min-valid (%v): it is renewed when %v (half its lifetime) is left, not on every call\n",
+			t.AccessExpiry.Sub(t.ObtainedAt).Round(time.Second), minValid, m.Round(time.Second))
 	}
-	life := t.AccessExpiry.Sub(t.ObtainedAt)
-	if life <= 0 || life/2 >= minValid {
-		return minValid
-	}
-	fmt.Fprintf(c.stderr, "iqmauth token: the access token lasts %v, less than twice --min-valid (%v): it is renewed when %v (half its lifetime) is left, not on every call\n",
-		life.Round(time.Second), minValid, (life / 2).Round(time.Second))
-	return life / 2
 }
 
 func (c *cli) status(args []string) int {
@@ -378,11 +355,8 @@ func (c *cli) logout(args []string) int {
 	if err != nil {
 		return c.fail("logout", err)
 	}
-	f, err := tokensfile.Read(path)
-	if err != nil {
-		return c.fail("logout", err)
-	}
-	if err := src.Logout(c.ctx, f.Tokens); err != nil {
+	// Logout reads the file under its lock (once) for the tokens to end.
+	if err := src.Logout(c.ctx, tokens.Set{}); err != nil {
 		if !errors.Is(err, api.ErrInvalidGrant) {
 			return c.fail("logout", err)
 		}
@@ -391,10 +365,10 @@ func (c *cli) logout(args []string) int {
 		if rmErr := tokensfile.Remove(c.ctx, path); rmErr != nil {
 			return c.fail("logout", rmErr)
 		}
-		fmt.Fprintf(c.stdout, "the session had already ended at %s (%s); removed %s\n", displayURL(f.AuthServerURL),
+		fmt.Fprintf(c.stdout, "the session had already ended at %s (%s); removed %s\n", displayURL(src.ServerURL()),
 			redact.Printable(err.Error()), redact.Printable(path))
 		return exitOK
 	}
-	fmt.Fprintf(c.stdout, "logged out of %s; removed %s\n", displayURL(f.AuthServerURL), redact.Printable(path))
+	fmt.Fprintf(c.stdout, "logged out of %s; removed %s\n", displayURL(src.ServerURL()), redact.Printable(path))
 	return exitOK
 }

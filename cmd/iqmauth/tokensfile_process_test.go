@@ -5,7 +5,6 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -24,7 +23,6 @@ import (
 	"time"
 
 	"github.com/iqm-finland/authschema/api/tokens"
-	"github.com/iqm-finland/authschema/api/tokensfile"
 	"github.com/iqm-finland/authschema/authtest"
 	"github.com/iqm-finland/authschema/internal/testsafe"
 )
@@ -230,14 +228,22 @@ func TestStatusSanitizesFileText(t *testing.T) {
 	}
 }
 
-// holdLock takes the tokens file's lock as another process would, for the test.
+// holdLock takes the tokens file's lock as another process would (an flock on its
+// lock file, made with mode 0600 as tokensfile makes it), for the test.
 func holdLock(t *testing.T, path string) (release func()) {
 	t.Helper()
-	l, err := tokensfile.Lock(context.Background(), path, nil)
+	fh, err := os.OpenFile(path+".lock", os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return l.Unlock
+	if err := syscall.Flock(int(fh.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		fh.Close()
+		t.Fatal(err)
+	}
+	var once sync.Once
+	release = func() { once.Do(func() { fh.Close() }) }
+	t.Cleanup(release)
+	return release
 }
 
 // TestLockWaitEndsOnSignalOrTimeout: a command waiting for the tokens file's lock says
