@@ -118,10 +118,11 @@ func TestLockedReadRecoversNewerTempFile(t *testing.T) {
 	}
 }
 
-// TestPrepareThenCommit: Prepare makes the temporary file (mode 0600), with room for
-// the current file's size and 4 KiB more, before anything is sent, Commit fills it and puts it in place, and Unlock without Commit removes it
-// and leaves the file as it was.
-func TestPrepareThenCommit(t *testing.T) {
+// TestPrepareThenWrite: Prepare makes the temporary file (mode 0600), with room for
+// the current file's size and 4 KiB more, before anything is sent; when fn then fails,
+// Update removes it, drops fn's Write and leaves the file as it was; when fn returns
+// nil, Update fills it and puts it in place.
+func TestPrepareThenWrite(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "tokens.json")
 	if err := os.WriteFile(path, []byte(tokensJSON("old", t0)), 0o600); err != nil {
@@ -169,12 +170,12 @@ func TestPrepareThenCommit(t *testing.T) {
 	}
 }
 
-// TestCommitFailureKeepsSyncedTokens: when the rename fails after the new tokens are
+// TestWriteFailureKeepsSyncedTokens: when the rename fails after the new tokens are
 // written and synced (here the tokens file's name is taken by a folder, which root
 // cannot rename a file over either; it stands for any failure between sync and
 // rename), the temporary file is kept, the error says where, and the next read under
 // the lock recovers the tokens.
-func TestCommitFailureKeepsSyncedTokens(t *testing.T) {
+func TestWriteFailureKeepsSyncedTokens(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "tokens.json")
 	if err := os.Mkdir(path, 0o700); err != nil {
