@@ -2,6 +2,7 @@ package authschema_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -57,6 +58,17 @@ func secretSamples(t *testing.T) map[string]any {
 	if err := tokensfile.Write(context.Background(), path, tokensfile.File{AuthServerURL: srv.URL, Tokens: set}); err != nil {
 		t.Fatal(err)
 	}
+	var tx tokensfile.Tx // as a caller's fn could keep it: with the tokens read and to write
+	if err := tokensfile.Update(context.Background(), path, nil, func(x *tokensfile.Tx) error {
+		if _, err := x.File(); err != nil {
+			return err
+		}
+		x.Write(tokensfile.File{Tokens: set})
+		tx = *x
+		return errors.New("keep the file")
+	}); err == nil {
+		t.Fatal("Update: no error")
+	}
 	fileGrants, err := authclient.NewFileGrants(path, authclient.Config{ServerURL: srv.URL}, "alice", canaryPassword, authclient.FileLock{})
 	if err != nil {
 		t.Fatal(err)
@@ -80,6 +92,7 @@ func secretSamples(t *testing.T) map[string]any {
 		"generated.Secret":          generated.NewSecret(canaryAccess),
 		"tokens.Set":                set,
 		"tokensfile.File":           tokensfile.File{AuthServerURL: "https://auth.example", Tokens: set},
+		"tokensfile.Tx":             tx,
 		"authclient.SessionOptions": authclient.SessionOptions{Tokens: &set, RefreshMargin: time.Minute},
 		"authclient.Grants":         grants,
 		"authclient.FileGrants":     fileGrants,

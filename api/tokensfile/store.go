@@ -3,10 +3,14 @@ package tokensfile
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/iqm-finland/authschema/internal/redact"
 )
 
 // Update is the one way this package changes a tokens file: it takes the file's lock
@@ -76,17 +80,33 @@ func Remove(ctx context.Context, path string) error {
 // Tx is a tokens file whose lock an Update holds, valid only inside its fn.
 type Tx struct {
 	path   string
-	loaded bool
-	data   []byte // the file's content as read under the lock; nil when missing or unreadable
-	file   File
-	err    error
-	tmp    *os.File // made by Prepare, until commit or discard
-	next   *File    // staged by Write
-	remove bool     // staged by Remove
+	read   *readResult // nil until the file is read
+	tmp    *os.File    // made by Prepare, until commit or discard
+	next   *File       // staged by Write
+	remove bool        // staged by Remove
+}
+
+// readResult is the file as an Update read it (behind a pointer in Tx: fmt's %p
+// prints a struct's fields raw).
+type readResult struct {
+	data []byte // the file's content; nil when missing or unreadable
+	file File
+	err  error
 }
 
 // Path is the tokens file.
 func (tx *Tx) Path() string { return tx.path }
+
+// String names the file, never its tokens.
+func (tx Tx) String() string { return fmt.Sprintf("Tx{path:%q}", tx.path) }
+
+// Format keeps the tokens the Tx read or is to write out of every fmt verb.
+func (tx Tx) Format(s fmt.State, verb rune) {
+	redact.Format(s, verb, tx.String(), "tokensfile."+tx.String())
+}
+
+// LogValue keeps the tokens out of log/slog output.
+func (tx Tx) LogValue() slog.Value { return slog.GroupValue(slog.String("path", tx.path)) }
 
 // File is the file as read under the lock (see Read), once per Update, after
 // recovering the tokens that a writer killed between syncing its temporary file and
@@ -94,17 +114,18 @@ func (tx *Tx) Path() string { return tx.path }
 // file owned by this user, a complete tokens file and newer by its timestamp (or the
 // file is missing or not a tokens file) replaces the file.
 func (tx *Tx) File() (File, error) {
-	tx.load()
-	return tx.file, tx.err
+	r := tx.load()
+	return r.file, r.err
 }
 
 // load reads the file, recovering a newer temporary file, the first time it is called.
-func (tx *Tx) load() {
-	if tx.loaded {
-		return
+func (tx *Tx) load() *readResult {
+	if tx.read == nil {
+		r := readResult{}
+		r.data, r.file, r.err = readRecovering(tx.path)
+		tx.read = &r
 	}
-	tx.loaded = true
-	tx.data, tx.file, tx.err = readRecovering(tx.path)
+	return tx.read
 }
 
 // readRecovering reads path (its content and what it holds), after putting back the
@@ -155,7 +176,7 @@ func (tx *Tx) Prepare() error {
 	if tx.tmp != nil {
 		return nil
 	}
-	tx.load() // recover before the stale temporary files go
+	r := tx.load() // recover before the stale temporary files go
 	dir := filepath.Dir(tx.path)
 	tmp, err := os.CreateTemp(dir, tempPrefix(tx.path)+"*"+tempSuffix)
 	if err != nil {
@@ -172,7 +193,7 @@ func (tx *Tx) Prepare() error {
 	}
 	// Room for the new content: the current file's size and then some (tokens of one
 	// server keep their size), so that a full disk or quota fails here, not after.
-	if _, err := tmp.Write(make([]byte, len(tx.data)+reserveBytes)); err != nil {
+	if _, err := tmp.Write(make([]byte, len(r.data)+reserveBytes)); err != nil {
 		return fail("cannot write a temporary file in its folder "+dir+": "+errorCause(err)+
 			"; there must be room to save renewed tokens", err)
 	}
@@ -209,8 +230,7 @@ func (tx *Tx) commit() error {
 // after the new content is synced, the temporary file is left for the next Update to
 // recover.
 func (tx *Tx) write(f File) error {
-	tx.load() // the members it keeps
-	data, err := encode(tx.path, tx.data, f)
+	data, err := encode(tx.path, tx.load().data, f) // keeping the members read
 	if err != nil {
 		return err
 	}
