@@ -271,6 +271,13 @@ func (k *keeper) run(ctx context.Context) error {
 			}
 			continue
 		}
+		if first {
+			// What NewFileGrants no longer reads: a file whose server cannot be used
+			// (none, or plain http) is refused at once, not at its first renewal.
+			if _, err := k.g.grants(f); err != nil {
+				return err
+			}
+		}
 		k.unreadable = false
 		changed := k.follow(f.Tokens, f.Timestamp, now)
 		due, err := k.check(f.Tokens, now)
