@@ -797,7 +797,7 @@ func (r Request) MarshalJSON() ([]byte, error) {
 		return *p
 	}
 	req := map[string]string{"client_id": r.Request.ClientID, "username": opt(r.Request.Username),
-		"password": redact.Secret(opt(r.Request.Password)), "refresh_token": redact.Secret(opt(r.Request.RefreshToken))}
+		"password": redact.New(opt(r.Request.Password)).String(), "refresh_token": redact.New(opt(r.Request.RefreshToken)).String()}
 	if r.Request.GrantType != nil {
 		req["grant_type"] = string(*r.Request.GrantType)
 	}

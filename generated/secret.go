@@ -32,7 +32,7 @@ func (s Secret) Value() string {
 }
 
 // String is [REDACTED], or <none> when the secret is empty.
-func (s Secret) String() string { return redact.Secret(s.Value()) }
+func (s Secret) String() string { return redact.New(s.Value()).String() }
 
 // GoString is String: the Go syntax view is redacted too.
 func (s Secret) GoString() string { return s.String() }

@@ -223,9 +223,9 @@ func (g Grants) target() (server, realm, clientID string) {
 // secretOrNone is how a secret held behind a pointer prints: [REDACTED], or <none>.
 func secretOrNone(p *string) string {
 	if p == nil {
-		return redact.Secret("")
+		return redact.New("").String()
 	}
-	return redact.Secret(*p)
+	return redact.New(*p).String()
 }
 
 // Format keeps the password out of every fmt verb.
@@ -328,9 +328,9 @@ func (o SessionOptions) String() string {
 
 func (o SessionOptions) tokens() string {
 	if o.Tokens == nil {
-		return redact.Secret("")
+		return redact.New("").String()
 	}
-	return redact.Secret(o.Tokens.AccessToken())
+	return redact.New(o.Tokens.AccessToken()).String()
 }
 
 // Format keeps the tokens out of every fmt verb.

@@ -98,9 +98,9 @@ func (t Set) RefreshValidFor(now time.Time, margin time.Duration) bool {
 func (t Set) String() string {
 	var b strings.Builder
 	b.WriteString("Set{access_token:")
-	b.WriteString(redact.Secret(t.AccessToken()))
+	b.WriteString(redact.New(t.AccessToken()).String())
 	b.WriteString(" refresh_token:")
-	b.WriteString(redact.Secret(t.RefreshToken()))
+	b.WriteString(redact.New(t.RefreshToken()).String())
 	fmt.Fprintf(&b, " token_type:%q scope:%q", t.TokenType, t.Scope)
 	writeTime(&b, "obtained_at", t.ObtainedAt)
 	writeTime(&b, "access_expiry", t.AccessExpiry)
@@ -127,8 +127,8 @@ func (t Set) Format(s fmt.State, verb rune) { redact.Format(s, verb, t.String(),
 // LogValue keeps the tokens out of log/slog output.
 func (t Set) LogValue() slog.Value {
 	attrs := []slog.Attr{
-		slog.String("access_token", redact.Secret(t.AccessToken())),
-		slog.String("refresh_token", redact.Secret(t.RefreshToken())),
+		slog.String("access_token", redact.New(t.AccessToken()).String()),
+		slog.String("refresh_token", redact.New(t.RefreshToken()).String()),
 		slog.String("token_type", t.TokenType),
 		slog.String("scope", t.Scope),
 	}
