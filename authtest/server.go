@@ -743,8 +743,9 @@ func (s *Server) addSession(ss *session) {
 	s.compactOrder()
 }
 
-// Request is one request the server received. Printing it shows no secret:
-// AuthRequest is redacted and the raw body is only reachable through Body.
+// Request is one request the server received. Printing or logging it shows no secret:
+// AuthRequest redacts itself and the raw body, a redact.Secret, prints as an address
+// and is only reachable through Body.
 type Request struct {
 	Realm    string
 	Endpoint string // "token" or "logout"; "" for an injected fault
@@ -760,35 +761,16 @@ type Request struct {
 	RedactedBody string
 	// BodyLen is the length of the body as received.
 	BodyLen int
-	body    *string `redact:"secret"`
+	body    redact.Secret
 }
 
 // Body returns the raw body as received, secrets included; "" when it was over
 // MaxRecordedBody.
-func (r Request) Body() string {
-	if r.body == nil {
-		return ""
-	}
-	return *r.body
-}
+func (r Request) Body() string { return r.body.Reveal() }
 
-// LogValue keeps secrets out of log/slog output.
-func (r Request) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("realm", r.Realm), slog.String("endpoint", r.Endpoint),
-		slog.String("kind", r.Kind.String()), slog.Int("status", r.Status), slog.String("body", r.RedactedBody))
-}
-
-func (r Request) String() string {
-	return fmt.Sprintf("Request{realm:%q endpoint:%q kind:%v status:%d body:%q}", r.Realm, r.Endpoint, r.Kind, r.Status, r.RedactedBody)
-}
-
-// Format keeps the raw body out of every fmt verb.
-func (r Request) Format(f fmt.State, verb rune) {
-	redact.Format(f, verb, r.String(), "authtest."+r.String())
-}
-
-// MarshalJSON keeps the secrets out of JSON: the decoded request's password and
-// refresh token print as [REDACTED], and the raw body is left out.
+// MarshalJSON keeps the secrets out of JSON, where the generated AuthRequest would
+// put them on the wire: the decoded request's password and refresh token are
+// [REDACTED], and the raw body is left out.
 func (r Request) MarshalJSON() ([]byte, error) {
 	opt := func(p *string) string {
 		if p == nil {
@@ -796,14 +778,14 @@ func (r Request) MarshalJSON() ([]byte, error) {
 		}
 		return *p
 	}
-	req := map[string]string{"client_id": r.Request.ClientID, "username": opt(r.Request.Username),
-		"password": redact.New(opt(r.Request.Password)).String(), "refresh_token": redact.New(opt(r.Request.RefreshToken)).String()}
+	req := map[string]any{"client_id": r.Request.ClientID, "username": opt(r.Request.Username),
+		"password": redact.New(opt(r.Request.Password)), "refresh_token": redact.New(opt(r.Request.RefreshToken))}
 	if r.Request.GrantType != nil {
 		req["grant_type"] = string(*r.Request.GrantType)
 	}
 	return json.Marshal(struct {
 		Realm, Endpoint, Path, Kind string
-		Request                     map[string]string
+		Request                     map[string]any
 		Status                      int
 		Injected                    bool
 		RedactedBody                string
@@ -841,8 +823,7 @@ func (s *Server) observe(o receiver.Observation) {
 	r := Request{Realm: o.Realm, Endpoint: o.Endpoint, Path: strings.Replace(path, "{realm}", o.Realm, 1),
 		Kind: o.Kind, Status: o.Status, BodyLen: len(body)}
 	if len(body) <= MaxRecordedBody {
-		raw := string(body)
-		r.body, r.Request = &raw, cloneRequest(o.Request)
+		r.body, r.Request = redact.New(string(body)), cloneRequest(o.Request)
 		r.RedactedBody = api.RedactForm(body)
 	} else {
 		r.RedactedBody = api.RedactForm(body[:MaxRecordedBody])
@@ -1213,11 +1194,11 @@ func realmOf(iss, base string) string {
 	return name
 }
 
-// String describes the server without its users' passwords or any token.
+// String describes the server by its URL. The rest of a Server (signing keys, users,
+// sessions) is guarded by its lock, so that printing it field by field would race
+// with the requests it serves.
 func (s *Server) String() string { return fmt.Sprintf("authtest.Server{URL:%q}", s.URL) }
 
-// Format keeps passwords and tokens out of every fmt verb.
+// Format is String under every fmt verb (encoding/json and slog's JSON handler see
+// only URL, its one exported field).
 func (s *Server) Format(f fmt.State, verb rune) { redact.Format(f, verb, s.String(), s.String()) }
-
-// LogValue keeps passwords and tokens out of log/slog output.
-func (s *Server) LogValue() slog.Value { return slog.GroupValue(slog.String("url", s.URL)) }

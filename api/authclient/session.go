@@ -89,7 +89,7 @@ func (r Renewal) Format(f fmt.State, verb rune) {
 
 // LogValue keeps the tokens out of log/slog output.
 func (r Renewal) LogValue() slog.Value {
-	return slog.GroupValue(slog.Any("current", r.Current.LogValue()), slog.Time("now", r.Now), slog.Duration("margin", r.Margin))
+	return slog.GroupValue(slog.Any("current", r.Current), slog.Time("now", r.Now), slog.Duration("margin", r.Margin))
 }
 
 type loginSource interface {

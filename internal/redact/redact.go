@@ -23,11 +23,13 @@ const none = "<none>"
 // (LogValuer), encoding/json and other encoders (encoding.TextMarshaler), and so in
 // error messages made with fmt. Reveal returns the text.
 //
-// The text sits behind a pointer, so that a Secret also stays redacted where fmt calls
-// none of its methods: in an unexported field of a struct (fmt cannot call methods on
-// one and prints it raw) and on fmt's error paths (%p on a struct, say), fmt prints a
-// pointer below the top level as an address, never what it points to. A plain
-// `type Secret string` would print its text there.
+// The text sits behind a pointer to a string, so that a Secret also stays redacted
+// where fmt calls none of its methods: in an unexported field of a struct (fmt cannot
+// call methods on one and prints it raw) and on fmt's error paths (%p on a struct,
+// say), fmt prints a pointer to a string as an address under every verb. A plain
+// `type Secret string` would print its text there, and so would a pointer to a slice,
+// array, struct or map: on fmt's bad-verb path (%s on a pointer field) fmt prints
+// what such a pointer points to.
 //
 // A Secret has no UnmarshalJSON: decoding one from JSON is an error, so that a
 // redacted form read back can never pass for the secret. Types that put a secret on

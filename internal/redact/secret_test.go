@@ -49,6 +49,9 @@ type (
 		user   string
 		secret plain
 	}
+	leakyBytes struct {
+		body *[]byte
+	}
 )
 
 // secretError is an error that holds a secret, as a careless one would.
@@ -137,10 +140,15 @@ func TestSecretNeverPrinted(t *testing.T) {
 
 // TestPlainStringTypeLeaks proves that the canary check can fail: a string type with
 // every redacting method still shows its text in an unexported field and under %p
-// (fmt's error path calls no method), where Secret does not.
+// (fmt's error path calls no method), and so does a pointer to bytes in an unexported
+// field (under %s), where Secret does not.
 func TestPlainStringTypeLeaks(t *testing.T) {
 	if out := printed(leaky{"alice", plain(canary)}); !shows(out) {
 		t.Fatalf("a plain string type in an unexported field did not show the canary:\n%s", out)
+	}
+	body := []byte(canary)
+	if out := printed(leakyBytes{&body}); !shows(out) {
+		t.Fatalf("a pointer to bytes in an unexported field did not show the canary:\n%s", out)
 	}
 	if out := fmt.Sprintf("%p", plain(canary)); !shows(out) {
 		t.Fatalf("%%p, fmt's error path, did not show the canary of a plain string type: %s", out)
