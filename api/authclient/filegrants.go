@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"time"
 
 	"github.com/iqm-finland/authschema/api"
@@ -31,7 +30,7 @@ type FileGrants struct {
 	path     string
 	cfg      Config
 	username string
-	password *string // behind a pointer: fmt's %p prints a string field raw
+	password redact.Secret
 	lock     FileLock
 }
 
@@ -52,7 +51,7 @@ type FileLock struct {
 // process may replace the file); otherwise it is a *ConfigError wrapping
 // ErrServerMismatch, and nothing is sent.
 func NewFileGrants(path string, cfg Config, username, password string, lock FileLock) (*FileGrants, error) {
-	g := &FileGrants{path: path, cfg: cfg, username: username, password: &password, lock: lock}
+	g := &FileGrants{path: path, cfg: cfg, username: username, password: redact.New(password), lock: lock}
 	f, err := tokensfile.Read(path)
 	if err != nil {
 		return nil, err
@@ -77,12 +76,12 @@ func (g *FileGrants) grants(f tokensfile.File) (*Grants, error) {
 	if err != nil {
 		return nil, err
 	}
-	if *g.password != "" {
+	if !g.password.IsZero() {
 		if err := g.passwordServer(c.ServerURL()); err != nil {
 			return nil, err
 		}
 	}
-	return NewGrants(c, g.username, *g.password), nil
+	return NewGrants(c, g.username, g.password.Reveal()), nil
 }
 
 // ErrServerMismatch is wrapped by the configuration error of a FileGrants with a
@@ -207,18 +206,8 @@ func (g *FileGrants) Logout(ctx context.Context, _ tokens.Set) error {
 	})
 }
 
-// String describes the source without its password.
+// String names the file and the user the source logs in as, and whether it has a
+// password (the Session's String shows it).
 func (g FileGrants) String() string {
-	return fmt.Sprintf("FileGrants{path:%q username:%q password:%s}", g.path, g.username, secretOrNone(g.password))
-}
-
-// Format keeps the password out of every fmt verb.
-func (g FileGrants) Format(f fmt.State, verb rune) {
-	redact.Format(f, verb, g.String(), "authclient."+g.String())
-}
-
-// LogValue keeps the password out of log/slog output.
-func (g FileGrants) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("path", g.path), slog.String("username", g.username),
-		slog.String("password", secretOrNone(g.password)))
+	return fmt.Sprintf("FileGrants{path:%q username:%q password:%v}", g.path, g.username, g.password)
 }

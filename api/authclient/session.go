@@ -77,21 +77,6 @@ type Renewal struct {
 	Margin time.Duration
 }
 
-// String describes the renewal without the tokens.
-func (r Renewal) String() string {
-	return fmt.Sprintf("Renewal{current:%v now:%s margin:%v}", r.Current, r.Now.UTC().Format(time.RFC3339), r.Margin)
-}
-
-// Format keeps the tokens out of every fmt verb.
-func (r Renewal) Format(f fmt.State, verb rune) {
-	redact.Format(f, verb, r.String(), "authclient."+r.String())
-}
-
-// LogValue keeps the tokens out of log/slog output.
-func (r Renewal) LogValue() slog.Value {
-	return slog.GroupValue(slog.Any("current", r.Current), slog.Time("now", r.Now), slog.Duration("margin", r.Margin))
-}
-
 type loginSource interface {
 	Login(ctx context.Context) (tokens.Set, error)
 }
@@ -153,13 +138,13 @@ func unixNano(t time.Time) int64 {
 type Grants struct {
 	client   *Client
 	username string
-	password *string // behind a pointer: fmt's %p prints a string field raw
+	password redact.Secret
 }
 
 // NewGrants makes a Grants source. password may be "" for a session that only
 // refreshes the tokens it was given.
 func NewGrants(c *Client, username, password string) *Grants {
-	return &Grants{client: c, username: username, password: &password}
+	return &Grants{client: c, username: username, password: redact.New(password)}
 }
 
 // Client is the client the source sends its requests with.
@@ -173,7 +158,7 @@ func (g *Grants) Renew(ctx context.Context, r Renewal) (tokens.Set, error) {
 		return g.Login(ctx)
 	}
 	t, err := deref(g.client.Refresh(ctx, cur.RefreshToken()))
-	if errors.Is(err, api.ErrInvalidGrant) && *g.password != "" {
+	if errors.Is(err, api.ErrInvalidGrant) && !g.password.IsZero() {
 		return g.Login(ctx)
 	}
 	return t, err
@@ -181,10 +166,10 @@ func (g *Grants) Renew(ctx context.Context, r Renewal) (tokens.Set, error) {
 
 // Login logs in with the password grant.
 func (g *Grants) Login(ctx context.Context) (tokens.Set, error) {
-	if *g.password == "" {
+	if g.password.IsZero() {
 		return tokens.Set{}, ErrNoCredentials
 	}
-	return deref(g.client.Login(ctx, g.username, *g.password))
+	return deref(g.client.Login(ctx, g.username, g.password.Reveal()))
 }
 
 // Refresh uses the refresh_token grant with the current refresh token.
@@ -204,13 +189,15 @@ func (g *Grants) Logout(ctx context.Context, cur tokens.Set) error {
 	return g.client.Logout(ctx, cur.RefreshToken())
 }
 
-func (g *Grants) forgetsDeadRefreshToken() bool { return *g.password == "" }
+func (g *Grants) forgetsDeadRefreshToken() bool { return g.password.IsZero() }
 
-// String describes the source without its password.
+// String names the server, realm, client and user the source logs in as, and whether
+// it has a password (the Session's String shows it); its default printing would show
+// only the client's address.
 func (g Grants) String() string {
 	server, realm, clientID := g.target()
-	return fmt.Sprintf("Grants{server:%q realm:%q client_id:%q username:%q password:%s}",
-		server, realm, clientID, g.username, secretOrNone(g.password))
+	return fmt.Sprintf("Grants{server:%q realm:%q client_id:%q username:%q password:%v}",
+		server, realm, clientID, g.username, g.password)
 }
 
 func (g Grants) target() (server, realm, clientID string) {
@@ -218,27 +205,6 @@ func (g Grants) target() (server, realm, clientID string) {
 		return "", "", ""
 	}
 	return g.client.ServerURL(), g.client.Realm(), g.client.ClientID()
-}
-
-// secretOrNone is how a secret held behind a pointer prints: [REDACTED], or <none>.
-func secretOrNone(p *string) string {
-	if p == nil {
-		return redact.New("").String()
-	}
-	return redact.New(*p).String()
-}
-
-// Format keeps the password out of every fmt verb.
-func (g Grants) Format(f fmt.State, verb rune) {
-	redact.Format(f, verb, g.String(), "authclient."+g.String())
-}
-
-// LogValue keeps the password out of log/slog output.
-func (g Grants) LogValue() slog.Value {
-	server, realm, clientID := g.target()
-	return slog.GroupValue(slog.String("server", server), slog.String("realm", realm),
-		slog.String("client_id", clientID), slog.String("username", g.username),
-		slog.String("password", secretOrNone(g.password)))
 }
 
 func deref(t *tokens.Set, err error) (tokens.Set, error) {
@@ -318,30 +284,7 @@ type SessionOptions struct {
 	// (also tokens that expired on arrival: their refresh token may be the only valid
 	// one). Calls run one at a time, in the order the tokens were renewed; tokens
 	// superseded by newer ones before their call are skipped.
-	OnTokens func(tokens.Set)
-}
-
-// String describes the options without the tokens.
-func (o SessionOptions) String() string {
-	return fmt.Sprintf("SessionOptions{tokens:%s refresh_margin:%v backoff:%v}", o.tokens(), o.RefreshMargin, o.Backoff)
-}
-
-func (o SessionOptions) tokens() string {
-	if o.Tokens == nil {
-		return redact.New("").String()
-	}
-	return redact.New(o.Tokens.AccessToken()).String()
-}
-
-// Format keeps the tokens out of every fmt verb.
-func (o SessionOptions) Format(f fmt.State, verb rune) {
-	redact.Format(f, verb, o.String(), "authclient."+o.String())
-}
-
-// LogValue keeps the tokens out of log/slog output.
-func (o SessionOptions) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("tokens", o.tokens()),
-		slog.Duration("refresh_margin", o.RefreshMargin), slog.Duration("backoff", o.Backoff))
+	OnTokens func(tokens.Set) `json:"-"` // encoding/json refuses a func
 }
 
 type op int
@@ -709,8 +652,10 @@ func (e *BackoffError) Error() string {
 // Unwrap returns the failure.
 func (e *BackoffError) Unwrap() error { return e.Err }
 
-// String describes the session without its password or tokens: the source's own
-// String (those of this package redact), else only its type.
+// String describes the session by its source: the source's own String (Grants' and
+// FileGrants' name the server, user or file), else only its type. The rest of a
+// Session is guarded by its lock, so that printing it field by field would race with
+// its renewals; Format and LogValue print this too.
 func (s *Session) String() string { return "Session{source:" + describeSource(s.src) + "}" }
 
 func describeSource(src Source) string {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"os"
 	"strings"
@@ -106,22 +105,6 @@ func firstMethod(req *http.Request) string {
 	}
 	return m
 }
-
-// String describes the transport without any token.
-func (t Transport) String() string {
-	if t.Session == nil {
-		return "Transport{session:<nil>}"
-	}
-	return "Transport{session:" + t.Session.String() + "}"
-}
-
-// Format keeps the tokens out of every fmt verb.
-func (t Transport) Format(f fmt.State, verb rune) {
-	redact.Format(f, verb, t.String(), "authclient."+t.String())
-}
-
-// LogValue keeps the tokens out of log/slog output.
-func (t Transport) LogValue() slog.Value { return slog.StringValue(t.String()) }
 
 // RoundTrip implements http.RoundTripper. It does not modify req: it sends a clone.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
