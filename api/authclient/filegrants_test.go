@@ -80,7 +80,7 @@ func TestFileGrantsShareOneRenewal(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			got[i], errs[i] = g.Renew(context.Background(), authclient.Renewal{Current: first, Now: clock.Now(), Margin: authclient.DefaultRefreshMargin})
+			got[i], errs[i] = g.Renew(context.Background(), authclient.Renewal{Current: first, Now: clock.Now(), ValidUntil: clock.Now().Add(authclient.DefaultRefreshMargin)})
 		}()
 	}
 	wg.Wait()

@@ -35,9 +35,11 @@ const (
 // Keep's outcomes; the errors it returns wrap one of them (or the cause: a
 // *ConfigError, a *tokensfile.Error).
 var (
-	// ErrSessionEnded: the file's session cannot be renewed any more: the server
-	// refused the refresh token (invalid_grant, also wrapped), the refresh token has
-	// expired, or there is none. Only a new login helps.
+	// ErrSessionEnded: the session cannot be renewed any more: the server refused the
+	// refresh token (invalid_grant, also wrapped) and there is no password to log in
+	// again with, the refresh token has expired, or there is none. Only a new login
+	// helps. Keep returns it, and so do Grants without a password (and the sources on
+	// them); a Session that gets it from its Source forgets the refresh token.
 	ErrSessionEnded = errors.New("session ended")
 	// ErrFileRemoved: the tokens file was removed (a logout): there is nothing left to
 	// keep.
@@ -382,12 +384,9 @@ func dueAt(t tokens.Set, issued time.Time, before time.Duration) time.Time {
 }
 
 // renewAt is when a token issued at issued and expiring at expiry is due: when it has
-// before left, or half its lifetime when that is less.
+// before left, or half its lifetime when that is less (a Session's rule).
 func renewAt(expiry, issued time.Time, before time.Duration) time.Time {
-	if life := expiry.Sub(issued); life > 0 && life/2 < before {
-		before = life / 2
-	}
-	return expiry.Add(-before)
+	return expiry.Add(-effectiveMargin(before, expiry.Sub(issued)))
 }
 
 // issuedAt is when a token expiring at expiry was issued: its iat claim, else when the
@@ -437,7 +436,7 @@ func (k *keeper) renew(ctx context.Context, now time.Time) error {
 		if _, err := k.check(ft, now); err != nil {
 			return ft, err
 		}
-		t, err := gr.Refresh(rctx, Renewal{Current: ft, Now: now, Margin: k.opts.RenewBefore})
+		t, err := gr.Refresh(rctx, Renewal{Current: ft, Now: now})
 		renewed = err == nil
 		return t, err
 	})

@@ -56,30 +56,63 @@ const (
 )
 
 // A Source gets tokens for a Session: Grants (the password and refresh grants),
-// FileSource (a tokens file that another program keeps fresh), StaticToken, or one of
-// your own. The Session calls Renew when it has no tokens or its access token is within
-// the margin; it never calls a Source from two goroutines at once.
+// TokensFileReader (a tokens file that another program keeps fresh), StaticToken,
+// FileGrants (a tokens file shared with other processes), or one of your own. This is
+// what a Session calls, and when; it never calls a Source from two goroutines at once:
+//   - Renew, when it holds no tokens or its access token is due (Token, Tokens,
+//     Transport); the Renewal says what it holds and until when tokens must last.
+//   - Login, Refresh and Logout of a LoginSource, RefreshSource and LogoutSource, for
+//     Session.Login, Session.Refresh and Session.Logout. A Source without the method
+//     cannot do it: the Session's method answers ErrExternalSession.
 //
-// A Source may also have the methods Login(ctx) (tokens.Set, error), Refresh(ctx, Renewal)
-// (tokens.Set, error) and Logout(ctx, tokens.Set) error; Session's methods of those names use
-// them, and answer ErrExternalSession for a Source without them.
+// An error of Renew or Refresh that wraps ErrSessionEnded says that the session's
+// refresh token is dead and the source cannot do without it (Grants without a
+// password, after invalid_grant): the Session then forgets the refresh token, so that
+// it never sends it again.
 type Source interface {
 	Renew(ctx context.Context, r Renewal) (tokens.Set, error)
 }
 
-// Renewal is what a Source is told when it is asked to renew.
+// A LoginSource can log in afresh (Grants: the password grant); Session.Login calls
+// Login, also after Session.Logout.
+type LoginSource interface {
+	Source
+	Login(ctx context.Context) (tokens.Set, error)
+}
+
+// A RefreshSource can renew on demand, whether or not the tokens are due (Grants: the
+// refresh grant; a tokens file's sources: read it again); Session.Refresh calls Refresh.
+type RefreshSource interface {
+	Source
+	Refresh(ctx context.Context, r Renewal) (tokens.Set, error)
+}
+
+// A LogoutSource can end the session at the server (Grants, FileGrants);
+// Session.Logout calls Logout with the tokens the Session holds, and forgets them when
+// it succeeds.
+type LogoutSource interface {
+	Source
+	Logout(ctx context.Context, current tokens.Set) error
+}
+
+// Renewal is what a Session tells its Source when it asks for tokens.
 type Renewal struct {
 	// Current are the tokens the session holds (zero when it holds none).
 	Current tokens.Set
 	// Now is the session clock's time.
 	Now time.Time
-	// Margin is the session's refresh margin: renewed tokens should last longer.
-	Margin time.Duration
+	// ValidUntil is when tokens like Current are due by the session's policy (Now and
+	// its RefreshMargin): a token that expires by then is no use. A Source spends no
+	// refresh token that expires by then (Grants logs in instead), takes tokens that
+	// another process renewed only when their access token lasts past it (FileGrants),
+	// and should return an access token that lasts past it (a Session counts one
+	// already due as expired on arrival). Zero means no deadline.
+	ValidUntil time.Time
 }
 
 // String describes the renewal without the tokens.
 func (r Renewal) String() string {
-	return fmt.Sprintf("Renewal{current:%v now:%s margin:%v}", r.Current, r.Now.UTC().Format(time.RFC3339), r.Margin)
+	return fmt.Sprintf("Renewal{current:%v now:%s valid_until:%s}", r.Current, r.Now.UTC().Format(time.RFC3339), r.ValidUntil.UTC().Format(time.RFC3339))
 }
 
 // Format keeps the tokens out of every fmt verb.
@@ -89,31 +122,21 @@ func (r Renewal) Format(f fmt.State, verb rune) {
 
 // LogValue keeps the tokens out of log/slog output.
 func (r Renewal) LogValue() slog.Value {
-	return slog.GroupValue(slog.Any("current", r.Current.LogValue()), slog.Time("now", r.Now), slog.Duration("margin", r.Margin))
+	return slog.GroupValue(slog.Any("current", r.Current.LogValue()), slog.Time("now", r.Now), slog.Time("valid_until", r.ValidUntil))
 }
 
-type loginSource interface {
-	Login(ctx context.Context) (tokens.Set, error)
+// RefreshMargin is the margin a Session configured with margin applies to t at now:
+// margin, but at most half the access token's lifetime (counted from t.ObtainedAt,
+// else from now), so that a token whose lifetime is at or below the margin (a
+// Keycloak access lifespan of 60 s with DefaultRefreshMargin) is still reused for a
+// while instead of renewed on every call. The Session hands out t's access token
+// until its expiry less this margin. It is exported for programs that judge tokens
+// outside a Session by the same rule (iqmauth token --min-valid).
+func RefreshMargin(t tokens.Set, now time.Time, margin time.Duration) time.Duration {
+	return effectiveMargin(margin, lifetime(t.AccessExpiry, t.ObtainedAt, now))
 }
 
-type refreshSource interface {
-	Refresh(ctx context.Context, r Renewal) (tokens.Set, error)
-}
-
-type logoutSource interface {
-	Logout(ctx context.Context, cur tokens.Set) error
-}
-
-// deadRefreshTokens is implemented by a Source that cannot log in again, so that a
-// refresh token the server refused with invalid_grant is best forgotten.
-type deadRefreshTokens interface {
-	forgetsDeadRefreshToken() bool
-}
-
-// effectiveMargin is the refresh margin for a token of the given lifetime: the
-// configured margin, but at most half the lifetime, so that a token whose lifetime is
-// at or below the margin (a Keycloak access lifespan of 60 s with the default margin)
-// is still reused for a while instead of renewed on every call.
+// effectiveMargin is margin, but at most half of lifetime (when it is known).
 func effectiveMargin(margin, lifetime time.Duration) time.Duration {
 	if lifetime > 0 && lifetime/2 < margin {
 		return lifetime / 2
@@ -147,9 +170,10 @@ func unixNano(t time.Time) int64 {
 }
 
 // Grants gets tokens as the Python client does: with the refresh_token grant while
-// the refresh token has more than the margin left, else with the password grant; a
+// the refresh token lasts past Renewal.ValidUntil, else with the password grant; a
 // refresh refused with invalid_grant falls back to the password grant once. Without a
-// password it only refreshes (tokens given in SessionOptions.Tokens).
+// password it only refreshes (tokens given in SessionOptions.Tokens), and a refresh
+// token refused with invalid_grant ends the session (ErrSessionEnded).
 type Grants struct {
 	client   *Client
 	username string
@@ -168,15 +192,14 @@ func (g *Grants) Client() *Client { return g.client }
 // Renew implements Source.
 func (g *Grants) Renew(ctx context.Context, r Renewal) (tokens.Set, error) {
 	cur := r.Current
-	margin := effectiveMargin(r.Margin, lifetime(cur.RefreshExpiry, cur.ObtainedAt, r.Now))
-	if !cur.RefreshValidFor(r.Now, margin) {
+	if !cur.RefreshValidFor(r.ValidUntil, 0) {
 		return g.Login(ctx)
 	}
 	t, err := deref(g.client.Refresh(ctx, cur.RefreshToken()))
 	if errors.Is(err, api.ErrInvalidGrant) && *g.password != "" {
 		return g.Login(ctx)
 	}
-	return t, err
+	return t, g.ended(err)
 }
 
 // Login logs in with the password grant.
@@ -192,7 +215,8 @@ func (g *Grants) Refresh(ctx context.Context, r Renewal) (tokens.Set, error) {
 	if !r.Current.HasRefreshToken() {
 		return tokens.Set{}, fmt.Errorf("refresh: %w", ErrNoRefreshToken)
 	}
-	return deref(g.client.Refresh(ctx, r.Current.RefreshToken()))
+	t, err := deref(g.client.Refresh(ctx, r.Current.RefreshToken()))
+	return t, g.ended(err)
 }
 
 // Logout ends the session of cur's refresh token at the server; with no refresh
@@ -204,7 +228,21 @@ func (g *Grants) Logout(ctx context.Context, cur tokens.Set) error {
 	return g.client.Logout(ctx, cur.RefreshToken())
 }
 
-func (g *Grants) forgetsDeadRefreshToken() bool { return *g.password == "" }
+// ended marks a refresh token refused with invalid_grant as the end of the session
+// (ErrSessionEnded) when there is no password to log in again with; the text stays
+// the server's refusal.
+func (g *Grants) ended(err error) error {
+	if *g.password == "" && errors.Is(err, api.ErrInvalidGrant) {
+		return sessionEnded{err}
+	}
+	return err
+}
+
+// sessionEnded is err, seen by errors.Is as ErrSessionEnded too.
+type sessionEnded struct{ err error }
+
+func (e sessionEnded) Error() string   { return e.err.Error() }
+func (e sessionEnded) Unwrap() []error { return []error{ErrSessionEnded, e.err} }
 
 // String describes the source without its password.
 func (g Grants) String() string {
@@ -468,11 +506,11 @@ func (s *Session) Login(ctx context.Context) (tokens.Set, error) { return s.do(c
 func (s *Session) do(ctx context.Context, o op) (tokens.Set, error) {
 	switch o {
 	case opLogin:
-		if _, ok := s.src.(loginSource); !ok {
+		if _, ok := s.src.(LoginSource); !ok {
 			return tokens.Set{}, ErrExternalSession
 		}
 	case opRefresh:
-		if _, ok := s.src.(refreshSource); !ok {
+		if _, ok := s.src.(RefreshSource); !ok {
 			return tokens.Set{}, ErrExternalSession
 		}
 	}
@@ -612,23 +650,25 @@ func (s *Session) deliver(seq uint64, t tokens.Set) {
 // fetch asks the source for new tokens for o.
 func (s *Session) fetch(ctx context.Context, o op) (tokens.Set, error) {
 	cur, _ := s.Current()
+	now := s.clock.Now()
+	r := Renewal{Current: cur, Now: now, ValidUntil: now.Add(RefreshMargin(cur, now, s.margin))}
 	switch o {
 	case opLogin:
-		return s.src.(loginSource).Login(ctx)
+		return s.src.(LoginSource).Login(ctx)
 	case opRefresh:
-		return s.src.(refreshSource).Refresh(ctx, Renewal{Current: cur, Now: s.clock.Now(), Margin: s.margin})
+		return s.src.(RefreshSource).Refresh(ctx, r)
 	default:
-		return s.src.Renew(ctx, Renewal{Current: cur, Now: s.clock.Now(), Margin: s.margin})
+		return s.src.Renew(ctx, r)
 	}
 }
 
-// dropDeadRefreshToken forgets a refresh token the server refused with invalid_grant
-// when the source cannot log in again: invalid_grant is final, so resending the token
+// dropDeadRefreshToken forgets the refresh token when the source says that the
+// session ended (err wraps ErrSessionEnded: a refresh token refused with invalid_grant
+// and no password to log in again): invalid_grant is final, so resending the token
 // after every backoff would only fail again. Called with s.mu held.
 func (s *Session) dropDeadRefreshToken(err error) {
-	d, ok := s.src.(deadRefreshTokens)
 	st := s.state.Load()
-	if !ok || !d.forgetsDeadRefreshToken() || st == nil || !st.tokens.HasRefreshToken() || !errors.Is(err, api.ErrInvalidGrant) {
+	if st == nil || !st.tokens.HasRefreshToken() || !errors.Is(err, ErrSessionEnded) {
 		return
 	}
 	t := st.tokens.WithoutRefreshToken()
@@ -643,9 +683,7 @@ func (s *Session) store(t tokens.Set) {
 	case t.AccessToken() == "":
 		st.freshUntil = math.MinInt64
 	case !t.AccessExpiry.IsZero():
-		now := s.clock.Now()
-		m := effectiveMargin(s.margin, lifetime(t.AccessExpiry, t.ObtainedAt, now))
-		st.freshUntil = unixNano(t.AccessExpiry.Add(-m))
+		st.freshUntil = unixNano(t.AccessExpiry.Add(-RefreshMargin(t, s.clock.Now(), s.margin)))
 	}
 	s.state.Store(st)
 }
@@ -655,7 +693,7 @@ func (s *Session) store(t tokens.Set) {
 // ErrLoggedOut until Login. A source without Logout (a tokens file, a plain token)
 // gives ErrExternalSession.
 func (s *Session) Logout(ctx context.Context) error {
-	lo, ok := s.src.(logoutSource)
+	lo, ok := s.src.(LogoutSource)
 	if !ok {
 		return ErrExternalSession
 	}

@@ -26,11 +26,12 @@ type TokensFileOptions struct {
 // (iqm-station-control-client 14.0.0, TokensFileReader): only access_token is read,
 // and a file with nothing else is enough; the token must be a JWT whose exp is in the
 // future (in whole seconds), else ErrTokenExpired ("access token in file has expired
-// or is not valid"); the file is read again once the token has the session's margin
-// (60 s by default, iqm-client's REFRESH_MARGIN_SECONDS) or less left, also for tokens
-// whose lifetime is shorter than twice that (a Session otherwise waits until half the
-// lifetime). The file is not read when the reader is made: a missing file is an error
-// of the first Token, as in iqm-client 36.
+// or is not valid"); the file is read again once the token has 60 s
+// (iqm-client's REFRESH_MARGIN_SECONDS) or less left, also for tokens whose lifetime
+// is shorter than twice that (a Session otherwise waits until half the lifetime: the
+// tokens the reader returns carry an ObtainedAt that makes it read again then, with
+// any RefreshMargin of 60 s or more). The file is not read when the reader is made: a
+// missing file is an error of the first Token, as in iqm-client 36.
 //
 // Two differences: within the margin iqm-client 36 reads the file on every call, the
 // reader at most once a second; and iqm-client 36 decodes the JWT payload with
@@ -52,8 +53,8 @@ func NewTokensFileReader(path string, opts TokensFileOptions) *TokensFileReader 
 func (r *TokensFileReader) Path() string { return r.path }
 
 // Renew implements Source: it reads the file again, and renews its tokens when that is
-// allowed and possible and the token is within the margin. A renewal that fails
-// leaves the file's token in use while it is valid (tried again after a backoff).
+// allowed and possible and the token does not last past rn.ValidUntil. A renewal that
+// fails leaves the file's token in use while it is valid (tried again after a backoff).
 func (r *TokensFileReader) Renew(ctx context.Context, rn Renewal) (tokens.Set, error) {
 	f, err := tokensfile.Read(r.path)
 	if err != nil {
@@ -63,7 +64,7 @@ func (r *TokensFileReader) Renew(ctx context.Context, rn Renewal) (tokens.Set, e
 	if !r.valid(t, rn.Now) {
 		return tokens.Set{}, &tokensfile.Error{Path: r.path, Problem: "access token in file has expired or is not valid", Err: ErrTokenExpired}
 	}
-	if r.opts.Renew && f.Tokens.HasRefreshToken() && f.AuthServerURL != "" && !t.AccessValidFor(rn.Now, rn.Margin) &&
+	if r.opts.Renew && f.Tokens.HasRefreshToken() && f.AuthServerURL != "" && !t.AccessValidFor(rn.ValidUntil, 0) &&
 		!rn.Now.Before(r.failedAt.Add(r.failDelay)) {
 		renewed, err := r.renew(ctx, t, rn)
 		switch {
@@ -75,22 +76,26 @@ func (r *TokensFileReader) Renew(ctx context.Context, rn Renewal) (tokens.Set, e
 			r.failedAt, r.failDelay = rn.Now, min(max(2*r.failDelay, DefaultBackoff), MaxBackoff)
 		}
 	}
-	t.ObtainedAt = obtainedFor(t.AccessExpiry, rn)
+	t.ObtainedAt = obtainedFor(t.AccessExpiry, rn.Now)
 	return t, nil
 }
 
-// obtainedFor is the ObtainedAt that makes a Session read the file again as iqm-client
-// 36 does: once the margin is reached, whatever the lifetime (a Session otherwise takes
-// at most half the lifetime as its margin), and within the margin a second later
+// iqmClientMargin is iqm-client 36's REFRESH_MARGIN_SECONDS: it reads the tokens file
+// again once the token has this little left.
+const iqmClientMargin = 60 * time.Second
+
+// obtainedFor is the ObtainedAt that makes a Session (RefreshMargin: at most half the
+// lifetime counted from ObtainedAt) read the file again as iqm-client 36 does: once
+// iqmClientMargin is reached, whatever the lifetime, and within it a second later
 // (iqm-client 36 reads it on every call; a Session wants a token it may hand out for a
-// while, and counts one already within its margin as expired on arrival).
-func obtainedFor(expiry time.Time, rn Renewal) time.Time {
-	left := expiry.Sub(rn.Now)
-	if left > rn.Margin {
-		if at := expiry.Add(-2 * rn.Margin); at.Before(rn.Now) {
+// while, and counts one already due as expired on arrival).
+func obtainedFor(expiry, now time.Time) time.Time {
+	left := expiry.Sub(now)
+	if left > iqmClientMargin {
+		if at := expiry.Add(-2 * iqmClientMargin); at.Before(now) {
 			return at // the margin as it is
 		}
-		return rn.Now
+		return now
 	}
 	return expiry.Add(-2 * (left - time.Second)) // a margin of left - 1 s
 }
@@ -107,7 +112,7 @@ func (r *TokensFileReader) renew(ctx context.Context, cur tokens.Set, rn Renewal
 	if err != nil {
 		return tokens.Set{}, err
 	}
-	return g.Renew(ctx, Renewal{Current: cur, Now: rn.Now, Margin: rn.Margin})
+	return g.Renew(ctx, Renewal{Current: cur, Now: rn.Now, ValidUntil: rn.ValidUntil})
 }
 
 // Refresh reads the file again (and renews it, as Renew does).

@@ -63,17 +63,17 @@ func TestTokensFileReaderRules(t *testing.T) {
 		"exp in the second": jwtWithExp(now.Unix()),
 	} {
 		write(access)
-		_, err := r.Renew(context.Background(), authclient.Renewal{Now: now.Add(999 * time.Millisecond), Margin: time.Minute})
+		_, err := r.Renew(context.Background(), authclient.Renewal{Now: now.Add(999 * time.Millisecond)})
 		if !errors.Is(err, authclient.ErrTokenExpired) || !strings.Contains(err.Error(), "has expired or is not valid") || strings.Contains(err.Error(), "CANARY") {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
 	write(jwtWithExp(now.Add(time.Second).Unix()))
-	if _, err := r.Renew(context.Background(), authclient.Renewal{Now: now, Margin: time.Minute}); err != nil {
+	if _, err := r.Renew(context.Background(), authclient.Renewal{Now: now}); err != nil {
 		t.Errorf("one second left: %v", err)
 	}
 	r = authclient.NewTokensFileReader(filepath.Join(dir, "none.json"), authclient.TokensFileOptions{})
-	if _, err := r.Renew(context.Background(), authclient.Renewal{Now: clock.Now(), Margin: time.Minute}); !errors.Is(err, fs.ErrNotExist) {
+	if _, err := r.Renew(context.Background(), authclient.Renewal{Now: clock.Now()}); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("missing file: %v", err)
 	}
 }
