@@ -21,9 +21,9 @@ import (
 	"github.com/iqm-finland/authschema/validate"
 )
 
-// DefaultTimeout bounds each request, as the Python client's default
+// defaultTimeout bounds each request, as the Python client's default
 // (IQM_CLIENT_REQUESTS_TIMEOUT overrides it there and in SourceFromEnv).
-const DefaultTimeout = 60 * time.Second
+const defaultTimeout = 60 * time.Second
 
 // ErrConfig is wrapped by every configuration error (*ConfigError).
 var ErrConfig = errors.New("configuration error")
@@ -61,17 +61,17 @@ func (e *ConfigError) Unwrap() []error {
 
 // Clock tells the wall-clock time. The client stamps each answer's tokens with it, and
 // the session decides with it whether a token is still fresh; tests pass a fake one
-// (authtest.Clock). SystemClock is the real one.
+// (authtest.Clock); nil wherever a Clock is configured means the real one.
 type Clock interface {
 	Now() time.Time
 }
 
-type systemClock struct{}
+type wallClock struct{}
 
-func (systemClock) Now() time.Time { return time.Now() }
+func (wallClock) Now() time.Time { return time.Now() }
 
-// SystemClock is the real clock.
-var SystemClock Clock = systemClock{}
+// systemClock is the real clock.
+var systemClock Clock = wallClock{}
 
 // Config configures a Client.
 type Config struct {
@@ -89,12 +89,13 @@ type Config struct {
 	HTTPClient *http.Client
 	// UserAgent, when set, is sent as the User-Agent header.
 	UserAgent string
-	// Timeout bounds each request; 0 means DefaultTimeout, negative means none.
+	// Timeout bounds each request; 0 means 60 s (the Python client's default),
+	// negative means none.
 	Timeout time.Duration
 	// AllowInsecureHTTP allows a plain http:// ServerURL to a host that is not
 	// loopback. Passwords and refresh tokens then cross the network in clear text.
 	AllowInsecureHTTP bool
-	// Clock defaults to SystemClock.
+	// Clock defaults to the real clock.
 	Clock Clock
 }
 
@@ -126,10 +127,10 @@ func New(cfg Config) (*Client, error) {
 		c.clientID = api.DefaultClientID
 	}
 	if c.timeout == 0 {
-		c.timeout = DefaultTimeout
+		c.timeout = defaultTimeout
 	}
 	if c.clock == nil {
-		c.clock = SystemClock
+		c.clock = systemClock
 	}
 	hc := &http.Client{}
 	if cfg.HTTPClient != nil {
@@ -366,13 +367,13 @@ func secretsOf(r generated.AuthRequest) []string {
 	return s
 }
 
-// readBody reads at most MaxResponseBytes and closes the body. A read that fails
+// readBody reads at most maxResponseBytes and closes the body. A read that fails
 // because ctx (the request's, derived from parent) ended keeps the context's error as
 // the cause; the text of any other failure is cleaned as the body would be, and not
 // kept (r gives the secrets to remove).
 func (c *Client) readBody(parent, ctx context.Context, resp *http.Response, op string, r generated.AuthRequest) ([]byte, error) {
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes+1))
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
 	if err != nil {
 		secrets := secretsOf(r)
 		e := &Error{Op: op, StatusCode: resp.StatusCode, Err: ErrBadResponse,
@@ -383,9 +384,9 @@ func (c *Client) readBody(parent, ctx context.Context, resp *http.Response, op s
 		}
 		return nil, e
 	}
-	if len(data) > MaxResponseBytes {
+	if len(data) > maxResponseBytes {
 		return nil, &Error{Op: op, StatusCode: resp.StatusCode, Err: ErrResponseTooLarge,
-			Detail: fmt.Sprintf("over %d bytes", MaxResponseBytes)}
+			Detail: fmt.Sprintf("over %d bytes", maxResponseBytes)}
 	}
 	return data, nil
 }

@@ -81,7 +81,7 @@ func TestClientFaults(t *testing.T) {
 			io.WriteString(w, `{"access_token":"CANARY-BODY"`)
 		}, []error{authclient.ErrBadResponse}, []string{"reading the body"}},
 		{"oversized", func(w http.ResponseWriter, r *http.Request) {
-			io.WriteString(w, `{"access_token":"`+strings.Repeat("A", authclient.MaxResponseBytes)+`"}`)
+			io.WriteString(w, `{"access_token":"`+strings.Repeat("A", 1<<20)+`"}`)
 		}, []error{authclient.ErrResponseTooLarge}, []string{"over 1048576 bytes"}},
 		{"302", func(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, "https://elsewhere.example/login", http.StatusFound)

@@ -17,7 +17,7 @@ const (
 	EnvAuthPassword    = "IQM_AUTH_PASSWORD"
 	EnvTokensFile      = "IQM_TOKENS_FILE"
 	EnvToken           = "IQM_TOKEN"
-	EnvRequestsTimeout = "IQM_CLIENT_REQUESTS_TIMEOUT"
+	envRequestsTimeout = "IQM_CLIENT_REQUESTS_TIMEOUT"
 )
 
 // ErrMultipleSources: both IQM_TOKEN and IQM_TOKENS_FILE are set (iqm-client 36 takes
@@ -76,7 +76,7 @@ func SourceFromEnvOptions(getenv func(string) string, o EnvOptions) (Source, err
 	if server != "" {
 		cfg.ServerURL = server
 	}
-	if getenv(EnvRequestsTimeout) != "" || cfg.Timeout == 0 {
+	if getenv(envRequestsTimeout) != "" || cfg.Timeout == 0 {
 		cfg.Timeout = timeout
 	}
 	switch {
@@ -114,15 +114,17 @@ func NewSessionFromEnv() (*Session, error) {
 	return NewSession(src, SessionOptions{})
 }
 
-// TimeoutFromEnv reads IQM_CLIENT_REQUESTS_TIMEOUT (seconds), or DefaultTimeout.
+// TimeoutFromEnv reads IQM_CLIENT_REQUESTS_TIMEOUT (seconds), else 60 s (the Python
+// client's default), as SourceFromEnv does: for a program that builds its Config
+// itself (iqmauth).
 func TimeoutFromEnv(getenv func(string) string) (time.Duration, error) {
-	v := getenv(EnvRequestsTimeout)
+	v := getenv(envRequestsTimeout)
 	if v == "" {
-		return DefaultTimeout, nil
+		return defaultTimeout, nil
 	}
 	d, err := parseSeconds(v)
 	if err != nil {
-		return 0, &ConfigError{Setting: EnvRequestsTimeout, Problem: "must be a positive number of seconds", Err: ErrConfig}
+		return 0, &ConfigError{Setting: envRequestsTimeout, Problem: "must be a positive number of seconds", Err: ErrConfig}
 	}
 	return d, nil
 }

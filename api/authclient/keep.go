@@ -22,14 +22,13 @@ const (
 	// (5 min) that is at half the lifetime; with a lifetime of an hour, 10 min before
 	// the end. Either way at most two renewals per lifetime, and readers that re-read
 	// the file when 60 s or less remain (iqm-client 36) find a token with more left.
+	// Exported as a command line's flag default (iqmauth keep --renew-before).
 	DefaultRenewBefore = 10 * time.Minute
-	// DefaultKeepPoll is how often Keep looks at the file between renewals, to notice
+	// defaultKeepPoll is how often Keep looks at the file between renewals, to notice
 	// that it was replaced (a new login) or removed (a logout).
-	DefaultKeepPoll = time.Second
-	// DefaultStopGrace is how long a renewal in flight may still finish after Keep's
-	// context ends, so that the tokens a server sent (and a rotating server will not
-	// send again) reach the file.
-	DefaultStopGrace = 250 * time.Millisecond
+	defaultKeepPoll = time.Second
+	// defaultStopGrace: see KeepOptions.StopGrace.
+	defaultStopGrace = 250 * time.Millisecond
 )
 
 // Keep's outcomes; the errors it returns wrap one of them (or the cause: a
@@ -59,18 +58,20 @@ type KeepOptions struct {
 	// RenewBefore: renew when the access token has this little left, or half its
 	// lifetime when that is less; 0 means DefaultRenewBefore.
 	RenewBefore time.Duration
-	// Poll is how often the file is read between renewals; 0 means DefaultKeepPoll.
+	// Poll is how often the file is read between renewals; 0 means 1 s.
 	Poll time.Duration
 	// Backoff is the first wait after a transient failure; it doubles up to MaxBackoff,
-	// each wait drawn at random between half and all of it. 0 means DefaultBackoff and
-	// the package's MaxBackoff.
+	// each wait drawn at random between half and all of it. 0 means 1 s and 30 s
+	// (a Session's).
 	Backoff, MaxBackoff time.Duration
-	// StopGrace: see DefaultStopGrace; 0 means that default, negative none.
+	// StopGrace is how long a renewal in flight may still finish after ctx ends, so
+	// that the tokens a server sent (and a rotating server will not send again) reach
+	// the file; 0 means 250 ms, negative none.
 	StopGrace time.Duration
 	// Once renews if the tokens are due, then returns, without retrying (for a timer
 	// that runs it again).
 	Once bool
-	// Clock tells the time; nil means SystemClock.
+	// Clock tells the time; nil means the real clock.
 	Clock Clock
 	// Sleep waits d, or until ctx ends (then it returns ctx's error); nil means a real
 	// timer. A test passes one that advances a fake clock.
@@ -194,16 +195,16 @@ func newKeeper(path string, opts KeepOptions) (*keeper, error) {
 		opts.RenewBefore = DefaultRenewBefore
 	}
 	if opts.Poll == 0 {
-		opts.Poll = DefaultKeepPoll
+		opts.Poll = defaultKeepPoll
 	}
 	if opts.Backoff == 0 {
-		opts.Backoff = DefaultBackoff
+		opts.Backoff = defaultBackoff
 	}
 	if opts.MaxBackoff == 0 {
-		opts.MaxBackoff = max(MaxBackoff, opts.Backoff)
+		opts.MaxBackoff = max(maxBackoff, opts.Backoff)
 	}
 	if opts.StopGrace == 0 {
-		opts.StopGrace = DefaultStopGrace
+		opts.StopGrace = defaultStopGrace
 	}
 	switch {
 	case opts.RenewBefore < 0:
@@ -212,7 +213,7 @@ func newKeeper(path string, opts KeepOptions) (*keeper, error) {
 		return nil, &ConfigError{Setting: "poll and backoff", Problem: "must be positive, and the backoff at most the maximum backoff", Err: ErrConfig}
 	}
 	if opts.Clock == nil {
-		opts.Clock = SystemClock
+		opts.Clock = systemClock
 	}
 	if opts.Config.Clock == nil {
 		opts.Config.Clock = opts.Clock

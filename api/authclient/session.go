@@ -35,7 +35,7 @@ var (
 	// would within the margin) when it arrived, such as a past JWT exp without
 	// expires_in. Such a renewal counts as a failure: the session backs off.
 	ErrExpiredOnArrival = errors.New("the new access token had already expired when it arrived (compare the server's clock with this machine's)")
-	// ErrUselessRenewals: MaxUselessRenewals renewals in a row gave tokens that had
+	// ErrUselessRenewals: 5 renewals in a row gave tokens that had
 	// expired on arrival; the session no longer renews by itself (Token returns this
 	// error without a request) until Login or Refresh is called.
 	ErrUselessRenewals = errors.New("gave up renewing")
@@ -44,15 +44,16 @@ var (
 // Defaults of the session.
 const (
 	// DefaultRefreshMargin: a token with less than this left is renewed first (at most
-	// half its lifetime: see SessionOptions.RefreshMargin).
+	// half its lifetime: see RefreshMargin). Exported as a command line's flag default
+	// (iqmauth token --min-valid).
 	DefaultRefreshMargin = 60 * time.Second
-	// DefaultBackoff is the first wait after a failed renewal; it doubles up to MaxBackoff.
-	DefaultBackoff = time.Second
-	// MaxBackoff caps the wait after repeated failures.
-	MaxBackoff = 30 * time.Second
-	// MaxUselessRenewals is how many renewals in a row may give tokens that expired on
+	// defaultBackoff is the first wait after a failed renewal; it doubles up to maxBackoff.
+	defaultBackoff = time.Second
+	// maxBackoff caps the wait after repeated failures.
+	maxBackoff = 30 * time.Second
+	// maxUselessRenewals is how many renewals in a row may give tokens that expired on
 	// arrival before the session gives up (ErrUselessRenewals).
-	MaxUselessRenewals = 5
+	maxUselessRenewals = 5
 )
 
 // A Source gets tokens for a Session: Grants (the password and refresh grants),
@@ -347,9 +348,10 @@ type SessionOptions struct {
 	// 0 means DefaultRefreshMargin. For a token whose lifetime is less than twice the
 	// margin, half its lifetime is used instead.
 	RefreshMargin time.Duration
-	// Backoff is the first wait after a failed renewal; 0 means DefaultBackoff.
+	// Backoff is the first wait after a failed renewal (it doubles up to 30 s); 0
+	// means 1 s.
 	Backoff time.Duration
-	// Clock defaults to SystemClock.
+	// Clock defaults to the real clock.
 	Clock Clock
 	// OnTokens, if set, runs after every successful renewal, login or refresh, before
 	// the callers waiting for it return, so that a service can persist rotated tokens
@@ -412,7 +414,7 @@ type Session struct {
 	retryAt   time.Time
 	backoff   time.Duration
 	useless   int             // renewals in a row whose tokens had expired on arrival
-	gaveUp    bool            // after MaxUselessRenewals of them: no more automatic renewals
+	gaveUp    bool            // after maxUselessRenewals of them: no more automatic renewals
 	stored    uint64          // counts the token sets stored, for OnTokens' order
 	ctx       context.Context // flights run under it; Close cancels it
 	cancel    context.CancelFunc
@@ -444,7 +446,7 @@ func NewSession(src Source, opts SessionOptions) (*Session, error) {
 	}
 	s := &Session{src: src, clock: opts.Clock, margin: opts.RefreshMargin, backoff0: opts.Backoff, onTokens: opts.OnTokens}
 	if s.clock == nil {
-		s.clock = SystemClock
+		s.clock = systemClock
 	}
 	if s.margin == 0 {
 		s.margin = DefaultRefreshMargin
@@ -453,7 +455,7 @@ func NewSession(src Source, opts SessionOptions) (*Session, error) {
 		return nil, &ConfigError{Setting: "refresh margin", Problem: "must not be negative", Err: ErrConfig}
 	}
 	if s.backoff0 <= 0 {
-		s.backoff0 = DefaultBackoff
+		s.backoff0 = defaultBackoff
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	if opts.Tokens != nil && opts.Tokens.AccessToken() != "" {
@@ -597,7 +599,7 @@ func (s *Session) run(f *flight, gen uint64) {
 		}
 		s.useless++
 		err = fmt.Errorf("renewal %d in a row: %w", s.useless, ErrExpiredOnArrival)
-		if s.useless >= MaxUselessRenewals {
+		if s.useless >= maxUselessRenewals {
 			err = fmt.Errorf("%w after %d renewals in a row: %w", ErrUselessRenewals, s.useless, ErrExpiredOnArrival)
 			s.gaveUp = true
 		}
@@ -623,13 +625,13 @@ func (s *Session) run(f *flight, gen uint64) {
 }
 
 // backOff records a failed renewal: calls get err without a request until the
-// backoff (doubling up to MaxBackoff) has passed. Called with s.mu held.
+// backoff (doubling up to maxBackoff) has passed. Called with s.mu held.
 func (s *Session) backOff(err error) {
 	s.failure = err
 	if s.backoff == 0 {
 		s.backoff = s.backoff0
 	} else {
-		s.backoff = min(2*s.backoff, MaxBackoff)
+		s.backoff = min(2*s.backoff, maxBackoff)
 	}
 	s.retryAt = s.clock.Now().Add(s.backoff)
 }

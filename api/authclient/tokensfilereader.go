@@ -73,7 +73,7 @@ func (r *TokensFileReader) Renew(ctx context.Context, rn Renewal) (tokens.Set, e
 		case err != nil && !r.valid(t, rn.Now):
 			return tokens.Set{}, err
 		default:
-			r.failedAt, r.failDelay = rn.Now, min(max(2*r.failDelay, DefaultBackoff), MaxBackoff)
+			r.failedAt, r.failDelay = rn.Now, min(max(2*r.failDelay, defaultBackoff), maxBackoff)
 		}
 	}
 	t.ObtainedAt = obtainedFor(t.AccessExpiry, rn.Now)

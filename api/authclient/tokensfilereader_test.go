@@ -112,7 +112,7 @@ func TestTokensFileReaderRenewal(t *testing.T) {
 	if n := len(srv.Requests()); n != 1 {
 		t.Errorf("%d requests after one failed renewal, want 1: a failure is not retried on every call", n)
 	}
-	clock.Advance(authclient.DefaultBackoff)
+	clock.Advance(time.Second)
 	got := mustToken(t, s)
 	f, err := tokensfile.Read(path)
 	if err != nil || got == first.AccessToken() || f.Tokens.AccessToken() != got {
