@@ -4,7 +4,7 @@
 // the password and refresh grants; TokensFileReader: IQM_TOKENS_FILE by iqm-client
 // 36's rules; StaticToken; FileGrants: a tokens file shared with other processes; or
 // one of your own), renewing it once for any number of callers. The Session alone
-// decides when tokens are due (RefreshMargin) and tells the Source in a Renewal; what
+// decides when tokens are due (RenewalMargin) and tells the Source in a Renewal; what
 // a Source can do besides Renew is what it implements of LoginSource, RefreshSource
 // and LogoutSource. SourceFromEnv picks the
 // source the environment names, by iqm-client 36's rules for IQM_TOKEN and

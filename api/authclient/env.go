@@ -29,26 +29,24 @@ var ErrMultipleSources = fmt.Errorf("%w: more than one source of tokens", ErrCon
 // IQM_TOKENS_FILE are both set; the *ConfigError of SourceFromEnv says it word for word.
 const MultipleSourcesMessage = "No more than one authentication parameter may be given, received ['IQM_TOKEN', 'IQM_TOKENS_FILE']"
 
-// EnvOptions configures SourceFromEnvOptions.
-type EnvOptions struct {
+// SourceOptions configures the sources that SourceFromEnv and NewTokensFileReader
+// make; the zero value is iqm-client 36's behaviour.
+type SourceOptions struct {
 	// Config configures the client of the legacy variables' Grants, and of a tokens
-	// file's renewal; IQM_AUTH_SERVER and IQM_CLIENT_REQUESTS_TIMEOUT, when set,
-	// override its ServerURL and Timeout.
+	// file's renewal (see NewFileGrants); for SourceFromEnv, IQM_AUTH_SERVER and
+	// IQM_CLIENT_REQUESTS_TIMEOUT, when set, override its ServerURL and Timeout.
 	Config Config
-	// RenewTokensFile lets the TokensFileReader of IQM_TOKENS_FILE renew the file's
-	// tokens when it holds a refresh token and an auth_server_url (iqm-client 36 never
-	// does); Lock is how it waits for the file's lock then.
+	// RenewTokensFile lets a TokensFileReader renew the file's tokens (the refresh
+	// grant, under the file's lock, written back) when they are due and the file holds
+	// a refresh token and an auth_server_url. iqm-client 36 never renews; by default
+	// neither does the reader.
 	RenewTokensFile bool
-	Lock            FileLock
+	// Lock configures the wait for the file's lock when renewing.
+	Lock FileLock
 }
 
-// SourceFromEnv is SourceFromEnvOptions with cfg and no renewal of a tokens file.
-func SourceFromEnv(getenv func(string) string, cfg Config) (Source, error) {
-	return SourceFromEnvOptions(getenv, EnvOptions{Config: cfg})
-}
-
-// SourceFromEnvOptions picks the source of tokens the environment configures (getenv
-// is os.Getenv, or a test's map lookup; an empty value counts as unset, as in Python's
+// SourceFromEnv picks the source of tokens the environment configures (getenv is
+// os.Getenv, or a test's map lookup; an empty value counts as unset, as in Python's
 // os.environ.get). The rules, and the iqm-client version each follows:
 //   - IQM_TOKEN and IQM_TOKENS_FILE both set: a *ConfigError with iqm-client 36's
 //     message (MultipleSourcesMessage), wrapping ErrMultipleSources. (36)
@@ -64,7 +62,7 @@ func SourceFromEnv(getenv func(string) string, cfg Config) (Source, error) {
 //     IQM_AUTH_PASSWORD: a *ConfigError, as 17.5's "Either external token or
 //     credentials must be provided" (which 17.5 raised for arguments only; here the
 //     password is never sent when a token or tokens file is meant).
-func SourceFromEnvOptions(getenv func(string) string, o EnvOptions) (Source, error) {
+func SourceFromEnv(getenv func(string) string, o SourceOptions) (Source, error) {
 	cfg := o.Config
 	server, user, password := getenv(EnvAuthServer), getenv(EnvAuthUsername), getenv(EnvAuthPassword)
 	file, token := expandHome(getenv(EnvTokensFile)), getenv(EnvToken)
@@ -89,7 +87,8 @@ func SourceFromEnvOptions(getenv func(string) string, o EnvOptions) (Source, err
 	case token != "":
 		return StaticToken(token), nil
 	case file != "":
-		return NewTokensFileReader(file, TokensFileOptions{Renew: o.RenewTokensFile, Config: cfg, Lock: o.Lock}), nil
+		o.Config = cfg
+		return NewTokensFileReader(file, o), nil
 	case cfg.ServerURL != "" && (user == "" || password == ""):
 		return nil, &ConfigError{Setting: "credentials", Problem: "auth server URL is set but no username or password", Err: ErrConfig}
 	case cfg.ServerURL == "" && creds:
@@ -104,10 +103,11 @@ func SourceFromEnvOptions(getenv func(string) string, o EnvOptions) (Source, err
 	return NewGrants(c, user, password), nil
 }
 
-// NewSessionFromEnv is a Session on SourceFromEnv(os.Getenv, Config{}) with the
-// default options.
+// NewSessionFromEnv is a Session on SourceFromEnv(os.Getenv, SourceOptions{}) with
+// the default options: what a program that follows the Python client's variables
+// needs, in one call.
 func NewSessionFromEnv() (*Session, error) {
-	src, err := SourceFromEnv(os.Getenv, Config{})
+	src, err := SourceFromEnv(os.Getenv, SourceOptions{})
 	if err != nil {
 		return nil, err
 	}

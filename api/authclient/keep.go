@@ -154,7 +154,7 @@ func (e KeepEvent) String() string {
 }
 
 // Keep keeps the tokens file at path fresh for the processes that read it (iqm-client
-// 36 with IQM_TOKENS_FILE, iqmauth token, a FileSource): it renews the tokens with the
+// 36 with IQM_TOKENS_FILE, iqmauth token, a TokensFileReader): it renews the tokens with the
 // refresh grant when the access token has RenewBefore left (at most half its
 // lifetime), under the file's lock, so that other keepers and iqmauth token on the
 // same file send one refresh, never two; it writes the file atomically and keeps the

@@ -12,7 +12,6 @@ import (
 
 	"github.com/iqm-finland/authschema/api"
 	"github.com/iqm-finland/authschema/api/tokens"
-	"github.com/iqm-finland/authschema/api/tokensfile"
 	"github.com/iqm-finland/authschema/internal/redact"
 )
 
@@ -44,7 +43,7 @@ var (
 // Defaults of the session.
 const (
 	// DefaultRefreshMargin: a token with less than this left is renewed first (at most
-	// half its lifetime: see RefreshMargin). Exported as a command line's flag default
+	// half its lifetime: see RenewalMargin). Exported as a command line's flag default
 	// (iqmauth token --min-valid).
 	DefaultRefreshMargin = 60 * time.Second
 	// defaultBackoff is the first wait after a failed renewal; it doubles up to maxBackoff.
@@ -103,7 +102,7 @@ type Renewal struct {
 	// Now is the session clock's time.
 	Now time.Time
 	// ValidUntil is when tokens like Current are due by the session's policy (Now and
-	// its RefreshMargin): a token that expires by then is no use. A Source spends no
+	// its RenewalMargin): a token that expires by then is no use. A Source spends no
 	// refresh token that expires by then (Grants logs in instead), takes tokens that
 	// another process renewed only when their access token lasts past it (FileGrants),
 	// and should return an access token that lasts past it (a Session counts one
@@ -126,14 +125,17 @@ func (r Renewal) LogValue() slog.Value {
 	return slog.GroupValue(slog.Any("current", r.Current.LogValue()), slog.Time("now", r.Now), slog.Time("valid_until", r.ValidUntil))
 }
 
-// RefreshMargin is the margin a Session configured with margin applies to t at now:
-// margin, but at most half the access token's lifetime (counted from t.ObtainedAt,
-// else from now), so that a token whose lifetime is at or below the margin (a
-// Keycloak access lifespan of 60 s with DefaultRefreshMargin) is still reused for a
-// while instead of renewed on every call. The Session hands out t's access token
-// until its expiry less this margin. It is exported for programs that judge tokens
-// outside a Session by the same rule (iqmauth token --min-valid).
-func RefreshMargin(t tokens.Set, now time.Time, margin time.Duration) time.Duration {
+// RenewalMargin is how long before its expiry a Session configured with margin renews
+// t's access token: margin, but at most half the token's lifetime (from t.ObtainedAt),
+// so that a token whose lifetime is at or below the margin (a Keycloak access lifespan
+// of 60 s with DefaultRefreshMargin) is reused for a while instead of renewed on every
+// call; margin itself when the lifetime is unknown (no ObtainedAt), since one counted
+// from now would shrink as the token ages. It is the Session's one rule, exported for
+// programs that judge tokens outside a Session by it (iqmauth token --min-valid).
+func RenewalMargin(t tokens.Set, margin time.Duration, now time.Time) time.Duration {
+	if t.ObtainedAt.IsZero() {
+		return margin
+	}
 	return effectiveMargin(margin, lifetime(t.AccessExpiry, t.ObtainedAt, now))
 }
 
@@ -286,43 +288,6 @@ func deref(t *tokens.Set, err error) (tokens.Set, error) {
 	}
 	return *t, nil
 }
-
-// FileSource reads a tokens file that another program keeps fresh (IQM_TOKENS_FILE,
-// the Cortex CLI's token manager): it is read again when its token is within the
-// margin. It cannot log in, refresh at the server or log out.
-type FileSource struct {
-	path string
-}
-
-// NewFileSource checks that path is a readable tokens file and makes a source of it.
-func NewFileSource(path string) (*FileSource, error) {
-	if _, err := tokensfile.Read(path); err != nil {
-		return nil, err
-	}
-	return &FileSource{path: path}, nil
-}
-
-// Renew reads the file again; a token in it that has expired is ErrTokenExpired.
-func (f *FileSource) Renew(_ context.Context, r Renewal) (tokens.Set, error) {
-	tf, err := tokensfile.Read(f.path)
-	if err != nil {
-		return tokens.Set{}, err
-	}
-	if !tf.Tokens.AccessValidFor(r.Now, 0) {
-		return tokens.Set{}, &tokensfile.Error{Path: f.path, Problem: "its access token has expired", Err: ErrTokenExpired}
-	}
-	t := tf.Tokens
-	t.ObtainedAt = r.Now
-	return t, nil
-}
-
-// Refresh reads the file again.
-func (f *FileSource) Refresh(ctx context.Context, r Renewal) (tokens.Set, error) {
-	return f.Renew(ctx, r)
-}
-
-// String names the file.
-func (f *FileSource) String() string { return fmt.Sprintf("FileSource{path:%q}", f.path) }
 
 // staticSource is a plain bearer token used as it is.
 type staticSource struct{ token *string }
@@ -499,7 +464,7 @@ func (s *Session) Current() (t tokens.Set, ok bool) {
 }
 
 // Refresh renews the tokens now with the source's Refresh (the refresh grant; a
-// FileSource reads its file again).
+// TokensFileReader reads its file again).
 func (s *Session) Refresh(ctx context.Context) (tokens.Set, error) { return s.do(ctx, opRefresh) }
 
 // Login logs in with the source's Login (the password grant) now, also after Logout.
@@ -653,7 +618,7 @@ func (s *Session) deliver(seq uint64, t tokens.Set) {
 func (s *Session) fetch(ctx context.Context, o op) (tokens.Set, error) {
 	cur, _ := s.Current()
 	now := s.clock.Now()
-	r := Renewal{Current: cur, Now: now, ValidUntil: now.Add(RefreshMargin(cur, now, s.margin))}
+	r := Renewal{Current: cur, Now: now, ValidUntil: now.Add(RenewalMargin(cur, s.margin, now))}
 	switch o {
 	case opLogin:
 		return s.src.(LoginSource).Login(ctx)
@@ -685,7 +650,7 @@ func (s *Session) store(t tokens.Set) {
 	case t.AccessToken() == "":
 		st.freshUntil = math.MinInt64
 	case !t.AccessExpiry.IsZero():
-		st.freshUntil = unixNano(t.AccessExpiry.Add(-RefreshMargin(t, s.clock.Now(), s.margin)))
+		st.freshUntil = unixNano(t.AccessExpiry.Add(-RenewalMargin(t, s.margin, s.clock.Now())))
 	}
 	s.state.Store(st)
 }

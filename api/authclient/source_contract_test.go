@@ -83,7 +83,7 @@ type fixedClock time.Time
 func (c fixedClock) Now() time.Time { return time.Time(c) }
 
 // TestRenewalValidUntil: the Session tells its Source until when tokens must last: Now
-// and its RefreshMargin, which is the configured margin, or half the current token's
+// and its RenewalMargin, which is the configured margin, or half the current token's
 // lifetime when that is less; with no tokens, the margin as it is.
 func TestRenewalValidUntil(t *testing.T) {
 	for _, tt := range []struct {
@@ -124,8 +124,8 @@ func TestRenewalValidUntil(t *testing.T) {
 			if opts.Tokens != nil {
 				cur = *opts.Tokens
 			}
-			if m := authclient.RefreshMargin(cur, rn.Now, tt.margin); tt.margin != 0 && m != tt.want {
-				t.Errorf("RefreshMargin = %v, want %v", m, tt.want)
+			if m := authclient.RenewalMargin(cur, tt.margin, rn.Now); tt.margin != 0 && m != tt.want {
+				t.Errorf("RenewalMargin = %v, want %v", m, tt.want)
 			}
 		})
 	}

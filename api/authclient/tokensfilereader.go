@@ -9,19 +9,6 @@ import (
 	"github.com/iqm-finland/authschema/api/tokensfile"
 )
 
-// TokensFileOptions configures a TokensFileReader.
-type TokensFileOptions struct {
-	// Renew allows the reader to renew the file's tokens (the refresh grant, under the
-	// file's lock, written back) when its access token is within the margin and the
-	// file holds a refresh token and an auth_server_url. iqm-client 36 never renews;
-	// by default neither does the reader.
-	Renew bool
-	// Config configures the client that renews (see NewFileGrants).
-	Config Config
-	// Lock configures the wait for the file's lock when renewing.
-	Lock FileLock
-}
-
 // TokensFileReader reads a tokens file (IQM_TOKENS_FILE) by iqm-client 36's rules
 // (iqm-station-control-client 14.0.0, TokensFileReader): only access_token is read,
 // and a file with nothing else is enough; the token must be a JWT whose exp is in the
@@ -30,7 +17,7 @@ type TokensFileOptions struct {
 // (iqm-client's REFRESH_MARGIN_SECONDS) or less left, also for tokens whose lifetime
 // is shorter than twice that (a Session otherwise waits until half the lifetime: the
 // tokens the reader returns carry an ObtainedAt that makes it read again then, with
-// any RefreshMargin of 60 s or more). The file is not read when the reader is made: a
+// a session margin of 60 s or more). The file is not read when the reader is made: a
 // missing file is an error of the first Token, as in iqm-client 36.
 //
 // Two differences: within the margin iqm-client 36 reads the file on every call, the
@@ -39,18 +26,15 @@ type TokensFileOptions struct {
 // as JWTs are written.
 type TokensFileReader struct {
 	path      string
-	opts      TokensFileOptions
+	opts      SourceOptions
 	failedAt  time.Time // the last failed renewal, after which the file's token is used as it is
 	failDelay time.Duration
 }
 
 // NewTokensFileReader makes a reader of the tokens file at path.
-func NewTokensFileReader(path string, opts TokensFileOptions) *TokensFileReader {
+func NewTokensFileReader(path string, opts SourceOptions) *TokensFileReader {
 	return &TokensFileReader{path: path, opts: opts}
 }
-
-// Path is the tokens file.
-func (r *TokensFileReader) Path() string { return r.path }
 
 // Renew implements Source: it reads the file again, and renews its tokens when that is
 // allowed and possible and the token does not last past rn.ValidUntil. A renewal that
@@ -64,7 +48,7 @@ func (r *TokensFileReader) Renew(ctx context.Context, rn Renewal) (tokens.Set, e
 	if !r.valid(t, rn.Now) {
 		return tokens.Set{}, &tokensfile.Error{Path: r.path, Problem: "access token in file has expired or is not valid", Err: ErrTokenExpired}
 	}
-	if r.opts.Renew && f.Tokens.HasRefreshToken() && f.AuthServerURL != "" && !t.AccessValidFor(rn.ValidUntil, 0) &&
+	if r.opts.RenewTokensFile && f.Tokens.HasRefreshToken() && f.AuthServerURL != "" && !t.AccessValidFor(rn.ValidUntil, 0) &&
 		!rn.Now.Before(r.failedAt.Add(r.failDelay)) {
 		renewed, err := r.renew(ctx, t, rn)
 		switch {
@@ -84,7 +68,7 @@ func (r *TokensFileReader) Renew(ctx context.Context, rn Renewal) (tokens.Set, e
 // again once the token has this little left.
 const iqmClientMargin = 60 * time.Second
 
-// obtainedFor is the ObtainedAt that makes a Session (RefreshMargin: at most half the
+// obtainedFor is the ObtainedAt that makes a Session (RenewalMargin: at most half the
 // lifetime counted from ObtainedAt) read the file again as iqm-client 36 does: once
 // iqmClientMargin is reached, whatever the lifetime, and within it a second later
 // (iqm-client 36 reads it on every call; a Session wants a token it may hand out for a
@@ -122,5 +106,5 @@ func (r *TokensFileReader) Refresh(ctx context.Context, rn Renewal) (tokens.Set,
 
 // String names the file.
 func (r *TokensFileReader) String() string {
-	return fmt.Sprintf("TokensFileReader{path:%q renew:%v}", r.path, r.opts.Renew)
+	return fmt.Sprintf("TokensFileReader{path:%q renew:%v}", r.path, r.opts.RenewTokensFile)
 }
