@@ -18,7 +18,6 @@ import (
 	"github.com/iqm-finland/authschema/api/tokens"
 	"github.com/iqm-finland/authschema/generated"
 	genclient "github.com/iqm-finland/authschema/generated/client"
-	"github.com/iqm-finland/authschema/validate"
 )
 
 // defaultTimeout bounds each request, as the Python client's default
@@ -217,14 +216,12 @@ func (c *Client) Realm() string { return c.realm }
 // ClientID is the client id sent with every request.
 func (c *Client) ClientID() string { return c.clientID }
 
-// Timeout is the bound on each request (negative: none).
-func (c *Client) Timeout() time.Duration { return c.timeout }
-
-// TokenURL is the token endpoint (openapi.yaml's path of requestToken).
+// TokenURL is the token endpoint (openapi.yaml's path of requestToken): for a peer
+// configured from the same settings (golang.org/x/oauth2's Endpoint, say).
 func (c *Client) TokenURL() string { return c.base + realmPath(generated.RequestTokenPath, c.realm) }
 
-// LogoutURL is the logout endpoint (openapi.yaml's path of logout).
-func (c *Client) LogoutURL() string { return c.base + realmPath(generated.LogoutPath, c.realm) }
+// logoutURL is the logout endpoint (openapi.yaml's path of logout).
+func (c *Client) logoutURL() string { return c.base + realmPath(generated.LogoutPath, c.realm) }
 
 // realmPath fills in the {realm} of a path of openapi.yaml.
 func realmPath(template, realm string) string {
@@ -233,27 +230,22 @@ func realmPath(template, realm string) string {
 
 // Login requests tokens with the password grant.
 func (c *Client) Login(ctx context.Context, username, password string) (*tokens.Set, error) {
-	return c.Grant(ctx, api.NewPasswordRequest(c.clientID, username, password))
+	return c.grant(ctx, api.NewPasswordRequest(c.clientID, username, password))
 }
 
 // Refresh requests tokens with the refresh_token grant.
 func (c *Client) Refresh(ctx context.Context, refreshToken string) (*tokens.Set, error) {
-	return c.Grant(ctx, api.NewRefreshRequest(c.clientID, refreshToken))
+	return c.grant(ctx, api.NewRefreshRequest(c.clientID, refreshToken))
 }
 
-// Grant validates r as a password or refresh request, posts it to the token endpoint
-// and maps the answer. An invalid request is refused locally and nothing is sent.
-// Errors from the server are *Error.
+// grant validates r, a password or refresh request (Login and Refresh make it),
+// posts it to the token endpoint and maps the answer. An invalid request is refused
+// locally and nothing is sent. Errors from the server are *Error.
 //
 // The request goes through the generated client (its path and request editors), with
 // a body that api.EncodeForm writes: the generated form encoding sorts the keys, and
 // the Python client sends them in the model's order.
-func (c *Client) Grant(ctx context.Context, r generated.AuthRequest) (*tokens.Set, error) {
-	if validate.Classify(r) == validate.KindLogout {
-		// A logout request is valid, but not at the token endpoint: say what a token
-		// request lacks.
-		return nil, fmt.Errorf("token request not sent: %w", validate.Check(validate.KindPassword, r))
-	}
+func (c *Client) grant(ctx context.Context, r generated.AuthRequest) (*tokens.Set, error) {
 	body, err := api.EncodeForm(r) // validates, once
 	if err != nil {
 		return nil, fmt.Errorf("token request not sent: %w", err)
@@ -332,7 +324,7 @@ func (c *Client) Logout(ctx context.Context, refreshToken string) error {
 	defer cancel()
 	resp, err := c.gen.LogoutWithBody(rctx, c.realm, formType, bytes.NewReader(body))
 	if err != nil {
-		return c.noAnswer(ctx, rctx, "logout", c.LogoutURL(), err, secretsOf(r))
+		return c.noAnswer(ctx, rctx, "logout", c.logoutURL(), err, secretsOf(r))
 	}
 	data, err := c.readBody(ctx, rctx, resp, "logout", r)
 	if err != nil {
@@ -341,7 +333,7 @@ func (c *Client) Logout(ctx context.Context, refreshToken string) error {
 	if resp.StatusCode/100 == 2 && slices.Contains(generated.LogoutStatuses(), resp.StatusCode) {
 		return nil
 	}
-	return c.errorResponse("logout", c.LogoutURL(), resp, data, secretsOf(r))
+	return c.errorResponse("logout", c.logoutURL(), resp, data, secretsOf(r))
 }
 
 // formType is the body's media type.

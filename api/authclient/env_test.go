@@ -101,14 +101,4 @@ func TestSourceFromEnv(t *testing.T) {
 			s.Close()
 		}
 	}
-	src, err := authclient.SourceFromEnv(env("IQM_CLIENT_REQUESTS_TIMEOUT", "2.5", "IQM_AUTH_SERVER", "http://127.0.0.1:1",
-		"IQM_AUTH_USERNAME", "u", "IQM_AUTH_PASSWORD", "p"), authclient.SourceOptions{Config: authclient.Config{Timeout: time.Hour}})
-	if g, ok := src.(*authclient.Grants); err != nil || !ok || g.Client().Timeout() != 2500*time.Millisecond {
-		t.Errorf("timeout from the environment: %v, %v", src, err)
-	}
-	src, _ = authclient.SourceFromEnv(env("IQM_AUTH_SERVER", "http://127.0.0.1:1", "IQM_AUTH_USERNAME", "u", "IQM_AUTH_PASSWORD", "p"),
-		authclient.SourceOptions{Config: authclient.Config{Timeout: time.Hour}})
-	if g, ok := src.(*authclient.Grants); !ok || g.Client().Timeout() != time.Hour {
-		t.Errorf("timeout of the given config: %v", src)
-	}
 }
