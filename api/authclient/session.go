@@ -313,9 +313,6 @@ type SessionOptions struct {
 	// 0 means DefaultRefreshMargin. For a token whose lifetime is less than twice the
 	// margin, half its lifetime is used instead.
 	RefreshMargin time.Duration
-	// Backoff is the first wait after a failed renewal (it doubles up to 30 s); 0
-	// means 1 s.
-	Backoff time.Duration
 	// Clock defaults to the real clock.
 	Clock Clock
 	// OnTokens, if set, runs after every successful renewal, login or refresh, before
@@ -328,7 +325,7 @@ type SessionOptions struct {
 
 // String describes the options without the tokens.
 func (o SessionOptions) String() string {
-	return fmt.Sprintf("SessionOptions{tokens:%s refresh_margin:%v backoff:%v}", o.tokens(), o.RefreshMargin, o.Backoff)
+	return fmt.Sprintf("SessionOptions{tokens:%s refresh_margin:%v}", o.tokens(), o.RefreshMargin)
 }
 
 func (o SessionOptions) tokens() string {
@@ -346,7 +343,7 @@ func (o SessionOptions) Format(f fmt.State, verb rune) {
 // LogValue keeps the tokens out of log/slog output.
 func (o SessionOptions) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("tokens", o.tokens()),
-		slog.Duration("refresh_margin", o.RefreshMargin), slog.Duration("backoff", o.Backoff))
+		slog.Duration("refresh_margin", o.RefreshMargin))
 }
 
 type op int
@@ -365,7 +362,6 @@ type Session struct {
 	src      Source
 	clock    Clock
 	margin   time.Duration
-	backoff0 time.Duration
 	onTokens func(tokens.Set)
 
 	state atomic.Pointer[tokenState] // read without a lock on the hot path
@@ -409,7 +405,7 @@ func NewSession(src Source, opts SessionOptions) (*Session, error) {
 	if src == nil {
 		return nil, &ConfigError{Setting: "source", Problem: "is required", Err: ErrConfig}
 	}
-	s := &Session{src: src, clock: opts.Clock, margin: opts.RefreshMargin, backoff0: opts.Backoff, onTokens: opts.OnTokens}
+	s := &Session{src: src, clock: opts.Clock, margin: opts.RefreshMargin, onTokens: opts.OnTokens}
 	if s.clock == nil {
 		s.clock = systemClock
 	}
@@ -418,9 +414,6 @@ func NewSession(src Source, opts SessionOptions) (*Session, error) {
 	}
 	if s.margin < 0 {
 		return nil, &ConfigError{Setting: "refresh margin", Problem: "must not be negative", Err: ErrConfig}
-	}
-	if s.backoff0 <= 0 {
-		s.backoff0 = defaultBackoff
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	if opts.Tokens != nil && opts.Tokens.AccessToken() != "" {
@@ -594,7 +587,7 @@ func (s *Session) run(f *flight, gen uint64) {
 func (s *Session) backOff(err error) {
 	s.failure = err
 	if s.backoff == 0 {
-		s.backoff = s.backoff0
+		s.backoff = defaultBackoff
 	} else {
 		s.backoff = min(2*s.backoff, maxBackoff)
 	}
