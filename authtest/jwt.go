@@ -53,12 +53,13 @@ type profile struct {
 }
 
 // signingKey is the RSA-2048 key that signs access and ID tokens (RS256), as
-// Keycloak's realm keys do. One key serves every server of a process: generating one
+// Keycloak's realm keys do (with three primes, see signingPrimes). One key serves every server of a process: generating one
 // costs tens of milliseconds, and a test binary starts hundreds of servers. Tokens of
 // one server still fail on another: the issuer differs, and refresh tokens are signed
 // with a per-server secret.
 type signingKey struct {
-	key       *rsa.PrivateKey
+	key       *rsa.PublicKey
+	signer    *crtSigner
 	kid       string // RFC 7638 thumbprint, base64url, as long as Keycloak's kids
 	header    string // base64url of the JWT header
 	publicB64 string // base64 DER (PKIX), the realm info's public_key
@@ -79,11 +80,10 @@ type jwk struct {
 }
 
 var processKey = sync.OnceValues(func() (*signingKey, error) {
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	key, err := generateSigningKey()
 	if err != nil {
 		return nil, err
 	}
-	key.Precompute()
 	return newSigningKey(key)
 })
 
@@ -108,7 +108,11 @@ func newSigningKey(key *rsa.PrivateKey) (*signingKey, error) {
 	enc := sig
 	encThumb := sha256.Sum256([]byte("enc " + kid))
 	enc.Kid, enc.Alg, enc.Use = b64(encThumb[:]), "RSA-OAEP", "enc"
-	return &signingKey{key: key, kid: kid,
+	signer, err := newCRTSigner(key)
+	if err != nil {
+		return nil, err
+	}
+	return &signingKey{key: &key.PublicKey, signer: signer, kid: kid,
 		header:    b64([]byte(`{"alg":"RS256","typ":"JWT","kid":"` + kid + `"}`)),
 		publicB64: base64.StdEncoding.EncodeToString(der), jwk: sig, encJWK: enc}, nil
 }
@@ -142,12 +146,7 @@ func encodeClaims(header string, c *claims) string {
 func (k *signingKey) sign(c *claims) string {
 	unsigned := encodeClaims(k.header, c)
 	digest := sha256.Sum256([]byte(unsigned))
-	sig, err := rsa.SignPKCS1v15(nil, k.key, crypto.SHA256, digest[:])
-	if err != nil {
-		// Only a broken key fails; a token that verifies nowhere says so.
-		return unsigned + "."
-	}
-	return unsigned + "." + base64.RawURLEncoding.EncodeToString(sig)
+	return unsigned + "." + base64.RawURLEncoding.EncodeToString(k.signer.sign(digest[:]))
 }
 
 func (k *hmacKey) sign(c *claims) string {
@@ -194,7 +193,7 @@ func (k *signingKey) verify(token string) (claims, error) {
 		return claims{}, err
 	}
 	digest := sha256.Sum256([]byte(signed))
-	if rsa.VerifyPKCS1v15(&k.key.PublicKey, crypto.SHA256, digest[:], sig) != nil {
+	if rsa.VerifyPKCS1v15(k.key, crypto.SHA256, digest[:], sig) != nil {
 		return claims{}, errBadToken
 	}
 	return decodeClaims(payload)

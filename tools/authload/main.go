@@ -15,7 +15,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -139,7 +138,7 @@ func measureServe(o options) result {
 	}
 	args = append(args, strings.Fields(o.serveArgs)...)
 	cmd := exec.Command(o.iqmauth, args...)
-	cmd.Stderr = io.Discard
+	cmd.Stderr = nil // /dev/null, without a copying goroutine in this process
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		fatal("%v", err)
@@ -272,74 +271,70 @@ func treeRSS(pid int) int64 {
 	return total
 }
 
-type client struct {
-	hc       *http.Client
-	tokenURL string
-	o        options
+// forms are the request bodies, encoded once.
+type forms struct{ password, refreshPrefix string }
+
+func newForms(o options) forms {
+	return forms{
+		// client_id, grant_type, username, password: the order of the Python client.
+		password: "client_id=" + url.QueryEscape(o.client) + "&grant_type=password&username=" +
+			url.QueryEscape(o.user) + "&password=" + url.QueryEscape(o.password),
+		refreshPrefix: "client_id=" + url.QueryEscape(o.client) + "&grant_type=refresh_token&refresh_token=",
+	}
 }
 
-var errStatus = errors.New("unexpected status")
-
-// grant posts a token request; it returns the refresh token of a 200.
-func (c *client) grant(ctx context.Context, form url.Values) (string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.tokenURL, strings.NewReader(form.Encode()))
-	if err != nil {
-		return "", err
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	var tr struct {
-		RefreshToken string `json:"refresh_token"`
-	}
-	err = json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&tr)
-	if resp.StatusCode != 200 {
-		return "", fmt.Errorf("%w %d", errStatus, resp.StatusCode)
-	}
-	return tr.RefreshToken, err
-}
-
-func (c *client) passwordForm() url.Values {
-	return url.Values{"client_id": {c.o.client}, "grant_type": {"password"}, "username": {c.o.user}, "password": {c.o.password}}
-}
-
-func (c *client) refreshForm(rt string) url.Values {
-	return url.Values{"client_id": {c.o.client}, "grant_type": {"refresh_token"}, "refresh_token": {rt}}
-}
-
-// rates measures password and refresh grants per second at each concurrency.
+// rates measures password and refresh grants per second at each concurrency, each
+// worker on a keep-alive connection of its own.
 func rates(o options, base string, res *result) {
+	tokenURL := base + "/realms/" + url.PathEscape(o.realm) + "/protocol/openid-connect/token"
+	f := newForms(o)
 	for _, n := range o.concurrency {
-		tr := &http.Transport{MaxIdleConnsPerHost: n, MaxConnsPerHost: n}
-		c := &client{hc: &http.Client{Transport: tr, Timeout: time.Minute}, o: o,
-			tokenURL: base + "/realms/" + url.PathEscape(o.realm) + "/protocol/openid-connect/token"}
-		res.password[n] = run(o, n, res, "password", func(ctx context.Context) func() error {
-			return func() error { _, err := c.grant(ctx, c.passwordForm()); return err }
-		})
-		res.refresh[n] = run(o, n, res, "refresh", func(ctx context.Context) func() error {
-			rt, err := c.grant(ctx, c.passwordForm())
+		worker := func(grant func(c *conn) error) func() (func() error, func()) {
+			return func() (func() error, func()) {
+				c, err := newConn(tokenURL)
+				if err != nil {
+					fatal("%v", err)
+				}
+				return func() error { return grant(c) }, c.close
+			}
+		}
+		res.password[n] = run(o, n, res, "password", worker(func(c *conn) error {
+			_, err := c.grant(f.password)
+			return err
+		}))
+		res.refresh[n] = run(o, n, res, "refresh", func() (func() error, func()) {
+			c, err := newConn(tokenURL)
+			if err != nil {
+				fatal("%v", err)
+			}
+			rt, err := c.grant(f.password)
 			return func() error {
 				if err != nil {
 					return err
 				}
 				var next string
-				if next, err = c.grant(ctx, c.refreshForm(rt)); err == nil && next != "" {
+				if next, err = c.grant(f.refreshPrefix + url.QueryEscape(rt)); err == nil && next != "" {
 					rt = next // the newest, so that rotation works too
 				}
 				return err
-			}
+			}, c.close
 		})
-		tr.CloseIdleConnections()
 		logf("%s c=%d: %.1f password grants/s, %.1f refreshes/s", res.name, n, res.password[n], res.refresh[n])
 	}
 }
 
+// cpuTime is the CPU time this process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
 // run runs n workers for o.duration after a warm-up of a tenth of it and returns the
 // successful operations per second.
-func run(o options, n int, res *result, what string, worker func(context.Context) func() error) float64 {
+func run(o options, n int, res *result, what string, worker func() (step func() error, done func())) float64 {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var ok, failed atomic.Int64
@@ -350,7 +345,8 @@ func run(o options, n int, res *result, what string, worker func(context.Context
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			step := worker(ctx)
+			step, done := worker()
+			defer done()
 			for ctx.Err() == nil {
 				err := step()
 				if !measuring.Load() || ctx.Err() != nil {
@@ -366,11 +362,16 @@ func run(o options, n int, res *result, what string, worker func(context.Context
 		}()
 	}
 	time.Sleep(o.duration / 10)
+	cpu0 := cpuTime()
 	measuring.Store(true)
 	t0 := time.Now()
 	time.Sleep(o.duration)
 	measuring.Store(false)
 	elapsed := time.Since(t0)
+	if done := ok.Load() + failed.Load(); done > 0 {
+		logf("%s %s c=%d: the load program used %v of CPU per request", res.name, what, n,
+			((cpuTime() - cpu0) / time.Duration(done)).Round(time.Microsecond))
+	}
 	cancel()
 	wg.Wait()
 	if f := failed.Load(); f > 0 {
