@@ -207,7 +207,8 @@ func isLoopback(host string) bool {
 // plain http:// server on loopback, the client's own clone of the caller's).
 func (c *Client) CloseIdleConnections() { c.hc.CloseIdleConnections() }
 
-// ServerURL is the normalized base URL.
+// ServerURL is the normalized base URL. With Realm and ClientID, it is what a tokens
+// file records of where its tokens came from (iqmauth login writes them).
 func (c *Client) ServerURL() string { return c.base }
 
 // Realm is the realm the client talks to.

@@ -10,7 +10,8 @@ import (
 	"time"
 )
 
-// Environment variables the Python client reads, and SourceFromEnv with it.
+// Environment variables the Python client reads, and SourceFromEnv with it; exported
+// for a command line's flag defaults and messages (iqmauth).
 const (
 	EnvAuthServer      = "IQM_AUTH_SERVER"
 	EnvAuthUsername    = "IQM_AUTH_USERNAME"
@@ -26,7 +27,8 @@ var ErrMultipleSources = fmt.Errorf("%w: more than one source of tokens", ErrCon
 
 // MultipleSourcesMessage is iqm-client 36's error (ClientConfigurationError, from
 // iqm-station-control-client 14.0.0's TokenManager) when IQM_TOKEN and
-// IQM_TOKENS_FILE are both set; the *ConfigError of SourceFromEnv says it word for word.
+// IQM_TOKENS_FILE are both set; the *ConfigError of SourceFromEnv says it word for word,
+// and so can a program that checks the variables itself (iqmauth token).
 const MultipleSourcesMessage = "No more than one authentication parameter may be given, received ['IQM_TOKEN', 'IQM_TOKENS_FILE']"
 
 // SourceOptions configures the sources that SourceFromEnv and NewTokensFileReader

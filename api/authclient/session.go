@@ -189,7 +189,8 @@ func NewGrants(c *Client, username, password string) *Grants {
 	return &Grants{client: c, username: username, password: &password}
 }
 
-// Client is the client the source sends its requests with.
+// Client is the client the source sends its requests with: for requests of one's own
+// beside the session's (a refresh with a given refresh token, a logout).
 func (g *Grants) Client() *Client { return g.client }
 
 // Renew implements Source.
@@ -422,7 +423,8 @@ func NewSession(src Source, opts SessionOptions) (*Session, error) {
 	return s, nil
 }
 
-// Source is the session's source of tokens.
+// Source is the session's source of tokens, to reach what it has beyond Source
+// (a Grants' Client).
 func (s *Session) Source() Source { return s.src }
 
 // Token returns an access token with more than the refresh margin left, renewing it

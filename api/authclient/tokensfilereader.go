@@ -31,7 +31,8 @@ type TokensFileReader struct {
 	failDelay time.Duration
 }
 
-// NewTokensFileReader makes a reader of the tokens file at path.
+// NewTokensFileReader makes a reader of the tokens file at path: for a path that does
+// not come from IQM_TOKENS_FILE (SourceFromEnv makes the reader of that one).
 func NewTokensFileReader(path string, opts SourceOptions) *TokensFileReader {
 	return &TokensFileReader{path: path, opts: opts}
 }
