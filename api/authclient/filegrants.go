@@ -163,12 +163,12 @@ func (g *FileGrants) update(ctx context.Context, fresh func(f tokensfile.File) b
 }
 
 // Renew implements Source. The file's tokens are used without a request when they are
-// not r.Current (another process renewed them, or this is the first use) and their
-// access token lasts past r.ValidUntil.
+// not r.Current (another process renewed them, or this is the first use) and
+// r.Fresh finds them fresh.
 func (g *FileGrants) Renew(ctx context.Context, r Renewal) (tokens.Set, error) {
 	fresh := func(f tokensfile.File) bool {
 		ft := f.Tokens
-		return ft.AccessToken() != r.Current.AccessToken() && ft.AccessValidFor(r.ValidUntil, 0)
+		return ft.AccessToken() != r.Current.AccessToken() && r.Fresh(ft)
 	}
 	return g.update(ctx, fresh, func(f tokensfile.File, gr *Grants) (tokens.Set, error) {
 		return gr.Renew(ctx, Renewal{Current: f.Tokens, Now: r.Now, ValidUntil: r.ValidUntil})

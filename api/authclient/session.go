@@ -103,11 +103,22 @@ type Renewal struct {
 	Now time.Time
 	// ValidUntil is when tokens like Current are due by the session's policy (Now and
 	// its RenewalMargin): a token that expires by then is no use. A Source spends no
-	// refresh token that expires by then (Grants logs in instead), takes tokens that
-	// another process renewed only when their access token lasts past it (FileGrants),
-	// and should return an access token that lasts past it (a Session counts one
-	// already due as expired on arrival). Zero means no deadline.
+	// refresh token that expires by then (Grants logs in instead) and should return an
+	// access token that lasts past it (a Session counts one already due as expired on
+	// arrival). Zero means no deadline.
 	ValidUntil time.Time
+}
+
+// Fresh reports whether the session would hand out t's access token without a
+// renewal: t lasts past ValidUntil, or, for tokens whose lifetime is shorter than
+// twice ValidUntil - Now, past half their lifetime before they expire (RenewalMargin
+// applied to t). A Source asks it of tokens the session has not seen (FileGrants, of
+// tokens another process wrote into the file), so that it needs no rule of its own.
+func (r Renewal) Fresh(t tokens.Set) bool {
+	if r.ValidUntil.IsZero() {
+		return t.AccessValidFor(r.Now, 0)
+	}
+	return t.AccessValidFor(r.Now, RenewalMargin(t, max(r.ValidUntil.Sub(r.Now), 0), r.Now))
 }
 
 // String describes the renewal without the tokens.

@@ -166,3 +166,37 @@ func TestSessionEndedDropsRefreshToken(t *testing.T) {
 		})
 	}
 }
+
+// TestRenewalFresh: Fresh applies the session's rule to tokens it has not seen: they
+// must last past ValidUntil, or past half their lifetime when that is shorter than
+// twice ValidUntil - Now; past Now when there is no deadline.
+func TestRenewalFresh(t *testing.T) {
+	now := t0.Add(time.Hour)
+	r := authclient.Renewal{Now: now, ValidUntil: now.Add(time.Minute)}
+	unknownOrigin := func(left time.Duration) tokens.Set {
+		tk := tokensFor(now, left, "CANARY-A", "CANARY-R")
+		tk.ObtainedAt = time.Time{}
+		return tk
+	}
+	for _, tt := range []struct {
+		name string
+		r    authclient.Renewal
+		t    tokens.Set
+		want bool
+	}{
+		{"long lifetime, 61 s left", r, tokensFor(now.Add(-239*time.Second), 5*time.Minute, "CANARY-A", "CANARY-R"), true},
+		{"long lifetime, 60 s left", r, tokensFor(now.Add(-240*time.Second), 5*time.Minute, "CANARY-A", "CANARY-R"), false},
+		{"60 s lifetime, 31 s left", r, tokensFor(now.Add(-29*time.Second), time.Minute, "CANARY-A", "CANARY-R"), true},
+		{"60 s lifetime, 30 s left", r, tokensFor(now.Add(-30*time.Second), time.Minute, "CANARY-A", "CANARY-R"), false},
+		{"unknown lifetime, 61 s left", r, unknownOrigin(61 * time.Second), true},
+		{"unknown lifetime, 59 s left", r, unknownOrigin(59 * time.Second), false},
+		{"no deadline, 1 s left", authclient.Renewal{Now: now}, unknownOrigin(time.Second), true},
+		{"no deadline, expired", authclient.Renewal{Now: now}, unknownOrigin(-time.Second), false},
+		{"deadline before now, expired", authclient.Renewal{Now: now, ValidUntil: now.Add(-time.Hour)}, unknownOrigin(-time.Second), false},
+		{"no access token", r, tokens.Set{}, false},
+	} {
+		if got := tt.r.Fresh(tt.t); got != tt.want {
+			t.Errorf("%s: Fresh = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
