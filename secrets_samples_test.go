@@ -85,7 +85,7 @@ func secretSamples(t *testing.T) map[string]any {
 		"authclient.SessionOptions": authclient.SessionOptions{Tokens: &set, RefreshMargin: time.Minute},
 		"authclient.Grants":         grants,
 		"authclient.FileGrants":     fileGrants,
-		"authclient.Renewal":        authclient.Renewal{Current: set, Now: time.Now(), Margin: time.Minute},
+		"authclient.Renewal":        authclient.Renewal{Current: set, Now: time.Now(), ValidUntil: time.Now().Add(time.Minute)},
 		"authclient.Transport":      authclient.Transport{Session: sess},
 		"authclient.Session":        sess,
 		"authtest.Server":           srv,

@@ -162,23 +162,22 @@ func (g *FileGrants) update(ctx context.Context, fresh func(f tokensfile.File) b
 }
 
 // Renew implements Source. The file's tokens are used without a request when they are
-// not r.Current (another process renewed them, or this is the first use) and last
-// longer than the margin (at most half their lifetime).
+// not r.Current (another process renewed them, or this is the first use) and
+// r.Fresh finds them fresh.
 func (g *FileGrants) Renew(ctx context.Context, r Renewal) (tokens.Set, error) {
 	fresh := func(f tokensfile.File) bool {
 		ft := f.Tokens
-		return ft.AccessToken() != r.Current.AccessToken() &&
-			ft.AccessValidFor(r.Now, effectiveMargin(r.Margin, lifetime(ft.AccessExpiry, ft.ObtainedAt, r.Now)))
+		return ft.AccessToken() != r.Current.AccessToken() && r.Fresh(ft)
 	}
 	return g.update(ctx, fresh, func(f tokensfile.File, gr *Grants) (tokens.Set, error) {
-		return gr.Renew(ctx, Renewal{Current: f.Tokens, Now: r.Now, Margin: r.Margin})
+		return gr.Renew(ctx, Renewal{Current: f.Tokens, Now: r.Now, ValidUntil: r.ValidUntil})
 	})
 }
 
 // Refresh renews the file's tokens with the refresh_token grant now.
 func (g *FileGrants) Refresh(ctx context.Context, r Renewal) (tokens.Set, error) {
 	return g.update(ctx, nil, func(f tokensfile.File, gr *Grants) (tokens.Set, error) {
-		return gr.Refresh(ctx, Renewal{Current: f.Tokens, Now: r.Now, Margin: r.Margin})
+		return gr.Refresh(ctx, Renewal{Current: f.Tokens, Now: r.Now, ValidUntil: r.ValidUntil})
 	})
 }
 
