@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"sync/atomic"
 	"time"
 
@@ -32,7 +31,7 @@ type FileGrants struct {
 	path     string
 	cfg      Config
 	username string
-	password *string // behind a pointer: fmt's %p prints a string field raw
+	password redact.Secret
 	lock     FileLock
 	server   *atomic.Pointer[string] // the file's server as last read under the lock
 }
@@ -57,7 +56,7 @@ type FileLock struct {
 // ErrServerMismatch, and nothing is sent. The error is always nil; it stays for
 // checks a later version may need.
 func NewFileGrants(path string, cfg Config, username, password string, lock FileLock) (*FileGrants, error) {
-	return &FileGrants{path: path, cfg: cfg, username: username, password: &password, lock: lock, server: new(atomic.Pointer[string])}, nil
+	return &FileGrants{path: path, cfg: cfg, username: username, password: redact.New(password), lock: lock, server: new(atomic.Pointer[string])}, nil
 }
 
 // Path is the tokens file.
@@ -90,7 +89,7 @@ func (g *FileGrants) grants(f tokensfile.File) (*Grants, error) {
 	if g.server != nil {
 		g.server.Store(&server)
 	}
-	if *g.password != "" {
+	if !g.password.IsZero() {
 		named, err := g.passwordServer()
 		if err != nil {
 			return nil, err
@@ -100,7 +99,7 @@ func (g *FileGrants) grants(f tokensfile.File) (*Grants, error) {
 				Problem: fmt.Sprintf("names the server %s, not %s, which the password is for; refusing to send the password there", server, named)}
 		}
 	}
-	return NewGrants(c, g.username, *g.password), nil
+	return NewGrants(c, g.username, g.password.Reveal()), nil
 }
 
 // ErrServerMismatch is wrapped by the configuration error of a FileGrants with a
@@ -177,36 +176,22 @@ func (g *FileGrants) update(ctx context.Context, fresh func(f tokensfile.File) b
 }
 
 // Renew implements Source. The file's tokens are used without a request when they are
-// not r.Current (another process renewed them, or this is the first use: r.Current
-// empty) and last longer than RenewalMargin(tokens, r.Margin).
+// not r.Current (another process renewed them, or this is the first use) and
+// r.Fresh finds them fresh.
 func (g *FileGrants) Renew(ctx context.Context, r Renewal) (tokens.Set, error) {
 	fresh := func(f tokensfile.File) bool {
 		ft := f.Tokens
-		return ft.AccessToken() != r.Current.AccessToken() && ft.AccessValidFor(r.Now, RenewalMargin(ft, r.Margin, r.Now))
+		return ft.AccessToken() != r.Current.AccessToken() && r.Fresh(ft)
 	}
 	return g.update(ctx, fresh, func(f tokensfile.File, gr *Grants) (tokens.Set, error) {
-		return gr.Renew(ctx, Renewal{Current: f.Tokens, Now: r.Now, Margin: r.Margin})
+		return gr.Renew(ctx, Renewal{Current: f.Tokens, Now: r.Now, ValidUntil: r.ValidUntil})
 	})
-}
-
-// RenewalMargin is how long before their expiry the tokens t of a file are renewed
-// with the margin asked for: margin, but at most half the access token's lifetime
-// (from its iat), the clamp a Session applies to its own tokens, so that a token
-// whose lifetime is at or below the margin is reused for a while instead of renewed
-// on every call; margin itself when the lifetime is unknown (no iat), since one
-// counted from now would shrink as the token ages and it would not be renewed before
-// it expires.
-func RenewalMargin(t tokens.Set, margin time.Duration, now time.Time) time.Duration {
-	if t.ObtainedAt.IsZero() {
-		return margin
-	}
-	return effectiveMargin(margin, lifetime(t.AccessExpiry, t.ObtainedAt, now))
 }
 
 // Refresh renews the file's tokens with the refresh_token grant now.
 func (g *FileGrants) Refresh(ctx context.Context, r Renewal) (tokens.Set, error) {
 	return g.update(ctx, nil, func(f tokensfile.File, gr *Grants) (tokens.Set, error) {
-		return gr.Refresh(ctx, Renewal{Current: f.Tokens, Now: r.Now, Margin: r.Margin})
+		return gr.Refresh(ctx, Renewal{Current: f.Tokens, Now: r.Now, ValidUntil: r.ValidUntil})
 	})
 }
 
@@ -240,18 +225,8 @@ func (g *FileGrants) Logout(ctx context.Context, _ tokens.Set) error {
 	})
 }
 
-// String describes the source without its password.
+// String names the file and the user the source logs in as, and whether it has a
+// password (the Session's String shows it).
 func (g FileGrants) String() string {
-	return fmt.Sprintf("FileGrants{path:%q username:%q password:%s}", g.path, g.username, secretOrNone(g.password))
-}
-
-// Format keeps the password out of every fmt verb.
-func (g FileGrants) Format(f fmt.State, verb rune) {
-	redact.Format(f, verb, g.String(), "authclient."+g.String())
-}
-
-// LogValue keeps the password out of log/slog output.
-func (g FileGrants) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("path", g.path), slog.String("username", g.username),
-		slog.String("password", secretOrNone(g.password)))
+	return fmt.Sprintf("FileGrants{path:%q username:%q password:%v}", g.path, g.username, g.password)
 }

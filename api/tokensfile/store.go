@@ -3,9 +3,7 @@ package tokensfile
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io/fs"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"time"
@@ -86,27 +84,15 @@ type Tx struct {
 	remove bool        // staged by Remove
 }
 
-// readResult is the file as an Update read it (behind a pointer in Tx: fmt's %p
-// prints a struct's fields raw).
+// readResult is the file as an Update read it.
 type readResult struct {
-	data []byte // the file's content; nil when missing or unreadable
+	data redact.Secret // the file's content (tokens in full); empty when missing or unreadable
 	file File
 	err  error
 }
 
 // Path is the tokens file.
 func (tx *Tx) Path() string { return tx.path }
-
-// String names the file, never its tokens.
-func (tx Tx) String() string { return fmt.Sprintf("Tx{path:%q}", tx.path) }
-
-// Format keeps the tokens the Tx read or is to write out of every fmt verb.
-func (tx Tx) Format(s fmt.State, verb rune) {
-	redact.Format(s, verb, tx.String(), "tokensfile."+tx.String())
-}
-
-// LogValue keeps the tokens out of log/slog output.
-func (tx Tx) LogValue() slog.Value { return slog.GroupValue(slog.String("path", tx.path)) }
 
 // File is the file as read under the lock (see Read), once per Update, after
 // recovering the tokens that a writer killed between syncing its temporary file and
@@ -121,9 +107,8 @@ func (tx *Tx) File() (File, error) {
 // load reads the file, recovering a newer temporary file, the first time it is called.
 func (tx *Tx) load() *readResult {
 	if tx.read == nil {
-		r := readResult{}
-		r.data, r.file, r.err = readRecovering(tx.path)
-		tx.read = &r
+		data, file, err := readRecovering(tx.path)
+		tx.read = &readResult{data: redact.New(string(data)), file: file, err: err}
 	}
 	return tx.read
 }
@@ -193,7 +178,7 @@ func (tx *Tx) Prepare() error {
 	}
 	// Room for the new content: the current file's size and then some (tokens of one
 	// server keep their size), so that a full disk or quota fails here, not after.
-	if _, err := tmp.Write(make([]byte, len(r.data)+reserveBytes)); err != nil {
+	if _, err := tmp.Write(make([]byte, len(r.data.Reveal())+reserveBytes)); err != nil {
 		return fail("cannot write a temporary file in its folder "+dir+": "+errorCause(err)+
 			"; there must be room to save renewed tokens", err)
 	}
@@ -230,7 +215,7 @@ func (tx *Tx) commit() error {
 // after the new content is synced, the temporary file is left for the next Update to
 // recover.
 func (tx *Tx) write(f File) error {
-	data, err := encode(tx.path, tx.load().data, f) // keeping the members read
+	data, err := encode(tx.path, []byte(tx.load().data.Reveal()), f) // keeping the members read
 	if err != nil {
 		return err
 	}

@@ -245,7 +245,7 @@ func (c *cli) token(args []string) int {
 	// longer than the margin (a file with only access_token is enough then, as for
 	// iqm-client 36), and otherwise renews them and writes them back.
 	now := time.Now()
-	r := authclient.Renewal{Now: now, Margin: *minValid}
+	r := authclient.Renewal{Now: now, ValidUntil: now.Add(*minValid)}
 	var t tokens.Set
 	if *force {
 		t, err = src.Refresh(c.ctx, r)
