@@ -91,9 +91,6 @@ type readResult struct {
 	err  error
 }
 
-// Path is the tokens file.
-func (tx *Tx) Path() string { return tx.path }
-
 // File is the file as read under the lock (see Read), once per Update, after
 // recovering the tokens that a writer killed between syncing its temporary file and
 // renaming it left behind: the newest temporary file of the file that is a regular
