@@ -236,12 +236,16 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request, rs *realmState) 
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	now := s.cfg.clock.Now()
+	// Neither token's exp is checked, its session is (measured with Keycloak 26.7.3:
+	// an expired token of a live session is revoked, one of a session that idled out
+	// is "Invalid token").
 	if c, err := s.hmac.verify(token); err == nil && c.Typ == "Refresh" && c.Iss == rs.issuer {
 		if c.Azp != clientID {
 			writeOAuthError(w, http.StatusBadRequest, "invalid_request", "Unmatching clients")
 			return
 		}
-		if ss := s.sessions[c.Sid]; ss != nil && !ss.clientGone {
+		if ss := s.sessions[c.Sid]; ss.active(now) && !ss.clientGone {
 			// The session's only client is detached, so the session ends
 			// (Keycloak then answers "Session not active").
 			delete(s.sessions, c.Sid)
@@ -253,7 +257,7 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request, rs *realmState) 
 			writeOAuthError(w, http.StatusBadRequest, "invalid_request", "Unmatching clients")
 			return
 		}
-		if ss := s.sessions[c.Sid]; ss != nil && !ss.clientGone {
+		if ss := s.sessions[c.Sid]; ss.active(now) && !ss.clientGone {
 			if len(s.revoked) >= s.cfg.maxSessions {
 				s.pruneSessions()
 			}
