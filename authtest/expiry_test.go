@@ -11,7 +11,7 @@ import (
 )
 
 // expiryServer is a server on a fake clock with Keycloak-short lifetimes (access token
-// 2 s, SSO session idle 4 s, as interop/keycloak/realm-cortex-short.json), and helpers
+// 2 s, SSO session idle 6 s, as interop/keycloak/realm-cortex-short.json), and helpers
 // that send its requests and move its clock to a time a token's claims name.
 type expiryServer struct {
 	t     *testing.T
@@ -23,7 +23,7 @@ type expiryServer struct {
 func newExpiryServer(t *testing.T, opts ...authtest.Option) *expiryServer {
 	clock := authtest.NewClock(t0)
 	opts = append([]authtest.Option{authtest.WithClock(clock), authtest.WithUser("alice", "pw"),
-		authtest.WithAccessTTL(2 * time.Second), authtest.WithRefreshTTL(4 * time.Second)}, opts...)
+		authtest.WithAccessTTL(2 * time.Second), authtest.WithRefreshTTL(6 * time.Second)}, opts...)
 	srv := authtest.Start(t, opts...)
 	return &expiryServer{t: t, srv: srv, clock: clock, oidc: srv.URL + "/realms/cortex/protocol/openid-connect/"}
 }

@@ -2,6 +2,7 @@ package authtest
 
 import (
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -290,16 +291,27 @@ func (s *Server) userinfo(w http.ResponseWriter, r *http.Request, rs *realmState
 			h["Cache-Control"] = noStoreOnly
 		}
 		h["Content-Type"] = textType
-		h["Www-Authenticate"] = []string{`Bearer realm="` + rs.name + `", error="` + code + `", error_description="` + desc + `"`}
+		challenge := `Bearer realm="` + rs.name + `"`
+		if code != "" {
+			challenge += `, error="` + code + `", error_description="` + desc + `"`
+		}
+		h["Www-Authenticate"] = []string{challenge}
 		w.WriteHeader(status)
 	}
 	if token == "" {
-		fail(http.StatusUnauthorized, "invalid_request", "Token not provided")
+		fail(http.StatusUnauthorized, "", "") // no error named (Keycloak 26.7.3, measured)
 		return
 	}
+	// The token is checked before its session: a token of another realm, expired or
+	// revoked fails verification; a valid one whose session ended or idled out has
+	// "user_session_not_found" (Keycloak 26.7.3, measured).
 	c, err := s.verifyAccess(token)
-	if err != nil || c.Iss != rs.issuer {
+	switch {
+	case err != nil && !errors.Is(err, errSessionGone) || c.Iss != rs.issuer:
 		fail(http.StatusUnauthorized, "invalid_token", "Token verification failed")
+		return
+	case err != nil:
+		fail(http.StatusUnauthorized, "invalid_token", "user_session_not_found")
 		return
 	}
 	if !slices.Contains(strings.Fields(c.Scope), "openid") {

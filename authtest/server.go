@@ -1205,6 +1205,13 @@ func (s *Server) VerifyAccessToken(token string) (string, error) {
 	return c.PreferredUsername, nil
 }
 
+// errSessionGone is verifyAccess's error for a valid access token whose session ended
+// (logout, revocation, reuse detected) or idled out.
+var errSessionGone = errors.New("authtest: session not active")
+
+// verifyAccess checks an access token as Keycloak's userinfo does: the token first
+// (signature, realm, exp, revocation), then its session (errSessionGone, with the
+// token's claims).
 func (s *Server) verifyAccess(token string) (claims, error) {
 	c, err := s.rsa.verify(token)
 	if err != nil || c.Typ != "Bearer" {
@@ -1223,7 +1230,7 @@ func (s *Server) verifyAccess(token string) (claims, error) {
 		return claims{}, errors.New("authtest: access token revoked")
 	}
 	if ss := s.sessions[c.Sid]; !ss.active(now) || ss.clientGone {
-		return claims{}, errors.New("authtest: session not active")
+		return c, errSessionGone
 	}
 	return c, nil
 }
