@@ -7,7 +7,6 @@ import (
 	authschema "github.com/iqm-finland/authschema"
 	"github.com/iqm-finland/authschema/api"
 	"github.com/iqm-finland/authschema/generated"
-	"github.com/iqm-finland/authschema/validate"
 )
 
 // A service of its own shares the schema: it takes IQM's AuthRequest (here as JSON),
@@ -17,10 +16,9 @@ import (
 // values.
 func Example_shareTheSchema() {
 	body := []byte(`{"client_id":"iqm_client","grant_type":"refresh_token","refresh_token":"abc.def","username":"alice"}`)
-	r, err := api.DecodeJSON(body)
-	fmt.Println(r.ClientID, err)
-	kind, err := validate.Request(r)
-	fmt.Println(kind, err)
+	r, kind, err := api.DecodeJSONRequest(body)
+	fmt.Println(r.ClientID, kind)
+	fmt.Println(err)
 
 	first, _, _ := strings.Cut(string(authschema.Spec()), "\n")
 	fmt.Println(first)
@@ -28,8 +26,8 @@ func Example_shareTheSchema() {
 		fmt.Printf("%s secret=%v\n", f.Wire, f.Secret)
 	}
 	// Output:
-	// iqm_client <nil>
-	// refresh username: must be absent in a refresh request
+	// iqm_client refresh
+	// username: must be absent in a refresh request
 	// openapi: 3.0.3
 	// client_id secret=false
 	// grant_type secret=false

@@ -15,6 +15,7 @@ import (
 	"github.com/iqm-finland/authschema/api/tokensfile"
 	"github.com/iqm-finland/authschema/authtest"
 	"github.com/iqm-finland/authschema/generated"
+	"github.com/iqm-finland/authschema/internal/redact"
 )
 
 const (
@@ -78,12 +79,13 @@ func secretSamples(t *testing.T) map[string]any {
 		"generated.AuthRequest":     req,
 		"generated.TokenResponse":   tok,
 		"generated.Secret":          generated.NewSecret(canaryAccess),
+		"redact.Secret":             redact.New(canaryToken),
 		"tokens.Set":                set,
 		"tokensfile.File":           tokensfile.File{AuthServerURL: "https://auth.example", Tokens: set},
 		"authclient.SessionOptions": authclient.SessionOptions{Tokens: &set, RefreshMargin: time.Minute},
 		"authclient.Grants":         grants,
 		"authclient.FileGrants":     fileGrants,
-		"authclient.Renewal":        authclient.Renewal{Current: set, Now: time.Now(), Margin: time.Minute},
+		"authclient.Renewal":        authclient.Renewal{Current: set, Now: time.Now(), ValidUntil: time.Now().Add(time.Minute)},
 		"authclient.Transport":      authclient.Transport{Session: sess},
 		"authclient.Session":        sess,
 		"authtest.Server":           srv,

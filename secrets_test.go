@@ -1,31 +1,28 @@
 package authschema_test
 
-// The guard for secrets in printed and logged forms, across the whole module.
+// The guard for secrets in printed, logged and encoded forms, across the whole module.
 //
-// It reads the source of every package, finds each exported type that holds a secret
-// (a field named like a password, secret or token, a field tagged `redact:"secret"`, or
-// a field of another such type), and requires of it:
+// A secret is held in a redact.Secret (internal/redact), which no fmt verb, slog
+// handler or encoder shows, also in an unexported field, where fmt calls no method
+// (internal/redact's tests prove it). What is left to guard is that every secret is
+// held so, and that the types holding one print as they should. The guard reads the
+// source of every package, finds the exported types that hold a secret (a field of
+// type redact.Secret, a field named like a password, secret or token or tagged
+// `redact:"secret"`, or a field of another such type), and requires:
 //
-//   - Format and LogValue methods, so that no fmt verb and no slog handler reaches the
-//     fields;
-//   - every secret field behind a pointer or a func: fmt's %p on a struct value takes
-//     its error path, which calls no method and prints strings, maps and slices raw,
-//     while a pointer at depth one prints as an address;
-//   - a sample value in secretSamples, which TestSecretsNeverPrinted prints with every
-//     verb (%p included, on the value itself) and through both slog handlers, looking
-//     for the canaries.
+//   - no secret field of a type that prints its text (a string, a []byte, a named
+//     string type, slices and maps of them, and pointers to them, see printsText):
+//     TestSecretFieldTypes;
+//   - a sample value with canaries in secretSamples for every such type, which
+//     TestSecretsNeverPrinted prints with every fmt verb (as it is, behind a pointer
+//     and in an unexported field), through slog's text and JSON handlers and through
+//     encoding/json.
 //
-// The methods must have value receivers: %s on a struct value without a value-receiver
-// Format takes fmt's bad-verb path, which prints what a pointer field points to.
-// Types that hold a lock (a sync.Mutex, say) are exempt from both value-form rules:
-// they are used through pointers only, and printing a copy of one is a go vet error
-// (copylocks).
-//
-// A new exported type with a secret field and no redaction fails the guard test
-// below; TestGuardFindsLeakyType proves that on a fixture.
+// TestGuardFinds proves the rules on a fixture (testdata/guard).
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"go/ast"
 	"go/parser"
@@ -36,6 +33,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -51,23 +49,27 @@ var notSecret = map[string]bool{
 	"TokenType": true, "TokensFile": true, "TokenURL": true, "LogoutURL": true,
 }
 
+// cannotHoldSecret are field types that hold no text (Field.Secret is a flag).
+var cannotHoldSecret = map[string]bool{
+	"bool": true, "int": true, "int64": true, "float64": true, "time.Time": true, "time.Duration": true,
+}
+
+// wireSecrets are the secret fields that are plain on purpose: the generated models
+// carry the secrets on the wire (encoding/json, forms) as openapi.yaml says, and
+// redact them in their printed and logged forms (generated/redact.go).
+var wireSecrets = map[string]bool{
+	"generated.AuthRequest.Password": true, "generated.AuthRequest.RefreshToken": true,
+	"generated.TokenResponse.RefreshToken": true, "generated.TokenResponse.IDToken": true,
+}
+
+// wireTypes are the types whose JSON is the wire form, secrets included.
+var wireTypes = map[string]bool{"generated.AuthRequest": true, "generated.TokenResponse": true, "generated.Secret": true}
+
 type typeInfo struct {
 	pkg, name string
 	fields    []fieldInfo
-	methods   map[string]bool // name -> has a value receiver
 	alias     bool
 	under     ast.Expr // for a named type that is not a struct
-}
-
-// locked tells whether the type holds a lock by value, so that it is never copied.
-func (ti *typeInfo) locked() bool {
-	for _, f := range ti.fields {
-		switch typeName(f.typ) {
-		case "sync.Mutex", "sync.RWMutex", "sync.WaitGroup", "sync.Once":
-			return true
-		}
-	}
-	return false
 }
 
 type fieldInfo struct {
@@ -78,11 +80,6 @@ type fieldInfo struct {
 
 func (f fieldInfo) named() bool {
 	return f.tagged || (secretField.MatchString(f.name) && !notSecret[f.name] && !cannotHoldSecret[typeName(f.typ)])
-}
-
-// cannotHoldSecret are field types that hold no text (Field.Secret is a flag).
-var cannotHoldSecret = map[string]bool{
-	"bool": true, "int": true, "int64": true, "float64": true, "time.Time": true, "time.Duration": true,
 }
 
 // scan parses the non-test Go files under root, skipping nested modules, hidden
@@ -118,7 +115,7 @@ func scan(t *testing.T, root string, skipTestdata bool) map[string]*typeInfo {
 		get := func(name string) *typeInfo {
 			key := pkg + "." + name
 			if types[key] == nil {
-				types[key] = &typeInfo{pkg: pkg, name: name, methods: map[string]bool{}}
+				types[key] = &typeInfo{pkg: pkg, name: name}
 			}
 			return types[key]
 		}
@@ -146,12 +143,6 @@ func scan(t *testing.T, root string, skipTestdata bool) map[string]*typeInfo {
 							ti.fields = append(ti.fields, fieldInfo{name: n.Name, typ: fl.Type, tagged: tagged})
 						}
 					}
-				}
-			case *ast.FuncDecl:
-				if d.Recv != nil && len(d.Recv.List) > 0 {
-					recv := d.Recv.List[0].Type
-					_, ptr := recv.(*ast.StarExpr)
-					get(typeName(recv)).methods[d.Name.Name] = !ptr
 				}
 			}
 		}
@@ -200,58 +191,57 @@ func referenced(pkg string, e ast.Expr) []string {
 	return names
 }
 
-// exposes tells whether fmt's %p error path, printing a field of type e raw at depth
-// one or more, shows a secret: pointers, funcs and channels print as addresses (also
-// as elements of a slice or map); a named secret of a basic type prints as it is; a
-// value of a type holding secrets shows what that type shows (unsafe).
-func exposes(pkg string, e ast.Expr, named bool, holds, unsafe map[string]bool) bool {
+// referencedByValue lists the type names e holds by value (in arrays, slices and maps
+// too, not behind pointers), qualified as referenced does.
+func referencedByValue(pkg string, e ast.Expr) []string {
 	switch x := e.(type) {
-	case *ast.StarExpr, *ast.FuncType, *ast.ChanType, *ast.InterfaceType:
-		return false
-	case *ast.IndexExpr:
-		if typeName(x.X) == "atomic.Pointer" {
+	case *ast.ArrayType:
+		return referencedByValue(pkg, x.Elt)
+	case *ast.MapType:
+		return append(referencedByValue(pkg, x.Key), referencedByValue(pkg, x.Value)...)
+	case *ast.Ident, *ast.SelectorExpr:
+		return referenced(pkg, x)
+	}
+	return nil
+}
+
+// printsText tells whether a field of type e, printed raw (fmt in an unexported field
+// or on its error path) or encoded, shows text: a string or []byte, a named type of
+// one, and slices, arrays and maps of them. Behind a pointer too, but for a pointer to
+// a string in an unexported field: fmt prints a pointer below the top level as an
+// address, yet on its bad-verb path (%s on a pointer) it prints what a pointer to a
+// slice, array, map or struct points to, and encoding/json follows every pointer of
+// an exported field. Funcs, channels and interfaces print no text.
+func printsText(pkg string, e ast.Expr, exported bool, types map[string]*typeInfo) bool {
+	switch x := e.(type) {
+	case *ast.StarExpr:
+		if id, ok := x.X.(*ast.Ident); ok && id.Name == "string" && !exported {
 			return false
 		}
-		return exposes(pkg, x.X, named, holds, unsafe)
+		return printsText(pkg, x.X, exported, types)
 	case *ast.ArrayType:
-		return exposes(pkg, x.Elt, named, holds, unsafe)
+		return printsText(pkg, x.Elt, exported, types)
 	case *ast.MapType:
-		return exposes(pkg, x.Key, named, holds, unsafe) || exposes(pkg, x.Value, named, holds, unsafe)
-	case *ast.Ident, *ast.SelectorExpr:
-		name := typeName(x)
-		if !strings.Contains(name, ".") {
-			name = pkg + "." + name
+		return printsText(pkg, x.Key, exported, types) || printsText(pkg, x.Value, exported, types)
+	case *ast.Ident:
+		switch x.Name {
+		case "string", "byte", "rune":
+			return true
 		}
-		if holds[name] {
-			return unsafe[name]
-		}
-		return named
-	case *ast.StructType:
-		for _, f := range x.Fields.List {
-			if exposes(pkg, f.Type, named, holds, unsafe) {
-				return true
-			}
+		if ti := types[pkg+"."+x.Name]; ti != nil && ti.under != nil {
+			return printsText(pkg, ti.under, exported, types)
 		}
 	}
 	return false
 }
 
-// secretTypes finds the exported types holding a secret and what is wrong with each.
-func secretTypes(types map[string]*typeInfo) (holders []string, problems map[string][]string) {
-	exprs := func(ti *typeInfo) []ast.Expr {
-		var es []ast.Expr
-		for _, f := range ti.fields {
-			es = append(es, f.typ)
-		}
-		if ti.under != nil {
-			es = append(es, ti.under)
-		}
-		return es
-	}
-	// A type holds a secret when a field is named or tagged as one, or refers to a type
-	// that holds one (through pointers, slices and maps too); an alias holds what its
-	// target holds.
-	holds := map[string]bool{}
+// secretTypes finds the exported types holding a secret (sorted) and the secret
+// fields held in a type that prints their text.
+func secretTypes(types map[string]*typeInfo) (holders, problems []string) {
+	// A type holds a secret when a field is of type redact.Secret, is named or tagged
+	// as a secret, or refers to a type that holds one (through pointers, slices and
+	// maps too); an alias holds what its target holds.
+	holds := map[string]bool{"redact.Secret": true}
 	for changed := true; changed; {
 		changed = false
 		for key, ti := range types {
@@ -259,10 +249,15 @@ func secretTypes(types map[string]*typeInfo) (holders []string, problems map[str
 				continue
 			}
 			found := false
+			var exprs []ast.Expr
+			if ti.under != nil {
+				exprs = append(exprs, ti.under)
+			}
 			for _, f := range ti.fields {
 				found = found || f.named()
+				exprs = append(exprs, f.typ)
 			}
-			for _, e := range exprs(ti) {
+			for _, e := range exprs {
 				for _, r := range referenced(ti.pkg, e) {
 					found = found || holds[r]
 				}
@@ -272,114 +267,95 @@ func secretTypes(types map[string]*typeInfo) (holders []string, problems map[str
 			}
 		}
 	}
-	// A type is unsafe under %p when fmt's error path, printing its fields raw, reaches
-	// a secret.
-	unsafe := map[string]bool{}
-	leak := func(ti *typeInfo, f fieldInfo) bool {
-		return exposes(ti.pkg, f.typ, f.named(), holds, unsafe)
-	}
-	for changed := true; changed; {
-		changed = false
-		for key, ti := range types {
-			if unsafe[key] || !holds[key] {
-				continue
-			}
-			bad := false
-			for _, f := range ti.fields {
-				bad = bad || leak(ti, f)
-			}
-			if ti.under != nil {
-				bad = bad || exposes(ti.pkg, ti.under, false, holds, unsafe)
-			}
-			if bad {
-				unsafe[key], changed = true, true
-			}
-		}
-	}
-	problems = map[string][]string{}
-	for key := range holds {
+	// The rule covers the exported types and the unexported ones they hold by value
+	// (fmt prints those field by field); a type behind a pointer prints as an address.
+	checked := map[string]bool{}
+	var check func(key string)
+	check = func(key string) {
 		ti := types[key]
-		if !ast.IsExported(ti.name) || ti.alias {
-			continue
+		if ti == nil || checked[key] {
+			return
 		}
-		holders = append(holders, key)
-		for _, m := range []string{"Format", "LogValue"} {
-			value, ok := ti.methods[m]
-			switch {
-			case !ok:
-				problems[key] = append(problems[key], "no "+m+" method")
-			case !value && !ti.locked():
-				problems[key] = append(problems[key], m+" has a pointer receiver, so a value of the type prints its fields")
-			}
-		}
-		if ti.locked() {
-			continue
-		}
+		checked[key] = true
 		for _, f := range ti.fields {
-			if leak(ti, f) {
-				problems[key] = append(problems[key], "secret field "+f.name+" is not behind a pointer (fmt's %p prints it raw)")
+			if f.named() && !wireSecrets[key+"."+f.name] && printsText(ti.pkg, f.typ, ast.IsExported(f.name), types) {
+				problems = append(problems, key+"."+f.name+" holds a secret in a type that prints it: use redact.Secret")
 			}
+			for _, r := range referencedByValue(ti.pkg, f.typ) {
+				if holds[r] && types[r] != nil && !ast.IsExported(types[r].name) {
+					check(r)
+				}
+			}
+		}
+	}
+	for key := range holds {
+		if ti := types[key]; ti != nil && ast.IsExported(ti.name) && !ti.alias {
+			holders = append(holders, key)
+			check(key)
 		}
 	}
 	sort.Strings(holders)
+	sort.Strings(problems)
 	return holders, problems
 }
 
-// TestEverySecretTypeRedacts fails for an exported type that holds a secret and is not
-// redacted, not %p-safe, or not printed with canaries by TestSecretsNeverPrinted.
-func TestEverySecretTypeRedacts(t *testing.T) {
+// TestSecretFieldTypes fails for a secret held in a field that prints it.
+func TestSecretFieldTypes(t *testing.T) {
 	holders, problems := secretTypes(scan(t, ".", true))
 	if len(holders) < 5 {
 		t.Fatalf("found only %v holding a secret: the scan is broken", holders)
 	}
+	for _, p := range problems {
+		t.Error(p)
+	}
+}
+
+// TestEverySecretTypeHasSample fails for an exported type that holds a secret and that
+// TestSecretsNeverPrinted does not print.
+func TestEverySecretTypeHasSample(t *testing.T) {
+	holders, _ := secretTypes(scan(t, ".", true))
 	samples := secretSamples(t)
 	for _, key := range holders {
-		for _, p := range problems[key] {
-			t.Errorf("%s: %s", key, p)
-		}
 		if _, ok := samples[key]; !ok {
 			t.Errorf("%s holds a secret but has no sample in secretSamples, so nothing checks its printed forms", key)
 		}
 	}
 	for key := range samples {
-		if sort.SearchStrings(holders, key) == len(holders) || holders[sort.SearchStrings(holders, key)] != key {
+		if !slices.Contains(holders, key) {
 			t.Errorf("secretSamples has %s, which the scan does not find holding a secret", key)
 		}
 	}
 }
 
-// TestGuardFindsLeakyType runs the guard on a fixture package with a config type that
-// holds a password in a plain string and has no redaction.
-func TestGuardFindsLeakyType(t *testing.T) {
+// TestGuardFinds runs the guard on a fixture package (testdata/guard).
+func TestGuardFinds(t *testing.T) {
 	holders, problems := secretTypes(scan(t, filepath.Join("testdata", "guard"), false))
-	want := []string{"leaky.Config", "leaky.Outer", "leaky.Safe"}
-	if fmt.Sprint(holders) != fmt.Sprint(want) {
-		t.Fatalf("holders %v, want %v", holders, want)
+	if want := []string{"leaky.Config", "leaky.Outer", "leaky.Safe"}; !slices.Equal(holders, want) {
+		t.Errorf("holders %v, want %v", holders, want)
 	}
-	if got := problems["leaky.Config"]; len(got) != 3 {
-		t.Errorf("leaky.Config: %v, want no Format, no LogValue and a plain-string secret", testsafe.Value(got))
+	want := []string{"leaky.Config.APISecret", "leaky.Config.Password", "leaky.Config.Token", "leaky.Config.Tokens", "leaky.Config.body"}
+	var got []string
+	for _, p := range problems {
+		got = append(got, strings.Fields(p)[0])
 	}
-	if got := problems["leaky.Outer"]; len(got) != 3 {
-		t.Errorf("leaky.Outer (holds a Config by value): %v", testsafe.Value(got))
-	}
-	if got := problems["leaky.Safe"]; len(got) != 0 {
-		t.Errorf("leaky.Safe: %v, want none", testsafe.Value(got))
+	if !slices.Equal(got, want) {
+		t.Errorf("problems %v, want those of %v", testsafe.Value(problems), want)
 	}
 }
 
-// TestSecretsNeverPrinted prints every sample with every fmt verb, on the value and on
-// a pointer to it, and through slog's text and JSON handlers, and looks for the
+// holder holds a value in an unexported field, where fmt calls none of its methods.
+type holder struct{ held any }
+
+// TestSecretsNeverPrinted prints every sample with every fmt verb, as it is, behind a
+// pointer (a value) and in an unexported field (where fmt prints it raw, and on its
+// bad-verb path prints what a pointer points to), through slog's text and JSON
+// handlers and through encoding/json (but for the wire models), and looks for the
 // canaries in any form (raw, hex, byte list).
 func TestSecretsNeverPrinted(t *testing.T) {
 	verbs := []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%d", "%T", "%10.3v", "%-8s", "%t", "%p"}
 	for key, v := range secretSamples(t) {
-		rv := reflect.ValueOf(v)
-		forms := []any{v}
-		if rv.Kind() == reflect.Pointer {
-			if !holdsLock(rv.Elem().Type()) {
-				forms = append(forms, rv.Elem().Interface()) // the value itself, %p included
-			}
-		} else {
+		forms := []any{v, holder{v}}
+		if rv := reflect.ValueOf(v); rv.Kind() != reflect.Pointer {
 			p := reflect.New(rv.Type())
 			p.Elem().Set(rv)
 			forms = append(forms, p.Interface())
@@ -399,6 +375,10 @@ func TestSecretsNeverPrinted(t *testing.T) {
 				slog.New(h(&buf)).Info("msg", "value", form, slog.Any("any", form), slog.Group("g", "nested", form))
 				out.Write(buf.Bytes())
 			}
+			if !wireTypes[key] {
+				data, err := json.Marshal(form)
+				fmt.Fprintf(&out, "%s %v\n", data, err)
+			}
 		}
 		for _, c := range canaries {
 			for _, enc := range []string{c, fmt.Sprintf("%x", c), fmt.Sprintf("%X", c), fmt.Sprint([]byte(c))[1:20]} {
@@ -409,17 +389,4 @@ func TestSecretsNeverPrinted(t *testing.T) {
 			}
 		}
 	}
-}
-
-// holdsLock tells whether a struct type holds a lock by value (it is never copied).
-func holdsLock(t reflect.Type) bool {
-	if t.Kind() != reflect.Struct {
-		return false
-	}
-	for i := range t.NumField() {
-		if f := t.Field(i).Type; f.PkgPath() == "sync" && (f.Name() == "Mutex" || f.Name() == "RWMutex" || f.Name() == "WaitGroup" || f.Name() == "Once") {
-			return true
-		}
-	}
-	return false
 }

@@ -8,6 +8,7 @@ package authschema_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"regexp"
 	"slices"
@@ -20,7 +21,6 @@ import (
 	"github.com/iqm-finland/authschema/api"
 	"github.com/iqm-finland/authschema/generated"
 	"github.com/iqm-finland/authschema/internal/testsafe"
-	"github.com/iqm-finland/authschema/validate"
 )
 
 func loadSpec(t *testing.T) *openapi3.T {
@@ -126,14 +126,16 @@ func TestEveryErrorCodeHasASentinel(t *testing.T) {
 	if schema == nil || len(schema.Value.Enum) == 0 {
 		t.Fatal("openapi.yaml has no OAuth2ErrorCode enum")
 	}
+	sentinels := []error{api.ErrInvalidRequest, api.ErrInvalidClient, api.ErrInvalidGrant, api.ErrUnauthorizedClient,
+		api.ErrUnsupportedGrantType, api.ErrInvalidScope, api.ErrAccessDenied, api.ErrServerError}
 	for _, v := range schema.Value.Enum {
 		code := v.(string)
-		if err := api.CodeError(code); err == nil || err.Error() != code {
+		i := slices.IndexFunc(sentinels, func(e error) bool { return e.Error() == code })
+		if i < 0 || !errors.Is(&api.OAuthError{Code: code}, sentinels[i]) {
 			t.Errorf("api/oauth.go has no sentinel for %q of openapi.yaml's OAuth2ErrorCode", code)
 		}
 	}
-	for _, sentinel := range []error{api.ErrInvalidRequest, api.ErrInvalidClient, api.ErrInvalidGrant, api.ErrUnauthorizedClient,
-		api.ErrUnsupportedGrantType, api.ErrInvalidScope, api.ErrAccessDenied, api.ErrServerError} {
+	for _, sentinel := range sentinels {
 		if !slices.Contains(schema.Value.Enum, any(sentinel.Error())) {
 			t.Errorf("api/oauth.go's %q is not in openapi.yaml's OAuth2ErrorCode", sentinel)
 		}
@@ -176,10 +178,11 @@ func TestGeneratedFactsFollowSpec(t *testing.T) {
 			t.Errorf("generated/schema.gen.go: %v for %s, openapi.yaml has %d responses", statuses, path, item.Post.Responses.Len())
 		}
 	}
-	names := []string{validate.FieldClientID, validate.FieldGrantType, validate.FieldUsername, validate.FieldPassword, validate.FieldRefreshToken}
+	names := []string{generated.AuthRequestClientID, generated.AuthRequestGrantType, generated.AuthRequestUsername,
+		generated.AuthRequestPassword, generated.AuthRequestRefreshToken}
 	for i, f := range generated.AuthRequestFields() {
 		if names[i] != f.Wire {
-			t.Errorf("validate's field %d is %q, openapi.yaml's %q", i, names[i], f.Wire)
+			t.Errorf("generated's wire name %d is %q, openapi.yaml's %q", i, names[i], f.Wire)
 		}
 	}
 	grants := doc.Components.Schemas["GrantType"].Value.Enum

@@ -87,7 +87,7 @@ func BenchmarkDecodeValidate(b *testing.B) {
 	}
 }
 
-// BenchmarkEncodeForm compares EncodeForm and AppendForm with the generated client's
+// BenchmarkEncodeForm compares EncodeForm with the generated client's
 // own encoding: runtime.MarshalForm, then url.Values.Encode.
 func BenchmarkEncodeForm(b *testing.B) {
 	reqs := []struct {
@@ -102,16 +102,6 @@ func BenchmarkEncodeForm(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				if _, err := api.EncodeForm(rr.r); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-		b.Run("api-append/"+rr.name, func(b *testing.B) {
-			buf := make([]byte, 0, 512)
-			b.ReportAllocs()
-			for b.Loop() {
-				var err error
-				if buf, err = api.AppendForm(buf[:0], rr.r); err != nil {
 					b.Fatal(err)
 				}
 			}

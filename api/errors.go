@@ -6,7 +6,8 @@ import (
 	"unicode/utf8"
 )
 
-// Sentinels of the strict decoders; every *DecodeError wraps one of them.
+// Sentinels of the strict decoders; every *DecodeError wraps one of them, so that a
+// caller tells the problems apart with errors.Is without parsing a message.
 var (
 	// ErrDuplicateField: a key appears more than once.
 	ErrDuplicateField = errors.New("duplicated field")

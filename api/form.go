@@ -99,16 +99,6 @@ func EncodeForm(r generated.AuthRequest) ([]byte, error) {
 	return appendForm(make([]byte, 0, n), &v, &ok), nil
 }
 
-// AppendForm is EncodeForm appending to dst. On error dst is returned unchanged.
-// Into a buffer with room to spare it allocates nothing.
-func AppendForm(dst []byte, r generated.AuthRequest) ([]byte, error) {
-	if _, err := validate.Request(r); err != nil {
-		return dst, fmt.Errorf("encode form: %w", err)
-	}
-	v, ok := r.WireValues()
-	return appendForm(dst, &v, &ok), nil
-}
-
 func appendForm(dst []byte, v *[numFields]string, ok *[numFields]bool) []byte {
 	first := true
 	for i := range v {
@@ -139,18 +129,17 @@ func (d Decoder) limit() int {
 	return d.MaxBytes
 }
 
-// DecodeForm parses an application/x-www-form-urlencoded body strictly, with the
-// default limit. See Decoder.Form.
-func DecodeForm(body []byte) (generated.AuthRequest, error) { return Decoder{}.Form(body) }
-
-// DecodeFormRequest decodes a form body and checks it with validate.Request.
+// DecodeFormRequest decodes a form body strictly with the default limit (see
+// Decoder.Form) and checks it with validate.Request: the one call a service receiving
+// the wire format of the token and logout endpoints needs. The Kind is what the
+// request claims by its grant_type; a service that expects one kind (its logout
+// endpoint) compares it.
 func DecodeFormRequest(body []byte) (generated.AuthRequest, validate.Kind, error) {
-	return Decoder{}.FormRequest(body)
+	return checkDecoded(Decoder{}.Form(body))
 }
 
-// FormRequest decodes a form body and checks it with validate.Request.
-func (d Decoder) FormRequest(body []byte) (generated.AuthRequest, validate.Kind, error) {
-	r, err := d.Form(body)
+// checkDecoded applies validate.Request to a decoded request.
+func checkDecoded(r generated.AuthRequest, err error) (generated.AuthRequest, validate.Kind, error) {
 	if err != nil {
 		return generated.AuthRequest{}, validate.KindUnknown, err
 	}
@@ -162,9 +151,11 @@ func (d Decoder) FormRequest(body []byte) (generated.AuthRequest, validate.Kind,
 // *DecodeError: a repeated key (ErrDuplicateField); a key that is not one of the five
 // AuthRequest fields (ErrUnknownField); an empty parameter, a parameter without '=',
 // bad percent-encoding or invalid UTF-8 (ErrMalformed); a body over the limit
-// (ErrTooLarge). '+' decodes to a space. It does not apply the kind rules: run
-// validate.Request on the result, or use FormRequest. The result does not share
-// memory with body.
+// (ErrTooLarge). '+' decodes to a space. The result does not share memory with body.
+//
+// It does not apply the kind rules, for a caller that knows which kind to expect
+// (validate.Check, as iqmauth validate --kind does) or sets its own limit; otherwise
+// DecodeFormRequest decodes and checks in one call.
 func (d Decoder) Form(body []byte) (generated.AuthRequest, error) { return d.form(body, nil) }
 
 // Leftovers is what LenientForm skipped that the strict decoder would have refused, for
@@ -181,7 +172,9 @@ type Leftovers struct {
 
 // LenientForm decodes a form body as Form does, except that it skips unknown keys and
 // keeps the first value of a repeated field, and reports both in Leftovers instead of
-// failing. A malformed body or one over the limit is still an error.
+// failing. A malformed body or one over the limit is still an error. It is for a
+// receiver that is as lenient as Keycloak and answers in Keycloak's order of checks
+// (api/receiver without strict mode).
 func (d Decoder) LenientForm(body []byte) (generated.AuthRequest, Leftovers, error) {
 	var left Leftovers
 	r, err := d.form(body, &left)

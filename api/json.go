@@ -79,22 +79,11 @@ func appendJSONString(dst []byte, s string) []byte {
 	return append(dst, '"')
 }
 
-// DecodeJSON parses a JSON body strictly, with the default limit. See Decoder.JSON.
-func DecodeJSON(body []byte) (generated.AuthRequest, error) { return Decoder{}.JSON(body) }
-
-// DecodeJSONRequest decodes a JSON body and checks it with validate.Request.
+// DecodeJSONRequest decodes a JSON body strictly with the default limit (see
+// Decoder.JSON) and checks it with validate.Request: the one call a service that takes
+// the AuthRequest as JSON needs (examples/consumer).
 func DecodeJSONRequest(body []byte) (generated.AuthRequest, validate.Kind, error) {
-	return Decoder{}.JSONRequest(body)
-}
-
-// JSONRequest decodes a JSON body and checks it with validate.Request.
-func (d Decoder) JSONRequest(body []byte) (generated.AuthRequest, validate.Kind, error) {
-	r, err := d.JSON(body)
-	if err != nil {
-		return generated.AuthRequest{}, validate.KindUnknown, err
-	}
-	k, err := validate.Request(r)
-	return r, k, err
+	return checkDecoded(Decoder{}.JSON(body))
 }
 
 // JSON parses a JSON object body strictly. Keys match the wire names exactly (not
@@ -102,7 +91,8 @@ func (d Decoder) JSONRequest(body []byte) (generated.AuthRequest, validate.Kind,
 // *DecodeError: a repeated key (ErrDuplicateField); a key that is not one of the five
 // fields (ErrUnknownField); a value that is not a string or null, bad JSON syntax,
 // invalid UTF-8, a lone surrogate escape, or data after the object (ErrMalformed); a
-// body over the limit (ErrTooLarge). It does not apply the kind rules.
+// body over the limit (ErrTooLarge). Like Form, it does not apply the kind rules;
+// DecodeJSONRequest does.
 func (d Decoder) JSON(body []byte) (generated.AuthRequest, error) {
 	if len(body) > d.limit() {
 		return generated.AuthRequest{}, tooLarge(d.limit())

@@ -31,9 +31,9 @@ var oauthCodes = map[generated.OAuth2ErrorCode]error{
 	generated.OAuth2ErrorCodeServerError:          ErrServerError,
 }
 
-// CodeError returns the sentinel of an OAuth 2.0 error code (ErrInvalidGrant for
+// codeError returns the sentinel of an OAuth 2.0 error code (ErrInvalidGrant for
 // "invalid_grant"), or nil for a code openapi.yaml does not list.
-func CodeError(code string) error { return oauthCodes[generated.OAuth2ErrorCode(code)] }
+func codeError(code string) error { return oauthCodes[generated.OAuth2ErrorCode(code)] }
 
 // OAuthError is an answer with an OAuth 2.0 error body (RFC 6749 section 5.2): what the
 // receiving side answers, and what the client reads from an answer. Keycloak answers
@@ -57,5 +57,5 @@ func (e *OAuthError) Error() string {
 
 // Is matches the code's sentinel (ErrInvalidGrant, ...).
 func (e *OAuthError) Is(target error) bool {
-	return e != nil && target != nil && CodeError(e.Code) == target
+	return e != nil && target != nil && codeError(e.Code) == target
 }

@@ -24,7 +24,9 @@ func NewTokenResponse(accessToken string, expiresIn int64, refreshToken string, 
 
 // AppendTokenResponse appends t as JSON to dst without reflection: its required
 // members and its set optional ones in openapi.yaml's order (Keycloak's
-// AccessTokenResponse order), strings escaped as EncodeJSON does.
+// AccessTokenResponse order), strings escaped as EncodeJSON does. It is for a server
+// that answers into a buffer it reuses (api/receiver does, to answer without
+// allocating for the body); EncodeTokenResponse sizes a new one.
 func AppendTokenResponse(dst []byte, t *generated.TokenResponse) []byte {
 	dst = append(dst, '{')
 	str := func(name string, v *string) {

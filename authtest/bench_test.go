@@ -34,7 +34,7 @@ func BenchmarkRSASign(b *testing.B) {
 }
 
 func benchGrant(b *testing.B, body func(*authtest.Server) string) {
-	srv := authtest.Start(b, authtest.WithUser("alice", "pw"), authtest.WithRecordLimit(1))
+	srv := authtest.Start(b, authtest.WithUser("alice", "pw"))
 	h := srv.Handler()
 	form := body(srv)
 	b.ReportAllocs()

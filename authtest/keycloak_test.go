@@ -182,6 +182,13 @@ func TestKeycloakTokens(t *testing.T) {
 	}
 }
 
+// aliceRealm is realm cortex with client iqm_client and a user without roles whose
+// username and email are stored in mixed case.
+const aliceRealm = `{"realm": "cortex", "enabled": true,
+  "clients": [{"clientId": "iqm_client", "publicClient": true, "directAccessGrantsEnabled": true}],
+  "users": [{"username": "Alice", "enabled": true, "email": "Alice@Example.org", "firstName": "A", "lastName": "L",
+    "credentials": [{"type": "password", "value": "pw"}]}]}`
+
 // TestKeycloakAnswersByVersion: statuses and messages as Keycloak 26.7.3 answers them
 // (measured), and as 26.5.6 where it differs.
 func TestKeycloakAnswersByVersion(t *testing.T) {
@@ -190,7 +197,7 @@ func TestKeycloakAnswersByVersion(t *testing.T) {
 		bad     int
 		scope   string
 	}{{"", 400, "profile email"}, {"26.7", 400, "profile email"}, {"26.5", 401, "email profile"}, {"26.5.6", 401, "email profile"}} {
-		opts := []authtest.Option{authtest.WithUserInfo("cortex", authtest.UserInfo{Username: "Alice", Email: "Alice@Example.org", FirstName: "A", LastName: "L"}, "pw")}
+		opts := []authtest.Option{authtest.WithRealmJSON([]byte(aliceRealm))}
 		if v.version != "" {
 			opts = append(opts, authtest.WithKeycloakVersion(v.version))
 		}

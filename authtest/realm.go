@@ -10,10 +10,10 @@ import (
 	"time"
 )
 
-// UserInfo describes a user beyond the password: what Keycloak puts in the tokens'
-// profile claims. An empty ID gets a stable one derived from the realm and the
+// userInfo describes a user beyond the password: what Keycloak puts in the tokens'
+// profile claims (WithRealmJSON's users set it). An empty ID gets a stable one derived from the realm and the
 // username.
-type UserInfo struct {
+type userInfo struct {
 	ID            string
 	Username      string
 	Email         string
@@ -140,7 +140,7 @@ func (f *realmFile) config() (*realmConfig, error) {
 		if u.Username == "" {
 			return nil, fmt.Errorf("%w: realm %q: a user has no username", ErrRealmFile, f.Realm)
 		}
-		uc := userConfig{info: UserInfo{ID: u.ID, Username: u.Username, Email: u.Email, EmailVerified: u.EmailVerified,
+		uc := userConfig{info: userInfo{ID: u.ID, Username: u.Username, Email: u.Email, EmailVerified: u.EmailVerified,
 			FirstName: u.FirstName, LastName: u.LastName, RealmRoles: u.RealmRoles}, disabled: !u.Enabled,
 			requiredActions: len(u.RequiredActions) > 0}
 		for _, cr := range u.Credentials {

@@ -33,12 +33,11 @@ const (
 const (
 	DefaultAccessTTL  = 300 * time.Second
 	DefaultRefreshTTL = 1800 * time.Second
-	DefaultScope      = "profile email"
-	// DefaultRecordLimit is how many requests Requests keeps, the most recent ones.
-	DefaultRecordLimit = 1000
-	// MaxRecordedBody is the largest body a record keeps (Body, Request); a larger one
+	// maxRecords is how many requests Requests keeps, the most recent ones.
+	maxRecords = 1000
+	// maxRecordedBody is the largest body a record keeps (Body, Request); a larger one
 	// is only summarised (BodyLen, RedactedBody).
-	MaxRecordedBody = 4 << 10
+	maxRecordedBody = 4 << 10
 	// maxRedactedBody bounds RedactedBody.
 	maxRedactedBody = 1 << 10
 )
@@ -51,7 +50,7 @@ type Realm struct {
 }
 
 type userConfig struct {
-	info            UserInfo
+	info            userInfo
 	password        string
 	disabled        bool
 	requiredActions bool // Keycloak answers "Account is not fully set up"
@@ -86,7 +85,6 @@ type config struct {
 	version     string
 	logger      *slog.Logger
 	timeouts    Timeouts
-	recordLimit int
 	maxSessions int
 	maxConns    int
 	errs        []error
@@ -129,7 +127,7 @@ func (c *config) defaultRealm() *realmConfig {
 	return c.realms[0]
 }
 
-// publicClient is a client as WithRealm and WithClient add it: public, with direct
+// publicClient is a client as WithRealm adds it: public, with direct
 // access grants (the password grant) on, like iqm_client.
 func publicClient(id string) clientConfig {
 	return clientConfig{id: id, public: true, directGrants: true}
@@ -139,11 +137,11 @@ func publicClient(id string) clientConfig {
 // Keycloak refuses a login ("Account is not fully set up") without an email address
 // and first and last names.
 func cliUser(username, password string) userConfig {
-	return userConfig{info: UserInfo{Username: username, Email: strings.ToLower(username) + "@example.com",
+	return userConfig{info: userInfo{Username: username, Email: strings.ToLower(username) + "@example.com",
 		FirstName: username, LastName: "Test", RealmRoles: []string{defaultRoles}}, password: password}
 }
 
-// defaultRoles stands for default-roles-<realm> in UserInfo.RealmRoles of a user made
+// defaultRoles stands for default-roles-<realm> in userInfo.RealmRoles of a user made
 // up from a name and password (the realm is not known yet).
 const defaultRoles = "default-roles-"
 
@@ -201,37 +199,6 @@ func WithRealmUser(realm, username, password string) Option {
 	return func(c *config) {
 		r := c.realm(realm)
 		r.users = append(r.users, cliUser(username, password))
-	}
-}
-
-// WithUserInfo adds a user with its profile to a realm, adding the realm when there is
-// none of that name (the first realm gets client iqm_client, as without any).
-func WithUserInfo(realm string, u UserInfo, password string) Option {
-	return func(c *config) {
-		if len(c.realms) == 0 {
-			c.defaultRealm().name = realm
-		}
-		r := c.realm(realm)
-		r.users = append(r.users, userConfig{info: u, password: password})
-	}
-}
-
-// WithClient adds a public client to the first realm.
-func WithClient(clientID string) Option {
-	return func(c *config) {
-		r := c.defaultRealm()
-		r.clients = append(r.clients, publicClient(clientID))
-	}
-}
-
-// WithDisabledUser adds a disabled user to the first realm: a login with the right
-// password gets 400 invalid_grant "Account disabled". DisableUser changes it later.
-func WithDisabledUser(username, password string) Option {
-	return func(c *config) {
-		r := c.defaultRealm()
-		u := cliUser(username, password)
-		u.disabled = true
-		r.users = append(r.users, u)
 	}
 }
 
@@ -310,16 +277,6 @@ func WithTimeouts(t Timeouts) Option {
 	}
 }
 
-// WithRecordLimit sets how many requests Requests keeps (default DefaultRecordLimit;
-// the oldest are dropped first).
-func WithRecordLimit(n int) Option {
-	return func(c *config) {
-		if n > 0 {
-			c.recordLimit = n
-		}
-	}
-}
-
 // Server is a running test auth server.
 type Server struct {
 	// URL is the auth server base URL, http://127.0.0.1:PORT.
@@ -362,7 +319,7 @@ type realmState struct {
 }
 
 type user struct {
-	info    UserInfo
+	info    userInfo
 	id      string
 	profile profile // its claims
 	// The access token's aud, realm_access and resource_access, from its roles.
@@ -443,16 +400,16 @@ const (
 	DefaultMaxSessions = 10000
 	// DefaultMaxConnections bounds the connections served at once.
 	DefaultMaxConnections = 256
-	// MaxHeaderBytes bounds a request's headers, as Keycloak's max-header-size (64 KiB);
+	// maxHeaderBytes bounds a request's headers, as Keycloak's max-header-size (64 KiB);
 	// more is 431.
-	MaxHeaderBytes = 65535
+	maxHeaderBytes = 65535
 )
 
 // NewServer starts a server on a loopback listener. Close it when done, or use Start
 // in tests.
 func NewServer(opts ...Option) (*Server, error) {
 	cfg := config{addr: "127.0.0.1:0", accessTTL: DefaultAccessTTL, refreshTTL: DefaultRefreshTTL, clock: systemTime{},
-		timeouts: DefaultTimeouts, recordLimit: DefaultRecordLimit, version: DefaultKeycloakVersion,
+		timeouts: DefaultTimeouts, version: DefaultKeycloakVersion,
 		maxSessions: DefaultMaxSessions, maxConns: DefaultMaxConnections}
 	for _, o := range opts {
 		o(&cfg)
@@ -475,7 +432,7 @@ func NewServer(opts ...Option) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, version: version, rsa: key, hmac: hk, realms: map[string]*realmState{},
 		sessions: map[string]*session{}, pruneAt: 64, revoked: map[string]int64{},
-		records: &records{ring: make([]Request, cfg.recordLimit)}, done: make(chan struct{}), quit: make(chan struct{})}
+		records: &records{ring: make([]Request, maxRecords)}, done: make(chan struct{}), quit: make(chan struct{})}
 	for _, r := range cfg.realms {
 		s.realms[r.name] = s.newRealm(r)
 	}
@@ -491,7 +448,7 @@ func NewServer(opts ...Option) (*Server, error) {
 	}
 	t := cfg.timeouts
 	s.http = &http.Server{Handler: http.HandlerFunc(s.serveHTTP), ReadHeaderTimeout: min(10*time.Second, t.Read),
-		ReadTimeout: t.Read, WriteTimeout: t.Write, IdleTimeout: t.Idle, MaxHeaderBytes: MaxHeaderBytes}
+		ReadTimeout: t.Read, WriteTimeout: t.Write, IdleTimeout: t.Idle, MaxHeaderBytes: maxHeaderBytes}
 	go func() {
 		defer close(s.done)
 		_ = s.http.Serve(s.listener)
@@ -595,14 +552,6 @@ func (s *Server) Close() {
 		_ = s.http.Close()
 	}
 	<-s.done
-}
-
-// Shutdown stops the server gracefully, waiting for requests in flight up to ctx.
-func (s *Server) Shutdown(ctx context.Context) error {
-	s.quitOnce.Do(func() { close(s.quit) })
-	err := s.http.Shutdown(ctx)
-	<-s.done
-	return err
 }
 
 // Handler is the server's handler, for use without a network.
@@ -761,14 +710,15 @@ func (s *Server) addSession(ss *session) {
 	s.compactOrder()
 }
 
-// Request is one request the server received. Printing it shows no secret:
-// AuthRequest is redacted and the raw body is only reachable through Body.
+// Request is one request the server received. Printing or logging it shows no secret:
+// AuthRequest redacts itself and the raw body, a redact.Secret, prints as an address
+// and is only reachable through Body.
 type Request struct {
 	Realm    string
 	Endpoint string // "token" or "logout"; "" for an injected fault
 	Path     string
 	Kind     validate.Kind
-	// Request is the decoded request; zero when the body was over MaxRecordedBody.
+	// Request is the decoded request; zero when the body was over 4 KiB.
 	Request generated.AuthRequest
 	Status  int
 	// Injected marks an answer that FailNext made up.
@@ -778,35 +728,16 @@ type Request struct {
 	RedactedBody string
 	// BodyLen is the length of the body as received.
 	BodyLen int
-	body    *string `redact:"secret"`
+	body    redact.Secret
 }
 
 // Body returns the raw body as received, secrets included; "" when it was over
-// MaxRecordedBody.
-func (r Request) Body() string {
-	if r.body == nil {
-		return ""
-	}
-	return *r.body
-}
+// 4 KiB.
+func (r Request) Body() string { return r.body.Reveal() }
 
-// LogValue keeps secrets out of log/slog output.
-func (r Request) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("realm", r.Realm), slog.String("endpoint", r.Endpoint),
-		slog.String("kind", r.Kind.String()), slog.Int("status", r.Status), slog.String("body", r.RedactedBody))
-}
-
-func (r Request) String() string {
-	return fmt.Sprintf("Request{realm:%q endpoint:%q kind:%v status:%d body:%q}", r.Realm, r.Endpoint, r.Kind, r.Status, r.RedactedBody)
-}
-
-// Format keeps the raw body out of every fmt verb.
-func (r Request) Format(f fmt.State, verb rune) {
-	redact.Format(f, verb, r.String(), "authtest."+r.String())
-}
-
-// MarshalJSON keeps the secrets out of JSON: the decoded request's password and
-// refresh token print as [REDACTED], and the raw body is left out.
+// MarshalJSON keeps the secrets out of JSON, where the generated AuthRequest would
+// put them on the wire: the decoded request's password and refresh token are
+// [REDACTED], and the raw body is left out.
 func (r Request) MarshalJSON() ([]byte, error) {
 	opt := func(p *string) string {
 		if p == nil {
@@ -814,14 +745,14 @@ func (r Request) MarshalJSON() ([]byte, error) {
 		}
 		return *p
 	}
-	req := map[string]string{"client_id": r.Request.ClientID, "username": opt(r.Request.Username),
-		"password": redact.Secret(opt(r.Request.Password)), "refresh_token": redact.Secret(opt(r.Request.RefreshToken))}
+	req := map[string]any{"client_id": r.Request.ClientID, "username": opt(r.Request.Username),
+		"password": redact.New(opt(r.Request.Password)), "refresh_token": redact.New(opt(r.Request.RefreshToken))}
 	if r.Request.GrantType != nil {
 		req["grant_type"] = string(*r.Request.GrantType)
 	}
 	return json.Marshal(struct {
 		Realm, Endpoint, Path, Kind string
-		Request                     map[string]string
+		Request                     map[string]any
 		Status                      int
 		Injected                    bool
 		RedactedBody                string
@@ -829,8 +760,7 @@ func (r Request) MarshalJSON() ([]byte, error) {
 	}{r.Realm, r.Endpoint, r.Path, r.Kind.String(), req, r.Status, r.Injected, r.RedactedBody, r.BodyLen})
 }
 
-// Requests returns what the server received, oldest first: the most recent ones, up
-// to the record limit.
+// Requests returns what the server received, oldest first: the most recent 1000.
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -840,7 +770,7 @@ func (s *Server) Requests() []Request {
 // ResetRequests forgets the recorded requests.
 func (s *Server) ResetRequests() {
 	s.mu.Lock()
-	s.records = &records{ring: make([]Request, s.cfg.recordLimit)}
+	s.records = &records{ring: make([]Request, maxRecords)}
 	s.mu.Unlock()
 }
 
@@ -858,14 +788,13 @@ func (s *Server) observe(o receiver.Observation) {
 	}
 	r := Request{Realm: o.Realm, Endpoint: o.Endpoint, Path: strings.Replace(path, "{realm}", o.Realm, 1),
 		Kind: o.Kind, Status: o.Status, BodyLen: len(body)}
-	if len(body) <= MaxRecordedBody {
-		raw := string(body)
-		r.body, r.Request = &raw, cloneRequest(o.Request)
+	if len(body) <= maxRecordedBody {
+		r.body, r.Request = redact.New(string(body)), cloneRequest(o.Request)
 		r.RedactedBody = api.RedactForm(body)
 	} else {
-		r.RedactedBody = api.RedactForm(body[:MaxRecordedBody])
+		r.RedactedBody = api.RedactForm(body[:maxRecordedBody])
 	}
-	if len(r.RedactedBody) > maxRedactedBody || len(body) > MaxRecordedBody {
+	if len(r.RedactedBody) > maxRedactedBody || len(body) > maxRecordedBody {
 		r.RedactedBody = r.RedactedBody[:min(len(r.RedactedBody), maxRedactedBody)] + "... (" + strconv.Itoa(len(body)) + " bytes)"
 	}
 	s.record(r)
@@ -1191,7 +1120,8 @@ func (s *Server) sign(t unsigned) generated.TokenResponse {
 	return r
 }
 
-// ErrNoSuchToken is returned by VerifyAccessToken for a token the server did not sign.
+// ErrNoSuchToken is returned by VerifyAccessToken for a token the server did not sign,
+// so that a test can tell a token from elsewhere from one that expired or was revoked.
 var ErrNoSuchToken = errors.New("authtest: not a token of this server")
 
 // VerifyAccessToken checks that token is an access token this server signed, not
@@ -1244,11 +1174,11 @@ func realmOf(iss, base string) string {
 	return name
 }
 
-// String describes the server without its users' passwords or any token.
+// String describes the server by its URL. The rest of a Server (signing keys, users,
+// sessions) is guarded by its lock, so that printing it field by field would race
+// with the requests it serves.
 func (s *Server) String() string { return fmt.Sprintf("authtest.Server{URL:%q}", s.URL) }
 
-// Format keeps passwords and tokens out of every fmt verb.
+// Format is String under every fmt verb (encoding/json and slog's JSON handler see
+// only URL, its one exported field).
 func (s *Server) Format(f fmt.State, verb rune) { redact.Format(f, verb, s.String(), s.String()) }
-
-// LogValue keeps passwords and tokens out of log/slog output.
-func (s *Server) LogValue() slog.Value { return slog.GroupValue(slog.String("url", s.URL)) }

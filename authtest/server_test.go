@@ -125,8 +125,9 @@ func TestRotationAndDisabledUsers(t *testing.T) {
 	}
 }
 
-func TestDisabledUserOption(t *testing.T) {
-	srv := authtest.Start(t, authtest.WithDisabledUser("eve", "pw"))
+func TestDisabledUserEnabledAgain(t *testing.T) {
+	srv := authtest.Start(t, authtest.WithUser("eve", "pw"))
+	srv.DisableUser("cortex", "eve", true)
 	c := newClient(t, authclient.Config{ServerURL: srv.URL})
 	if _, err := c.Login(context.Background(), "eve", "pw"); err == nil || !strings.Contains(err.Error(), "Account disabled") {
 		t.Errorf("disabled user: %v", err)

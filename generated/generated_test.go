@@ -5,7 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"log/slog"
+	"maps"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -143,5 +149,54 @@ func TestAuthRequestIndex(t *testing.T) {
 		if got := generated.AuthRequestIndex([]byte(k)); got != -1 {
 			t.Errorf("AuthRequestIndex(%q) = %d", k, got)
 		}
+	}
+}
+
+// TestEveryComponentHasAGoType: a service whose own spec refers to a schema, parameter
+// or response of openapi.yaml ($ref: authschema.yaml#/components/...) and maps it to
+// this package with oapi-codegen's import-mapping gets code that names the component's
+// Go type here, so every component needs one, the aliases nothing in this module uses
+// included (see doc.go).
+func TestEveryComponentHasAGoType(t *testing.T) {
+	file, err := openapi3.NewLoader().LoadFromFile("../openapi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	types := map[string]bool{}
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), name, nil, parser.SkipObjectResolution)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range f.Decls {
+			if g, ok := d.(*ast.GenDecl); ok && g.Tok == token.TYPE {
+				for _, s := range g.Specs {
+					types[s.(*ast.TypeSpec).Name.Name] = true
+				}
+			}
+		}
+	}
+	var names []string
+	for kind, m := range map[string][]string{
+		"schemas":    slices.Collect(maps.Keys(file.Components.Schemas)),
+		"parameters": slices.Collect(maps.Keys(file.Components.Parameters)),
+		"responses":  slices.Collect(maps.Keys(file.Components.Responses)),
+	} {
+		for _, name := range m {
+			names = append(names, kind+"/"+name)
+			if !types[name] {
+				t.Errorf("components/%s/%s of openapi.yaml has no Go type in package generated", kind, name)
+			}
+		}
+	}
+	if len(names) < 15 {
+		t.Errorf("only %d components: %v", len(names), names)
 	}
 }

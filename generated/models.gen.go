@@ -9,18 +9,6 @@ const (
 	GrantTypeRefreshToken GrantType = "refresh_token"
 )
 
-// Valid indicates whether the value is a known member of the GrantType enum.
-func (e GrantType) Valid() bool {
-	switch e {
-	case GrantTypePassword:
-		return true
-	case GrantTypeRefreshToken:
-		return true
-	default:
-		return false
-	}
-}
-
 // Defines values for OAuth2ErrorCode.
 const (
 	OAuth2ErrorCodeAccessDenied         OAuth2ErrorCode = "access_denied"
@@ -32,30 +20,6 @@ const (
 	OAuth2ErrorCodeUnauthorizedClient   OAuth2ErrorCode = "unauthorized_client"
 	OAuth2ErrorCodeUnsupportedGrantType OAuth2ErrorCode = "unsupported_grant_type"
 )
-
-// Valid indicates whether the value is a known member of the OAuth2ErrorCode enum.
-func (e OAuth2ErrorCode) Valid() bool {
-	switch e {
-	case OAuth2ErrorCodeAccessDenied:
-		return true
-	case OAuth2ErrorCodeInvalidClient:
-		return true
-	case OAuth2ErrorCodeInvalidGrant:
-		return true
-	case OAuth2ErrorCodeInvalidRequest:
-		return true
-	case OAuth2ErrorCodeInvalidScope:
-		return true
-	case OAuth2ErrorCodeServerError:
-		return true
-	case OAuth2ErrorCodeUnauthorizedClient:
-		return true
-	case OAuth2ErrorCodeUnsupportedGrantType:
-		return true
-	default:
-		return false
-	}
-}
 
 // AuthRequest Request sent to the auth server for access token and refresh token, or for
 // terminating the session.

@@ -34,7 +34,8 @@ func (k Kind) String() string {
 	}
 }
 
-// The problems a field can have. Each *FieldError wraps exactly one of them.
+// The problems a field can have. Each *FieldError wraps exactly one of them, so that
+// a caller tells them apart with errors.Is without parsing a message.
 var (
 	// ErrMissing: a field the request kind requires is absent (or, for client_id, empty).
 	ErrMissing = errors.New("is required")
@@ -47,19 +48,10 @@ var (
 	ErrInvalidValue = errors.New("has an invalid value")
 )
 
-// Wire names of the AuthRequest fields, in the Python model's order (openapi.yaml's,
-// through the generated constants).
-const (
-	FieldClientID     = generated.AuthRequestClientID
-	FieldGrantType    = generated.AuthRequestGrantType
-	FieldUsername     = generated.AuthRequestUsername
-	FieldPassword     = generated.AuthRequestPassword
-	FieldRefreshToken = generated.AuthRequestRefreshToken
-)
-
 // FieldError is one problem with one field of a request.
 type FieldError struct {
-	// Field is the wire name of the field, such as "client_id".
+	// Field is the wire name of the field, such as "client_id" (one of the
+	// generated.AuthRequest* constants).
 	Field string
 	// Kind is the kind the request was checked as (KindUnknown when its grant_type
 	// named no known kind).
@@ -89,7 +81,7 @@ func (e *FieldError) problem() string {
 		}
 		return e.Err.Error()
 	}
-	if e.Field != FieldGrantType {
+	if e.Field != generated.AuthRequestGrantType {
 		return "must be valid UTF-8"
 	}
 	switch e.Kind {
@@ -142,11 +134,11 @@ func Request(r generated.AuthRequest) (Kind, error) {
 	k := Classify(r)
 	if k == KindUnknown {
 		c := checker{kind: KindUnknown}
-		c.nonEmptyString(FieldClientID, r.ClientID)
+		c.nonEmptyString(generated.AuthRequestClientID, r.ClientID)
 		if *r.GrantType == "" {
-			c.add(FieldGrantType, ErrEmpty)
+			c.add(generated.AuthRequestGrantType, ErrEmpty)
 		} else {
-			c.add(FieldGrantType, ErrInvalidValue)
+			c.add(generated.AuthRequestGrantType, ErrInvalidValue)
 		}
 		return k, c.err()
 	}
@@ -167,16 +159,8 @@ func Classify(r generated.AuthRequest) Kind {
 	}
 }
 
-// Password checks r as a token request with grant type password.
-func Password(r generated.AuthRequest) error { return Check(KindPassword, r) }
-
-// Refresh checks r as a token request with grant type refresh_token.
-func Refresh(r generated.AuthRequest) error { return Check(KindRefresh, r) }
-
-// Logout checks r as a logout request.
-func Logout(r generated.AuthRequest) error { return Check(KindLogout, r) }
-
-// Check checks r against the rules of kind k, which are openapi.yaml's per-kind
+// Check checks r against the rules of kind k (for a caller that knows which kind to
+// expect, such as a logout endpoint), which are openapi.yaml's per-kind
 // request schemas (PasswordRequest, RefreshRequest, LogoutRequest), generated into
 // rules.gen.go. Checking as KindUnknown is itself a problem: it reports grant_type as
 // invalid.
@@ -190,8 +174,8 @@ func Check(k Kind, r generated.AuthRequest) error {
 	case KindLogout:
 		c.checkLogoutRequest(&r)
 	default:
-		c.nonEmptyString(FieldClientID, r.ClientID)
-		c.add(FieldGrantType, ErrInvalidValue)
+		c.nonEmptyString(generated.AuthRequestClientID, r.ClientID)
+		c.add(generated.AuthRequestGrantType, ErrInvalidValue)
 	}
 	return c.err()
 }

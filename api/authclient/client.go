@@ -18,12 +18,11 @@ import (
 	"github.com/iqm-finland/authschema/api/tokens"
 	"github.com/iqm-finland/authschema/generated"
 	genclient "github.com/iqm-finland/authschema/generated/client"
-	"github.com/iqm-finland/authschema/validate"
 )
 
-// DefaultTimeout bounds each request, as the Python client's default
+// defaultTimeout bounds each request, as the Python client's default
 // (IQM_CLIENT_REQUESTS_TIMEOUT overrides it there and in SourceFromEnv).
-const DefaultTimeout = 60 * time.Second
+const defaultTimeout = 60 * time.Second
 
 // ErrConfig is wrapped by every configuration error (*ConfigError).
 var ErrConfig = errors.New("configuration error")
@@ -61,17 +60,17 @@ func (e *ConfigError) Unwrap() []error {
 
 // Clock tells the wall-clock time. The client stamps each answer's tokens with it, and
 // the session decides with it whether a token is still fresh; tests pass a fake one
-// (authtest.Clock). SystemClock is the real one.
+// (authtest.Clock); nil wherever a Clock is configured means the real one.
 type Clock interface {
 	Now() time.Time
 }
 
-type systemClock struct{}
+type wallClock struct{}
 
-func (systemClock) Now() time.Time { return time.Now() }
+func (wallClock) Now() time.Time { return time.Now() }
 
-// SystemClock is the real clock.
-var SystemClock Clock = systemClock{}
+// systemClock is the real clock.
+var systemClock Clock = wallClock{}
 
 // Config configures a Client.
 type Config struct {
@@ -89,12 +88,13 @@ type Config struct {
 	HTTPClient *http.Client
 	// UserAgent, when set, is sent as the User-Agent header.
 	UserAgent string
-	// Timeout bounds each request; 0 means DefaultTimeout, negative means none.
+	// Timeout bounds each request; 0 means 60 s (the Python client's default),
+	// negative means none.
 	Timeout time.Duration
 	// AllowInsecureHTTP allows a plain http:// ServerURL to a host that is not
 	// loopback. Passwords and refresh tokens then cross the network in clear text.
 	AllowInsecureHTTP bool
-	// Clock defaults to SystemClock.
+	// Clock defaults to the real clock.
 	Clock Clock
 }
 
@@ -126,10 +126,10 @@ func New(cfg Config) (*Client, error) {
 		c.clientID = api.DefaultClientID
 	}
 	if c.timeout == 0 {
-		c.timeout = DefaultTimeout
+		c.timeout = defaultTimeout
 	}
 	if c.clock == nil {
-		c.clock = SystemClock
+		c.clock = systemClock
 	}
 	hc := &http.Client{}
 	if cfg.HTTPClient != nil {
@@ -207,7 +207,8 @@ func isLoopback(host string) bool {
 // plain http:// server on loopback, the client's own clone of the caller's).
 func (c *Client) CloseIdleConnections() { c.hc.CloseIdleConnections() }
 
-// ServerURL is the normalized base URL.
+// ServerURL is the normalized base URL. With Realm and ClientID, it is what a tokens
+// file records of where its tokens came from (iqmauth login writes them).
 func (c *Client) ServerURL() string { return c.base }
 
 // Realm is the realm the client talks to.
@@ -216,14 +217,12 @@ func (c *Client) Realm() string { return c.realm }
 // ClientID is the client id sent with every request.
 func (c *Client) ClientID() string { return c.clientID }
 
-// Timeout is the bound on each request (negative: none).
-func (c *Client) Timeout() time.Duration { return c.timeout }
-
-// TokenURL is the token endpoint (openapi.yaml's path of requestToken).
+// TokenURL is the token endpoint (openapi.yaml's path of requestToken): for a peer
+// configured from the same settings (golang.org/x/oauth2's Endpoint, say).
 func (c *Client) TokenURL() string { return c.base + realmPath(generated.RequestTokenPath, c.realm) }
 
-// LogoutURL is the logout endpoint (openapi.yaml's path of logout).
-func (c *Client) LogoutURL() string { return c.base + realmPath(generated.LogoutPath, c.realm) }
+// logoutURL is the logout endpoint (openapi.yaml's path of logout).
+func (c *Client) logoutURL() string { return c.base + realmPath(generated.LogoutPath, c.realm) }
 
 // realmPath fills in the {realm} of a path of openapi.yaml.
 func realmPath(template, realm string) string {
@@ -232,27 +231,22 @@ func realmPath(template, realm string) string {
 
 // Login requests tokens with the password grant.
 func (c *Client) Login(ctx context.Context, username, password string) (*tokens.Set, error) {
-	return c.Grant(ctx, api.NewPasswordRequest(c.clientID, username, password))
+	return c.grant(ctx, api.NewPasswordRequest(c.clientID, username, password))
 }
 
 // Refresh requests tokens with the refresh_token grant.
 func (c *Client) Refresh(ctx context.Context, refreshToken string) (*tokens.Set, error) {
-	return c.Grant(ctx, api.NewRefreshRequest(c.clientID, refreshToken))
+	return c.grant(ctx, api.NewRefreshRequest(c.clientID, refreshToken))
 }
 
-// Grant validates r as a password or refresh request, posts it to the token endpoint
-// and maps the answer. An invalid request is refused locally and nothing is sent.
-// Errors from the server are *Error.
+// grant validates r, a password or refresh request (Login and Refresh make it),
+// posts it to the token endpoint and maps the answer. An invalid request is refused
+// locally and nothing is sent. Errors from the server are *Error.
 //
 // The request goes through the generated client (its path and request editors), with
 // a body that api.EncodeForm writes: the generated form encoding sorts the keys, and
 // the Python client sends them in the model's order.
-func (c *Client) Grant(ctx context.Context, r generated.AuthRequest) (*tokens.Set, error) {
-	if validate.Classify(r) == validate.KindLogout {
-		// A logout request is valid, but not at the token endpoint: say what a token
-		// request lacks.
-		return nil, fmt.Errorf("token request not sent: %w", validate.Check(validate.KindPassword, r))
-	}
+func (c *Client) grant(ctx context.Context, r generated.AuthRequest) (*tokens.Set, error) {
 	body, err := api.EncodeForm(r) // validates, once
 	if err != nil {
 		return nil, fmt.Errorf("token request not sent: %w", err)
@@ -331,7 +325,7 @@ func (c *Client) Logout(ctx context.Context, refreshToken string) error {
 	defer cancel()
 	resp, err := c.gen.LogoutWithBody(rctx, c.realm, formType, bytes.NewReader(body))
 	if err != nil {
-		return c.noAnswer(ctx, rctx, "logout", c.LogoutURL(), err, secretsOf(r))
+		return c.noAnswer(ctx, rctx, "logout", c.logoutURL(), err, secretsOf(r))
 	}
 	data, err := c.readBody(ctx, rctx, resp, "logout", r)
 	if err != nil {
@@ -340,7 +334,7 @@ func (c *Client) Logout(ctx context.Context, refreshToken string) error {
 	if resp.StatusCode/100 == 2 && slices.Contains(generated.LogoutStatuses(), resp.StatusCode) {
 		return nil
 	}
-	return c.errorResponse("logout", c.LogoutURL(), resp, data, secretsOf(r))
+	return c.errorResponse("logout", c.logoutURL(), resp, data, secretsOf(r))
 }
 
 // formType is the body's media type.
@@ -366,13 +360,13 @@ func secretsOf(r generated.AuthRequest) []string {
 	return s
 }
 
-// readBody reads at most MaxResponseBytes and closes the body. A read that fails
+// readBody reads at most maxResponseBytes and closes the body. A read that fails
 // because ctx (the request's, derived from parent) ended keeps the context's error as
 // the cause; the text of any other failure is cleaned as the body would be, and not
 // kept (r gives the secrets to remove).
 func (c *Client) readBody(parent, ctx context.Context, resp *http.Response, op string, r generated.AuthRequest) ([]byte, error) {
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes+1))
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
 	if err != nil {
 		secrets := secretsOf(r)
 		e := &Error{Op: op, StatusCode: resp.StatusCode, Err: ErrBadResponse,
@@ -383,9 +377,9 @@ func (c *Client) readBody(parent, ctx context.Context, resp *http.Response, op s
 		}
 		return nil, e
 	}
-	if len(data) > MaxResponseBytes {
+	if len(data) > maxResponseBytes {
 		return nil, &Error{Op: op, StatusCode: resp.StatusCode, Err: ErrResponseTooLarge,
-			Detail: fmt.Sprintf("over %d bytes", MaxResponseBytes)}
+			Detail: fmt.Sprintf("over %d bytes", maxResponseBytes)}
 	}
 	return data, nil
 }

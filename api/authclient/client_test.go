@@ -81,7 +81,7 @@ func TestClientFaults(t *testing.T) {
 			io.WriteString(w, `{"access_token":"CANARY-BODY"`)
 		}, []error{authclient.ErrBadResponse}, []string{"reading the body"}},
 		{"oversized", func(w http.ResponseWriter, r *http.Request) {
-			io.WriteString(w, `{"access_token":"`+strings.Repeat("A", authclient.MaxResponseBytes)+`"}`)
+			io.WriteString(w, `{"access_token":"`+strings.Repeat("A", 1<<20)+`"}`)
 		}, []error{authclient.ErrResponseTooLarge}, []string{"over 1048576 bytes"}},
 		{"302", func(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, "https://elsewhere.example/login", http.StatusFound)
@@ -170,8 +170,8 @@ func TestClientRefusesInvalidRequestLocally(t *testing.T) {
 	if _, err := c.Login(ctx, "", canaryPassword); err == nil || !strings.Contains(err.Error(), "username") {
 		t.Errorf("empty username: %v", err)
 	}
-	if _, err := c.Grant(ctx, api.NewLogoutRequest("iqm_client", "x")); err == nil {
-		t.Error("a logout request went to the token endpoint")
+	if _, err := c.Refresh(ctx, ""); err == nil || !strings.Contains(err.Error(), "refresh_token") {
+		t.Errorf("empty refresh token: %v", err)
 	}
 	if err := c.Logout(ctx, ""); err == nil {
 		t.Error("empty refresh token")
@@ -214,8 +214,8 @@ func TestClientConfig(t *testing.T) {
 		}
 	}
 	c := newClient(t, "https://a.example", func(cfg *authclient.Config) { cfg.Realm, cfg.ClientID = "other realm", "cli" })
-	if c.LogoutURL() != "https://a.example/realms/other%20realm/protocol/openid-connect/logout" || c.ClientID() != "cli" {
-		t.Errorf("%s %s", c.LogoutURL(), c.ClientID())
+	if c.TokenURL() != "https://a.example/realms/other%20realm/protocol/openid-connect/token" || c.ClientID() != "cli" || c.Realm() != "other realm" {
+		t.Errorf("%s %s %s", c.TokenURL(), c.Realm(), c.ClientID())
 	}
 }
 

@@ -1,9 +1,12 @@
 // Package authclient talks to the auth server as IQM's Python client does: a Client
 // sends the token and logout requests (validated first, bodies byte for byte the
 // Python client's), and a Session keeps an access token fresh from a Source (Grants:
-// the password and refresh grants; FileSource; TokensFileReader: IQM_TOKENS_FILE by
-// iqm-client 36's rules; StaticToken; FileGrants: a tokens file shared with other
-// processes), renewing it once for any number of callers. SourceFromEnv picks the
+// the password and refresh grants; TokensFileReader: IQM_TOKENS_FILE by iqm-client
+// 36's rules; StaticToken; FileGrants: a tokens file shared with other processes; or
+// one of your own), renewing it once for any number of callers. The Session alone
+// decides when tokens are due (RenewalMargin) and tells the Source in a Renewal; what
+// a Source can do besides Renew is what it implements of LoginSource, RefreshSource
+// and LogoutSource. SourceFromEnv picks the
 // source the environment names, by iqm-client 36's rules for IQM_TOKEN and
 // IQM_TOKENS_FILE and 17.5's for the legacy variables. Transport adds the token to an
 // http.Client's requests as iqm-client 35+ does.

@@ -10,14 +10,15 @@ import (
 	"time"
 )
 
-// Environment variables the Python client reads, and SourceFromEnv with it.
+// Environment variables the Python client reads, and SourceFromEnv with it; exported
+// for a command line's flag defaults and messages (iqmauth).
 const (
 	EnvAuthServer      = "IQM_AUTH_SERVER"
 	EnvAuthUsername    = "IQM_AUTH_USERNAME"
 	EnvAuthPassword    = "IQM_AUTH_PASSWORD"
 	EnvTokensFile      = "IQM_TOKENS_FILE"
 	EnvToken           = "IQM_TOKEN"
-	EnvRequestsTimeout = "IQM_CLIENT_REQUESTS_TIMEOUT"
+	envRequestsTimeout = "IQM_CLIENT_REQUESTS_TIMEOUT"
 )
 
 // ErrMultipleSources: both IQM_TOKEN and IQM_TOKENS_FILE are set (iqm-client 36 takes
@@ -26,29 +27,28 @@ var ErrMultipleSources = fmt.Errorf("%w: more than one source of tokens", ErrCon
 
 // MultipleSourcesMessage is iqm-client 36's error (ClientConfigurationError, from
 // iqm-station-control-client 14.0.0's TokenManager) when IQM_TOKEN and
-// IQM_TOKENS_FILE are both set; the *ConfigError of SourceFromEnv says it word for word.
+// IQM_TOKENS_FILE are both set; the *ConfigError of SourceFromEnv says it word for word,
+// and so can a program that checks the variables itself (iqmauth token).
 const MultipleSourcesMessage = "No more than one authentication parameter may be given, received ['IQM_TOKEN', 'IQM_TOKENS_FILE']"
 
-// EnvOptions configures SourceFromEnvOptions.
-type EnvOptions struct {
+// SourceOptions configures the sources that SourceFromEnv and NewTokensFileReader
+// make; the zero value is iqm-client 36's behaviour.
+type SourceOptions struct {
 	// Config configures the client of the legacy variables' Grants, and of a tokens
-	// file's renewal; IQM_AUTH_SERVER and IQM_CLIENT_REQUESTS_TIMEOUT, when set,
-	// override its ServerURL and Timeout.
+	// file's renewal (see NewFileGrants); for SourceFromEnv, IQM_AUTH_SERVER and
+	// IQM_CLIENT_REQUESTS_TIMEOUT, when set, override its ServerURL and Timeout.
 	Config Config
-	// RenewTokensFile lets the TokensFileReader of IQM_TOKENS_FILE renew the file's
-	// tokens when it holds a refresh token and an auth_server_url (iqm-client 36 never
-	// does); Lock is how it waits for the file's lock then.
+	// RenewTokensFile lets a TokensFileReader renew the file's tokens (the refresh
+	// grant, under the file's lock, written back) when they are due and the file holds
+	// a refresh token and an auth_server_url. iqm-client 36 never renews; by default
+	// neither does the reader.
 	RenewTokensFile bool
-	Lock            FileLock
+	// Lock configures the wait for the file's lock when renewing.
+	Lock FileLock
 }
 
-// SourceFromEnv is SourceFromEnvOptions with cfg and no renewal of a tokens file.
-func SourceFromEnv(getenv func(string) string, cfg Config) (Source, error) {
-	return SourceFromEnvOptions(getenv, EnvOptions{Config: cfg})
-}
-
-// SourceFromEnvOptions picks the source of tokens the environment configures (getenv
-// is os.Getenv, or a test's map lookup; an empty value counts as unset, as in Python's
+// SourceFromEnv picks the source of tokens the environment configures (getenv is
+// os.Getenv, or a test's map lookup; an empty value counts as unset, as in Python's
 // os.environ.get). The rules, and the iqm-client version each follows:
 //   - IQM_TOKEN and IQM_TOKENS_FILE both set: a *ConfigError with iqm-client 36's
 //     message (MultipleSourcesMessage), wrapping ErrMultipleSources. (36)
@@ -64,7 +64,7 @@ func SourceFromEnv(getenv func(string) string, cfg Config) (Source, error) {
 //     IQM_AUTH_PASSWORD: a *ConfigError, as 17.5's "Either external token or
 //     credentials must be provided" (which 17.5 raised for arguments only; here the
 //     password is never sent when a token or tokens file is meant).
-func SourceFromEnvOptions(getenv func(string) string, o EnvOptions) (Source, error) {
+func SourceFromEnv(getenv func(string) string, o SourceOptions) (Source, error) {
 	cfg := o.Config
 	server, user, password := getenv(EnvAuthServer), getenv(EnvAuthUsername), getenv(EnvAuthPassword)
 	file, token := expandHome(getenv(EnvTokensFile)), getenv(EnvToken)
@@ -76,7 +76,7 @@ func SourceFromEnvOptions(getenv func(string) string, o EnvOptions) (Source, err
 	if server != "" {
 		cfg.ServerURL = server
 	}
-	if getenv(EnvRequestsTimeout) != "" || cfg.Timeout == 0 {
+	if getenv(envRequestsTimeout) != "" || cfg.Timeout == 0 {
 		cfg.Timeout = timeout
 	}
 	switch {
@@ -89,7 +89,8 @@ func SourceFromEnvOptions(getenv func(string) string, o EnvOptions) (Source, err
 	case token != "":
 		return StaticToken(token), nil
 	case file != "":
-		return NewTokensFileReader(file, TokensFileOptions{Renew: o.RenewTokensFile, Config: cfg, Lock: o.Lock}), nil
+		o.Config = cfg
+		return NewTokensFileReader(file, o), nil
 	case cfg.ServerURL != "" && (user == "" || password == ""):
 		return nil, &ConfigError{Setting: "credentials", Problem: "auth server URL is set but no username or password", Err: ErrConfig}
 	case cfg.ServerURL == "" && creds:
@@ -104,25 +105,28 @@ func SourceFromEnvOptions(getenv func(string) string, o EnvOptions) (Source, err
 	return NewGrants(c, user, password), nil
 }
 
-// NewSessionFromEnv is a Session on SourceFromEnv(os.Getenv, Config{}) with the
-// default options.
+// NewSessionFromEnv is a Session on SourceFromEnv(os.Getenv, SourceOptions{}) with
+// the default options: what a program that follows the Python client's variables
+// needs, in one call.
 func NewSessionFromEnv() (*Session, error) {
-	src, err := SourceFromEnv(os.Getenv, Config{})
+	src, err := SourceFromEnv(os.Getenv, SourceOptions{})
 	if err != nil {
 		return nil, err
 	}
 	return NewSession(src, SessionOptions{})
 }
 
-// TimeoutFromEnv reads IQM_CLIENT_REQUESTS_TIMEOUT (seconds), or DefaultTimeout.
+// TimeoutFromEnv reads IQM_CLIENT_REQUESTS_TIMEOUT (seconds), else 60 s (the Python
+// client's default), as SourceFromEnv does: for a program that builds its Config
+// itself (iqmauth).
 func TimeoutFromEnv(getenv func(string) string) (time.Duration, error) {
-	v := getenv(EnvRequestsTimeout)
+	v := getenv(envRequestsTimeout)
 	if v == "" {
-		return DefaultTimeout, nil
+		return defaultTimeout, nil
 	}
 	d, err := parseSeconds(v)
 	if err != nil {
-		return 0, &ConfigError{Setting: EnvRequestsTimeout, Problem: "must be a positive number of seconds", Err: ErrConfig}
+		return 0, &ConfigError{Setting: envRequestsTimeout, Problem: "must be a positive number of seconds", Err: ErrConfig}
 	}
 	return d, nil
 }

@@ -31,12 +31,12 @@ var (
 	// not an OAuth 2.0 error, a 200 that is not JSON, lacks access_token or carries
 	// error, a truncated body, or an unexpected status.
 	ErrBadResponse = errors.New("unexpected response")
-	// ErrResponseTooLarge: the body is over MaxResponseBytes.
+	// ErrResponseTooLarge: the body is over 1 MiB.
 	ErrResponseTooLarge = errors.New("response too large")
 )
 
-// MaxResponseBytes bounds every response body the client reads.
-const MaxResponseBytes = 1 << 20
+// maxResponseBytes bounds every response body the client reads.
+const maxResponseBytes = 1 << 20
 
 // Error is a failed token or logout request that reached the server.
 type Error struct {
@@ -466,7 +466,7 @@ func (c *Client) noAnswer(parent, ctx context.Context, op, endpoint string, err 
 	case ctx.Err() != nil && parent.Err() == nil && errors.Is(ctx.Err(), context.DeadlineExceeded):
 		e.timeout, e.ctxErr = true, context.DeadlineExceeded
 		e.Problem = fmt.Sprintf("no answer from the auth server at %s within %v", c.base, c.timeout)
-		e.Hint = "it may be down or overloaded; " + EnvRequestsTimeout + " sets a longer timeout (in seconds)"
+		e.Hint = "it may be down or overloaded; " + envRequestsTimeout + " sets a longer timeout (in seconds)"
 	case parent.Err() != nil:
 		e.ctxErr = parent.Err()
 		e.timeout = errors.Is(e.ctxErr, context.DeadlineExceeded)

@@ -139,11 +139,11 @@ func ExampleSourceFromEnv() {
 		"IQM_AUTH_USERNAME": "alice",
 		"IQM_AUTH_PASSWORD": "s3cret",
 	}
-	_, err := authclient.SourceFromEnv(func(k string) string { return env[k] }, authclient.Config{})
+	_, err := authclient.SourceFromEnv(func(k string) string { return env[k] }, authclient.SourceOptions{})
 	fmt.Println(errors.Is(err, authclient.ErrConfig))
 	fmt.Println(err)
 
-	src, err := authclient.SourceFromEnv(func(k string) string { return map[string]string{"IQM_TOKEN": "opaque"}[k] }, authclient.Config{})
+	src, err := authclient.SourceFromEnv(func(k string) string { return map[string]string{"IQM_TOKEN": "opaque"}[k] }, authclient.SourceOptions{})
 	fmt.Println(src, err)
 	// Output:
 	// true

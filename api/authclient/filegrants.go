@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"time"
 
 	"github.com/iqm-finland/authschema/api"
@@ -31,7 +30,7 @@ type FileGrants struct {
 	path     string
 	cfg      Config
 	username string
-	password *string // behind a pointer: fmt's %p prints a string field raw
+	password redact.Secret
 	lock     FileLock
 }
 
@@ -52,7 +51,7 @@ type FileLock struct {
 // process may replace the file); otherwise it is a *ConfigError wrapping
 // ErrServerMismatch, and nothing is sent.
 func NewFileGrants(path string, cfg Config, username, password string, lock FileLock) (*FileGrants, error) {
-	g := &FileGrants{path: path, cfg: cfg, username: username, password: &password, lock: lock}
+	g := &FileGrants{path: path, cfg: cfg, username: username, password: redact.New(password), lock: lock}
 	f, err := tokensfile.Read(path)
 	if err != nil {
 		return nil, err
@@ -77,12 +76,12 @@ func (g *FileGrants) grants(f tokensfile.File) (*Grants, error) {
 	if err != nil {
 		return nil, err
 	}
-	if *g.password != "" {
+	if !g.password.IsZero() {
 		if err := g.passwordServer(c.ServerURL()); err != nil {
 			return nil, err
 		}
 	}
-	return NewGrants(c, g.username, *g.password), nil
+	return NewGrants(c, g.username, g.password.Reveal()), nil
 }
 
 // ErrServerMismatch is wrapped by the configuration error of a FileGrants with a
@@ -163,23 +162,22 @@ func (g *FileGrants) update(ctx context.Context, fresh func(f tokensfile.File) b
 }
 
 // Renew implements Source. The file's tokens are used without a request when they are
-// not r.Current (another process renewed them, or this is the first use) and last
-// longer than the margin (at most half their lifetime).
+// not r.Current (another process renewed them, or this is the first use) and
+// r.Fresh finds them fresh.
 func (g *FileGrants) Renew(ctx context.Context, r Renewal) (tokens.Set, error) {
 	fresh := func(f tokensfile.File) bool {
 		ft := f.Tokens
-		return ft.AccessToken() != r.Current.AccessToken() &&
-			ft.AccessValidFor(r.Now, effectiveMargin(r.Margin, lifetime(ft.AccessExpiry, ft.ObtainedAt, r.Now)))
+		return ft.AccessToken() != r.Current.AccessToken() && r.Fresh(ft)
 	}
 	return g.update(ctx, fresh, func(f tokensfile.File, gr *Grants) (tokens.Set, error) {
-		return gr.Renew(ctx, Renewal{Current: f.Tokens, Now: r.Now, Margin: r.Margin})
+		return gr.Renew(ctx, Renewal{Current: f.Tokens, Now: r.Now, ValidUntil: r.ValidUntil})
 	})
 }
 
 // Refresh renews the file's tokens with the refresh_token grant now.
 func (g *FileGrants) Refresh(ctx context.Context, r Renewal) (tokens.Set, error) {
 	return g.update(ctx, nil, func(f tokensfile.File, gr *Grants) (tokens.Set, error) {
-		return gr.Refresh(ctx, Renewal{Current: f.Tokens, Now: r.Now, Margin: r.Margin})
+		return gr.Refresh(ctx, Renewal{Current: f.Tokens, Now: r.Now, ValidUntil: r.ValidUntil})
 	})
 }
 
@@ -207,18 +205,8 @@ func (g *FileGrants) Logout(ctx context.Context, _ tokens.Set) error {
 	})
 }
 
-// String describes the source without its password.
+// String names the file and the user the source logs in as, and whether it has a
+// password (the Session's String shows it).
 func (g FileGrants) String() string {
-	return fmt.Sprintf("FileGrants{path:%q username:%q password:%s}", g.path, g.username, secretOrNone(g.password))
-}
-
-// Format keeps the password out of every fmt verb.
-func (g FileGrants) Format(f fmt.State, verb rune) {
-	redact.Format(f, verb, g.String(), "authclient."+g.String())
-}
-
-// LogValue keeps the password out of log/slog output.
-func (g FileGrants) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("path", g.path), slog.String("username", g.username),
-		slog.String("password", secretOrNone(g.password)))
+	return fmt.Sprintf("FileGrants{path:%q username:%q password:%v}", g.path, g.username, g.password)
 }

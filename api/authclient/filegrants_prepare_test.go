@@ -41,7 +41,7 @@ func TestFileGrantsSendNothingWhenFileCannotBeWritten(t *testing.T) {
 	}
 	srv.ResetRequests()
 	clock.Advance(290 * time.Second)
-	r := authclient.Renewal{Current: *tk, Now: clock.Now(), Margin: authclient.DefaultRefreshMargin}
+	r := authclient.Renewal{Current: *tk, Now: clock.Now(), ValidUntil: clock.Now().Add(authclient.DefaultRefreshMargin)}
 	if _, err := g.Renew(context.Background(), r); err == nil || !strings.Contains(err.Error(), "cannot create a temporary file") {
 		t.Errorf("Renew: %v", err)
 	}

@@ -80,7 +80,7 @@ func TestFileGrantsShareOneRenewal(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			got[i], errs[i] = g.Renew(context.Background(), authclient.Renewal{Current: first, Now: clock.Now(), Margin: authclient.DefaultRefreshMargin})
+			got[i], errs[i] = g.Renew(context.Background(), authclient.Renewal{Current: first, Now: clock.Now(), ValidUntil: clock.Now().Add(authclient.DefaultRefreshMargin)})
 		}()
 	}
 	wg.Wait()
@@ -139,4 +139,37 @@ func TestFileGrantsLogoutRemovesFile(t *testing.T) {
 	fmt.Fprint(&strings.Builder{}, g) // printing never panics
 	var zero authclient.FileGrants
 	_ = fmt.Sprint(zero, authclient.Grants{})
+}
+
+// TestFileGrantsFirstUseOfShortLivedTokens: a caller that holds no tokens (iqmauth
+// token, a new Session) and asks for them valid for a margin as long as their lifetime
+// gets the file's tokens without a request while they have more than half their
+// lifetime left (the Session's rule, Renewal.Fresh), and one refresh after that.
+func TestFileGrantsFirstUseOfShortLivedTokens(t *testing.T) {
+	clock := authtest.NewClock(t0)
+	srv := authtest.Start(t, authtest.WithClock(clock), authtest.WithAccessTTL(time.Minute), authtest.WithUser(canaryUser, canaryPassword))
+	path := filepath.Join(t.TempDir(), "tokens.json")
+	first := loginToFile(t, srv, clock, path)
+	srv.ResetRequests()
+	g, err := authclient.NewFileGrants(path, authclient.Config{Clock: clock}, "", "", authclient.FileLock{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	renew := func() tokens.Set {
+		t.Helper()
+		now := clock.Now()
+		got, err := g.Renew(context.Background(), authclient.Renewal{Now: now, ValidUntil: now.Add(time.Minute)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	clock.Advance(20 * time.Second) // 40 s left of 60
+	if got := renew(); got.AccessToken() != first.AccessToken() || len(srv.Requests()) != 0 {
+		t.Fatalf("renewed a token with 40 s of its 60 s left: %d requests", len(srv.Requests()))
+	}
+	clock.Advance(15 * time.Second) // 25 s left: due
+	if got := renew(); got.AccessToken() == first.AccessToken() || len(srv.Requests()) != 1 {
+		t.Errorf("not renewed with 25 s of 60 s left: %d requests", len(srv.Requests()))
+	}
 }

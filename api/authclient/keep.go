@@ -22,22 +22,23 @@ const (
 	// (5 min) that is at half the lifetime; with a lifetime of an hour, 10 min before
 	// the end. Either way at most two renewals per lifetime, and readers that re-read
 	// the file when 60 s or less remain (iqm-client 36) find a token with more left.
+	// Exported as a command line's flag default (iqmauth keep --renew-before).
 	DefaultRenewBefore = 10 * time.Minute
-	// DefaultKeepPoll is how often Keep looks at the file between renewals, to notice
+	// defaultKeepPoll is how often Keep looks at the file between renewals, to notice
 	// that it was replaced (a new login) or removed (a logout).
-	DefaultKeepPoll = time.Second
-	// DefaultStopGrace is how long a renewal in flight may still finish after Keep's
-	// context ends, so that the tokens a server sent (and a rotating server will not
-	// send again) reach the file.
-	DefaultStopGrace = 250 * time.Millisecond
+	defaultKeepPoll = time.Second
+	// defaultStopGrace: see keepTuning.
+	defaultStopGrace = 250 * time.Millisecond
 )
 
 // Keep's outcomes; the errors it returns wrap one of them (or the cause: a
 // *ConfigError, a *tokensfile.Error).
 var (
-	// ErrSessionEnded: the file's session cannot be renewed any more: the server
-	// refused the refresh token (invalid_grant, also wrapped), the refresh token has
-	// expired, or there is none. Only a new login helps.
+	// ErrSessionEnded: the session cannot be renewed any more: the server refused the
+	// refresh token (invalid_grant, also wrapped) and there is no password to log in
+	// again with, the refresh token has expired, or there is none. Only a new login
+	// helps. Keep returns it, and so do Grants without a password (and the sources on
+	// them); a Session that gets it from its Source forgets the refresh token.
 	ErrSessionEnded = errors.New("session ended")
 	// ErrFileRemoved: the tokens file was removed (a logout): there is nothing left to
 	// keep.
@@ -57,31 +58,35 @@ type KeepOptions struct {
 	// RenewBefore: renew when the access token has this little left, or half its
 	// lifetime when that is less; 0 means DefaultRenewBefore.
 	RenewBefore time.Duration
-	// Poll is how often the file is read between renewals; 0 means DefaultKeepPoll.
-	Poll time.Duration
-	// Backoff is the first wait after a transient failure; it doubles up to MaxBackoff,
-	// each wait drawn at random between half and all of it. 0 means DefaultBackoff and
-	// the package's MaxBackoff.
-	Backoff, MaxBackoff time.Duration
-	// StopGrace: see DefaultStopGrace; 0 means that default, negative none.
-	StopGrace time.Duration
 	// Once renews if the tokens are due, then returns, without retrying (for a timer
 	// that runs it again).
 	Once bool
-	// Clock tells the time; nil means SystemClock.
+	// Clock tells the time; nil means the real clock.
 	Clock Clock
 	// Sleep waits d, or until ctx ends (then it returns ctx's error); nil means a real
 	// timer. A test passes one that advances a fake clock.
 	Sleep func(ctx context.Context, d time.Duration) error
-	// Jitter returns a number in [0, 1) that places each wait after a failure; nil
-	// means math/rand/v2.
-	Jitter func() float64
 	// OnEvent, if set, is told of each renewal, adoption of another writer's tokens,
 	// failure and wait. KeepEvent.String is one line without secrets.
 	OnEvent func(KeepEvent)
+
+	tuning keepTuning // set by tests only (export_test.go)
 }
 
-// KeepEventKind says what happened.
+// keepTuning is what Keep's tests tune and a consumer has no need to: how often the
+// file is read between renewals (poll; 0: 1 s), the first wait after a transient
+// failure (backoff; 0: 1 s), doubling up to maxBackoff (0: 30 s), each wait drawn at
+// random (jitter, in [0, 1); nil: math/rand/v2) between half and all of it, and how
+// long a renewal in flight may still finish after ctx ends (stopGrace; 0: 250 ms,
+// negative: none).
+type keepTuning struct {
+	poll, backoff, maxBackoff, stopGrace time.Duration
+	jitter                               func() float64
+}
+
+// KeepEventKind says what happened: each kind is a line of its own that iqmauth keep
+// prints (KeepEvent.String), and what a service counts or alerts on (KeepRenewed,
+// KeepRetrying, KeepUnreadable) without parsing text.
 type KeepEventKind int
 
 // The kinds of KeepEvent.
@@ -151,19 +156,21 @@ func (e KeepEvent) String() string {
 }
 
 // Keep keeps the tokens file at path fresh for the processes that read it (iqm-client
-// 36 with IQM_TOKENS_FILE, iqmauth token, a FileSource): it renews the tokens with the
+// 36 with IQM_TOKENS_FILE, iqmauth token, a TokensFileReader): it renews the tokens with the
 // refresh grant when the access token has RenewBefore left (at most half its
 // lifetime), under the file's lock, so that other keepers and iqmauth token on the
 // same file send one refresh, never two; it writes the file atomically and keeps the
 // members it does not own. It never logs in with a password.
 //
-// Between renewals it reads the file every Poll: tokens that another process wrote
+// Between renewals it reads the file every second: tokens that another process wrote
 // (a new login, another keeper) are followed, never overwritten. A transient failure
-// (the server down, a 5xx, a timeout) is retried with backoff and jitter until the
-// refresh token expires.
+// (the server down, a 5xx, a timeout) is retried with backoff (1 s, doubling up to
+// 30 s, each wait drawn at random between half and all of it) until the refresh token
+// expires.
 //
-// Keep returns nil when ctx ends (a renewal in flight gets StopGrace to finish and
-// write the file) or, with Once, after one pass. It returns an error wrapping
+// Keep returns nil when ctx ends (a renewal in flight gets 250 ms more to finish and
+// write the file, so that the tokens a rotating server sent are not lost) or, with
+// Once, after one pass. It returns an error wrapping
 // ErrSessionEnded when the session cannot be renewed any more (run a new login),
 // ErrFileRemoved when the file was removed (a logout), and any other error that a
 // retry cannot mend (a malformed file, a configuration error) as it is.
@@ -191,26 +198,26 @@ func newKeeper(path string, opts KeepOptions) (*keeper, error) {
 	if opts.RenewBefore == 0 {
 		opts.RenewBefore = DefaultRenewBefore
 	}
-	if opts.Poll == 0 {
-		opts.Poll = DefaultKeepPoll
+	if opts.tuning.poll == 0 {
+		opts.tuning.poll = defaultKeepPoll
 	}
-	if opts.Backoff == 0 {
-		opts.Backoff = DefaultBackoff
+	if opts.tuning.backoff == 0 {
+		opts.tuning.backoff = defaultBackoff
 	}
-	if opts.MaxBackoff == 0 {
-		opts.MaxBackoff = max(MaxBackoff, opts.Backoff)
+	if opts.tuning.maxBackoff == 0 {
+		opts.tuning.maxBackoff = max(maxBackoff, opts.tuning.backoff)
 	}
-	if opts.StopGrace == 0 {
-		opts.StopGrace = DefaultStopGrace
+	if opts.tuning.stopGrace == 0 {
+		opts.tuning.stopGrace = defaultStopGrace
 	}
 	switch {
 	case opts.RenewBefore < 0:
 		return nil, &ConfigError{Setting: "renew before", Problem: "must not be negative", Err: ErrConfig}
-	case opts.Poll < 0 || opts.Backoff < 0 || opts.MaxBackoff < opts.Backoff:
+	case opts.tuning.poll < 0 || opts.tuning.backoff < 0 || opts.tuning.maxBackoff < opts.tuning.backoff:
 		return nil, &ConfigError{Setting: "poll and backoff", Problem: "must be positive, and the backoff at most the maximum backoff", Err: ErrConfig}
 	}
 	if opts.Clock == nil {
-		opts.Clock = SystemClock
+		opts.Clock = systemClock
 	}
 	if opts.Config.Clock == nil {
 		opts.Config.Clock = opts.Clock
@@ -218,8 +225,8 @@ func newKeeper(path string, opts KeepOptions) (*keeper, error) {
 	if opts.Sleep == nil {
 		opts.Sleep = sleep
 	}
-	if opts.Jitter == nil {
-		opts.Jitter = rand.Float64
+	if opts.tuning.jitter == nil {
+		opts.tuning.jitter = rand.Float64
 	}
 	// No username or password: a keeper only refreshes; a password is never sent to a
 	// server that a file names.
@@ -266,7 +273,7 @@ func (k *keeper) run(ctx context.Context) error {
 				k.event(KeepEvent{Kind: KeepUnreadable, At: now, Err: err})
 			}
 			k.unreadable = true
-			if k.wait(ctx, k.opts.Poll) != nil {
+			if k.wait(ctx, k.opts.tuning.poll) != nil {
 				return nil
 			}
 			continue
@@ -298,7 +305,7 @@ func (k *keeper) run(ctx context.Context) error {
 					RefreshExpiry: f.Tokens.RefreshExpiry, Next: due})
 				return nil
 			}
-			if k.wait(ctx, min(next.Sub(now), k.opts.Poll)) != nil {
+			if k.wait(ctx, min(next.Sub(now), k.opts.tuning.poll)) != nil {
 				return nil
 			}
 			continue
@@ -311,11 +318,11 @@ func (k *keeper) run(ctx context.Context) error {
 				return err
 			}
 			k.failures++
-			d := k.opts.Backoff << min(k.failures-1, 30)
-			if d <= 0 || d > k.opts.MaxBackoff {
-				d = k.opts.MaxBackoff
+			d := k.opts.tuning.backoff << min(k.failures-1, 30)
+			if d <= 0 || d > k.opts.tuning.maxBackoff {
+				d = k.opts.tuning.maxBackoff
 			}
-			d = d/2 + time.Duration(k.opts.Jitter()*float64(d/2))
+			d = d/2 + time.Duration(k.opts.tuning.jitter()*float64(d/2))
 			k.retryAt = now.Add(d)
 			k.event(KeepEvent{Kind: KeepRetrying, At: now, Next: k.retryAt, Err: err})
 		} else if k.opts.Once {
@@ -382,12 +389,9 @@ func dueAt(t tokens.Set, issued time.Time, before time.Duration) time.Time {
 }
 
 // renewAt is when a token issued at issued and expiring at expiry is due: when it has
-// before left, or half its lifetime when that is less.
+// before left, or half its lifetime when that is less (a Session's rule).
 func renewAt(expiry, issued time.Time, before time.Duration) time.Time {
-	if life := expiry.Sub(issued); life > 0 && life/2 < before {
-		before = life / 2
-	}
-	return expiry.Add(-before)
+	return expiry.Add(-effectiveMargin(before, expiry.Sub(issued)))
 }
 
 // issuedAt is when a token expiring at expiry was issued: its iat claim, else when the
@@ -419,11 +423,11 @@ func (k *keeper) renew(ctx context.Context, now time.Time) error {
 	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
 	stop := context.AfterFunc(ctx, func() {
-		if k.opts.StopGrace < 0 {
+		if k.opts.tuning.stopGrace < 0 {
 			cancel()
 			return
 		}
-		t := time.AfterFunc(k.opts.StopGrace, cancel)
+		t := time.AfterFunc(k.opts.tuning.stopGrace, cancel)
 		context.AfterFunc(rctx, func() { t.Stop() })
 	})
 	defer stop()
@@ -437,7 +441,7 @@ func (k *keeper) renew(ctx context.Context, now time.Time) error {
 		if _, err := k.check(ft, now); err != nil {
 			return ft, err
 		}
-		t, err := gr.Refresh(rctx, Renewal{Current: ft, Now: now, Margin: k.opts.RenewBefore})
+		t, err := gr.Refresh(rctx, Renewal{Current: ft, Now: now})
 		renewed = err == nil
 		return t, err
 	})

@@ -177,7 +177,7 @@ func TestKeepLifetimes(t *testing.T) {
 				asked++
 			}}
 			var ev keepEvents
-			err := authclient.Keep(ctx, path, authclient.KeepOptions{Clock: clock, Sleep: ft.sleep, OnEvent: ev.add, Poll: tt.poll})
+			err := authclient.Keep(ctx, path, authclient.Tuned(authclient.KeepOptions{Clock: clock, Sleep: ft.sleep, OnEvent: ev.add}, authclient.KeepTuning{Poll: tt.poll}))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -292,7 +292,7 @@ func TestKeepRetriesTransientFailures(t *testing.T) {
 			cancel()
 		}
 	}
-	err := authclient.Keep(ctx, path, authclient.KeepOptions{Clock: clock, Sleep: sleep, OnEvent: ev.add, Jitter: func() float64 { return 0.5 }})
+	err := authclient.Keep(ctx, path, authclient.Tuned(authclient.KeepOptions{Clock: clock, Sleep: sleep, OnEvent: ev.add}, authclient.KeepTuning{Jitter: func() float64 { return 0.5 }}))
 	if err != nil || ev.count(authclient.KeepRetrying) != 3 || ev.count(authclient.KeepRenewed) != 1 {
 		t.Fatalf("%v: %q", err, ev.lines())
 	}
@@ -307,7 +307,7 @@ func TestKeepRetriesTransientFailures(t *testing.T) {
 		t.Errorf("waits after failures %v, want %v", retryWaits, want)
 	}
 	for _, w := range waits {
-		if w > authclient.DefaultKeepPoll {
+		if w > time.Second {
 			t.Errorf("a wait of %v: the file is read at least every second", w)
 		}
 	}
@@ -332,7 +332,7 @@ func TestKeepRetriesTransientFailures(t *testing.T) {
 	if after < 5 {
 		t.Errorf("%d retries after the access token expired: %q", after, ev.lines())
 	}
-	if !clock.Now().Before(f.Tokens.RefreshExpiry.Add(authclient.MaxBackoff)) {
+	if !clock.Now().Before(f.Tokens.RefreshExpiry.Add(30 * time.Second)) {
 		t.Errorf("ended at +%v, the refresh token expired at +%v", clock.Now().Sub(t0), f.Tokens.RefreshExpiry.Sub(t0))
 	}
 	noSecrets(t, append(ev.lines(), err.Error()), tk.AccessToken(), tk.RefreshToken(), f.Tokens.AccessToken(), f.Tokens.RefreshToken())
@@ -479,7 +479,7 @@ func TestKeepRefusesBadInput(t *testing.T) {
 	writeJSON(t, path, map[string]any{"access_token": "not-a-jwt", "refresh_token": "CANARY-RT", "auth_server_url": "http://127.0.0.1:1"})
 	for name, opts := range map[string]authclient.KeepOptions{
 		"negative margin":  {RenewBefore: -time.Second},
-		"backoff over max": {Backoff: time.Minute, MaxBackoff: time.Second},
+		"backoff over max": authclient.Tuned(authclient.KeepOptions{}, authclient.KeepTuning{Backoff: time.Minute, MaxBackoff: time.Second}),
 	} {
 		if err := authclient.Keep(context.Background(), path, opts); !errors.Is(err, authclient.ErrConfig) {
 			t.Errorf("%s: %v", name, err)
@@ -534,7 +534,7 @@ func TestKeepUnreadableFile(t *testing.T) {
 	}
 }
 
-// TestKeepStopsDuringRenewal: a renewal that the server holds up is given StopGrace
+// TestKeepStopsDuringRenewal: a renewal that the server holds up is given its grace
 // after the context ends, then cancelled; Keep returns nil without reporting a failure,
 // and the file is as it was.
 func TestKeepStopsDuringRenewal(t *testing.T) {
@@ -556,7 +556,7 @@ func TestKeepStopsDuringRenewal(t *testing.T) {
 	}
 	done := make(chan error, 1)
 	go func() {
-		done <- authclient.Keep(ctx, path, authclient.KeepOptions{Clock: clock, OnEvent: onEvent, StopGrace: 10 * time.Millisecond})
+		done <- authclient.Keep(ctx, path, authclient.Tuned(authclient.KeepOptions{Clock: clock, OnEvent: onEvent}, authclient.KeepTuning{StopGrace: 10 * time.Millisecond}))
 	}()
 	// Once Keep has read the file it renews at once (the tokens are due): stop it then.
 	select {

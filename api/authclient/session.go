@@ -12,7 +12,6 @@ import (
 
 	"github.com/iqm-finland/authschema/api"
 	"github.com/iqm-finland/authschema/api/tokens"
-	"github.com/iqm-finland/authschema/api/tokensfile"
 	"github.com/iqm-finland/authschema/internal/redact"
 )
 
@@ -35,7 +34,7 @@ var (
 	// would within the margin) when it arrived, such as a past JWT exp without
 	// expires_in. Such a renewal counts as a failure: the session backs off.
 	ErrExpiredOnArrival = errors.New("the new access token had already expired when it arrived (compare the server's clock with this machine's)")
-	// ErrUselessRenewals: MaxUselessRenewals renewals in a row gave tokens that had
+	// ErrUselessRenewals: 5 renewals in a row gave tokens that had
 	// expired on arrival; the session no longer renews by itself (Token returns this
 	// error without a request) until Login or Refresh is called.
 	ErrUselessRenewals = errors.New("gave up renewing")
@@ -44,76 +43,99 @@ var (
 // Defaults of the session.
 const (
 	// DefaultRefreshMargin: a token with less than this left is renewed first (at most
-	// half its lifetime: see SessionOptions.RefreshMargin).
+	// half its lifetime: see RenewalMargin). Exported as a command line's flag default
+	// (iqmauth token --min-valid).
 	DefaultRefreshMargin = 60 * time.Second
-	// DefaultBackoff is the first wait after a failed renewal; it doubles up to MaxBackoff.
-	DefaultBackoff = time.Second
-	// MaxBackoff caps the wait after repeated failures.
-	MaxBackoff = 30 * time.Second
-	// MaxUselessRenewals is how many renewals in a row may give tokens that expired on
+	// defaultBackoff is the first wait after a failed renewal; it doubles up to maxBackoff.
+	defaultBackoff = time.Second
+	// maxBackoff caps the wait after repeated failures.
+	maxBackoff = 30 * time.Second
+	// maxUselessRenewals is how many renewals in a row may give tokens that expired on
 	// arrival before the session gives up (ErrUselessRenewals).
-	MaxUselessRenewals = 5
+	maxUselessRenewals = 5
 )
 
 // A Source gets tokens for a Session: Grants (the password and refresh grants),
-// FileSource (a tokens file that another program keeps fresh), StaticToken, or one of
-// your own. The Session calls Renew when it has no tokens or its access token is within
-// the margin; it never calls a Source from two goroutines at once.
+// TokensFileReader (a tokens file that another program keeps fresh), StaticToken,
+// FileGrants (a tokens file shared with other processes), or one of your own. This is
+// what a Session calls, and when; it never calls a Source from two goroutines at once:
+//   - Renew, when it holds no tokens or its access token is due (Token, Tokens,
+//     Transport); the Renewal says what it holds and until when tokens must last.
+//   - Login, Refresh and Logout of a LoginSource, RefreshSource and LogoutSource, for
+//     Session.Login, Session.Refresh and Session.Logout. A Source without the method
+//     cannot do it: the Session's method answers ErrExternalSession.
 //
-// A Source may also have the methods Login(ctx) (tokens.Set, error), Refresh(ctx, Renewal)
-// (tokens.Set, error) and Logout(ctx, tokens.Set) error; Session's methods of those names use
-// them, and answer ErrExternalSession for a Source without them.
+// An error of Renew or Refresh that wraps ErrSessionEnded says that the session's
+// refresh token is dead and the source cannot do without it (Grants without a
+// password, after invalid_grant): the Session then forgets the refresh token, so that
+// it never sends it again.
 type Source interface {
 	Renew(ctx context.Context, r Renewal) (tokens.Set, error)
 }
 
-// Renewal is what a Source is told when it is asked to renew.
+// A LoginSource can log in afresh (Grants: the password grant); Session.Login calls
+// Login, also after Session.Logout.
+type LoginSource interface {
+	Source
+	Login(ctx context.Context) (tokens.Set, error)
+}
+
+// A RefreshSource can renew on demand, whether or not the tokens are due (Grants: the
+// refresh grant; a tokens file's sources: read it again); Session.Refresh calls Refresh.
+type RefreshSource interface {
+	Source
+	Refresh(ctx context.Context, r Renewal) (tokens.Set, error)
+}
+
+// A LogoutSource can end the session at the server (Grants, FileGrants);
+// Session.Logout calls Logout with the tokens the Session holds, and forgets them when
+// it succeeds.
+type LogoutSource interface {
+	Source
+	Logout(ctx context.Context, current tokens.Set) error
+}
+
+// Renewal is what a Session tells its Source when it asks for tokens.
 type Renewal struct {
 	// Current are the tokens the session holds (zero when it holds none).
 	Current tokens.Set
 	// Now is the session clock's time.
 	Now time.Time
-	// Margin is the session's refresh margin: renewed tokens should last longer.
-	Margin time.Duration
+	// ValidUntil is when tokens like Current are due by the session's policy (Now and
+	// its RenewalMargin): a token that expires by then is no use. A Source spends no
+	// refresh token that expires by then (Grants logs in instead) and should return an
+	// access token that lasts past it (a Session counts one already due as expired on
+	// arrival). Zero means no deadline.
+	ValidUntil time.Time
 }
 
-// String describes the renewal without the tokens.
-func (r Renewal) String() string {
-	return fmt.Sprintf("Renewal{current:%v now:%s margin:%v}", r.Current, r.Now.UTC().Format(time.RFC3339), r.Margin)
+// Fresh reports whether the session would hand out t's access token without a
+// renewal: t lasts past ValidUntil, or, for tokens whose lifetime is shorter than
+// twice ValidUntil - Now, past half their lifetime before they expire (RenewalMargin
+// applied to t). A Source asks it of tokens the session has not seen (FileGrants, of
+// tokens another process wrote into the file), so that it needs no rule of its own.
+func (r Renewal) Fresh(t tokens.Set) bool {
+	if r.ValidUntil.IsZero() {
+		return t.AccessValidFor(r.Now, 0)
+	}
+	return t.AccessValidFor(r.Now, RenewalMargin(t, max(r.ValidUntil.Sub(r.Now), 0), r.Now))
 }
 
-// Format keeps the tokens out of every fmt verb.
-func (r Renewal) Format(f fmt.State, verb rune) {
-	redact.Format(f, verb, r.String(), "authclient."+r.String())
+// RenewalMargin is how long before its expiry a Session configured with margin renews
+// t's access token: margin, but at most half the token's lifetime (from t.ObtainedAt),
+// so that a token whose lifetime is at or below the margin (a Keycloak access lifespan
+// of 60 s with DefaultRefreshMargin) is reused for a while instead of renewed on every
+// call; margin itself when the lifetime is unknown (no ObtainedAt), since one counted
+// from now would shrink as the token ages. It is the Session's one rule, exported for
+// programs that judge tokens outside a Session by it (iqmauth token --min-valid).
+func RenewalMargin(t tokens.Set, margin time.Duration, now time.Time) time.Duration {
+	if t.ObtainedAt.IsZero() {
+		return margin
+	}
+	return effectiveMargin(margin, lifetime(t.AccessExpiry, t.ObtainedAt, now))
 }
 
-// LogValue keeps the tokens out of log/slog output.
-func (r Renewal) LogValue() slog.Value {
-	return slog.GroupValue(slog.Any("current", r.Current.LogValue()), slog.Time("now", r.Now), slog.Duration("margin", r.Margin))
-}
-
-type loginSource interface {
-	Login(ctx context.Context) (tokens.Set, error)
-}
-
-type refreshSource interface {
-	Refresh(ctx context.Context, r Renewal) (tokens.Set, error)
-}
-
-type logoutSource interface {
-	Logout(ctx context.Context, cur tokens.Set) error
-}
-
-// deadRefreshTokens is implemented by a Source that cannot log in again, so that a
-// refresh token the server refused with invalid_grant is best forgotten.
-type deadRefreshTokens interface {
-	forgetsDeadRefreshToken() bool
-}
-
-// effectiveMargin is the refresh margin for a token of the given lifetime: the
-// configured margin, but at most half the lifetime, so that a token whose lifetime is
-// at or below the margin (a Keycloak access lifespan of 60 s with the default margin)
-// is still reused for a while instead of renewed on every call.
+// effectiveMargin is margin, but at most half of lifetime (when it is known).
 func effectiveMargin(margin, lifetime time.Duration) time.Duration {
 	if lifetime > 0 && lifetime/2 < margin {
 		return lifetime / 2
@@ -147,44 +169,45 @@ func unixNano(t time.Time) int64 {
 }
 
 // Grants gets tokens as the Python client does: with the refresh_token grant while
-// the refresh token has more than the margin left, else with the password grant; a
+// the refresh token lasts past Renewal.ValidUntil, else with the password grant; a
 // refresh refused with invalid_grant falls back to the password grant once. Without a
-// password it only refreshes (tokens given in SessionOptions.Tokens).
+// password it only refreshes (tokens given in SessionOptions.Tokens), and a refresh
+// token refused with invalid_grant ends the session (ErrSessionEnded).
 type Grants struct {
 	client   *Client
 	username string
-	password *string // behind a pointer: fmt's %p prints a string field raw
+	password redact.Secret
 }
 
 // NewGrants makes a Grants source. password may be "" for a session that only
 // refreshes the tokens it was given.
 func NewGrants(c *Client, username, password string) *Grants {
-	return &Grants{client: c, username: username, password: &password}
+	return &Grants{client: c, username: username, password: redact.New(password)}
 }
 
-// Client is the client the source sends its requests with.
+// Client is the client the source sends its requests with: for requests of one's own
+// beside the session's (a refresh with a given refresh token, a logout).
 func (g *Grants) Client() *Client { return g.client }
 
 // Renew implements Source.
 func (g *Grants) Renew(ctx context.Context, r Renewal) (tokens.Set, error) {
 	cur := r.Current
-	margin := effectiveMargin(r.Margin, lifetime(cur.RefreshExpiry, cur.ObtainedAt, r.Now))
-	if !cur.RefreshValidFor(r.Now, margin) {
+	if !cur.RefreshValidFor(r.ValidUntil, 0) {
 		return g.Login(ctx)
 	}
 	t, err := deref(g.client.Refresh(ctx, cur.RefreshToken()))
-	if errors.Is(err, api.ErrInvalidGrant) && *g.password != "" {
+	if errors.Is(err, api.ErrInvalidGrant) && !g.password.IsZero() {
 		return g.Login(ctx)
 	}
-	return t, err
+	return t, g.ended(err)
 }
 
 // Login logs in with the password grant.
 func (g *Grants) Login(ctx context.Context) (tokens.Set, error) {
-	if *g.password == "" {
+	if g.password.IsZero() {
 		return tokens.Set{}, ErrNoCredentials
 	}
-	return deref(g.client.Login(ctx, g.username, *g.password))
+	return deref(g.client.Login(ctx, g.username, g.password.Reveal()))
 }
 
 // Refresh uses the refresh_token grant with the current refresh token.
@@ -192,7 +215,8 @@ func (g *Grants) Refresh(ctx context.Context, r Renewal) (tokens.Set, error) {
 	if !r.Current.HasRefreshToken() {
 		return tokens.Set{}, fmt.Errorf("refresh: %w", ErrNoRefreshToken)
 	}
-	return deref(g.client.Refresh(ctx, r.Current.RefreshToken()))
+	t, err := deref(g.client.Refresh(ctx, r.Current.RefreshToken()))
+	return t, g.ended(err)
 }
 
 // Logout ends the session of cur's refresh token at the server; with no refresh
@@ -204,13 +228,29 @@ func (g *Grants) Logout(ctx context.Context, cur tokens.Set) error {
 	return g.client.Logout(ctx, cur.RefreshToken())
 }
 
-func (g *Grants) forgetsDeadRefreshToken() bool { return *g.password == "" }
+// ended marks a refresh token refused with invalid_grant as the end of the session
+// (ErrSessionEnded) when there is no password to log in again with; the text stays
+// the server's refusal.
+func (g *Grants) ended(err error) error {
+	if g.password.IsZero() && errors.Is(err, api.ErrInvalidGrant) {
+		return sessionEnded{err}
+	}
+	return err
+}
 
-// String describes the source without its password.
+// sessionEnded is err, seen by errors.Is as ErrSessionEnded too.
+type sessionEnded struct{ err error }
+
+func (e sessionEnded) Error() string   { return e.err.Error() }
+func (e sessionEnded) Unwrap() []error { return []error{ErrSessionEnded, e.err} }
+
+// String names the server, realm, client and user the source logs in as, and whether
+// it has a password (the Session's String shows it); its default printing would show
+// only the client's address.
 func (g Grants) String() string {
 	server, realm, clientID := g.target()
-	return fmt.Sprintf("Grants{server:%q realm:%q client_id:%q username:%q password:%s}",
-		server, realm, clientID, g.username, secretOrNone(g.password))
+	return fmt.Sprintf("Grants{server:%q realm:%q client_id:%q username:%q password:%v}",
+		server, realm, clientID, g.username, g.password)
 }
 
 func (g Grants) target() (server, realm, clientID string) {
@@ -220,70 +260,12 @@ func (g Grants) target() (server, realm, clientID string) {
 	return g.client.ServerURL(), g.client.Realm(), g.client.ClientID()
 }
 
-// secretOrNone is how a secret held behind a pointer prints: [REDACTED], or <none>.
-func secretOrNone(p *string) string {
-	if p == nil {
-		return redact.Secret("")
-	}
-	return redact.Secret(*p)
-}
-
-// Format keeps the password out of every fmt verb.
-func (g Grants) Format(f fmt.State, verb rune) {
-	redact.Format(f, verb, g.String(), "authclient."+g.String())
-}
-
-// LogValue keeps the password out of log/slog output.
-func (g Grants) LogValue() slog.Value {
-	server, realm, clientID := g.target()
-	return slog.GroupValue(slog.String("server", server), slog.String("realm", realm),
-		slog.String("client_id", clientID), slog.String("username", g.username),
-		slog.String("password", secretOrNone(g.password)))
-}
-
 func deref(t *tokens.Set, err error) (tokens.Set, error) {
 	if err != nil {
 		return tokens.Set{}, err
 	}
 	return *t, nil
 }
-
-// FileSource reads a tokens file that another program keeps fresh (IQM_TOKENS_FILE,
-// the Cortex CLI's token manager): it is read again when its token is within the
-// margin. It cannot log in, refresh at the server or log out.
-type FileSource struct {
-	path string
-}
-
-// NewFileSource checks that path is a readable tokens file and makes a source of it.
-func NewFileSource(path string) (*FileSource, error) {
-	if _, err := tokensfile.Read(path); err != nil {
-		return nil, err
-	}
-	return &FileSource{path: path}, nil
-}
-
-// Renew reads the file again; a token in it that has expired is ErrTokenExpired.
-func (f *FileSource) Renew(_ context.Context, r Renewal) (tokens.Set, error) {
-	tf, err := tokensfile.Read(f.path)
-	if err != nil {
-		return tokens.Set{}, err
-	}
-	if !tf.Tokens.AccessValidFor(r.Now, 0) {
-		return tokens.Set{}, &tokensfile.Error{Path: f.path, Problem: "its access token has expired", Err: ErrTokenExpired}
-	}
-	t := tf.Tokens
-	t.ObtainedAt = r.Now
-	return t, nil
-}
-
-// Refresh reads the file again.
-func (f *FileSource) Refresh(ctx context.Context, r Renewal) (tokens.Set, error) {
-	return f.Renew(ctx, r)
-}
-
-// String names the file.
-func (f *FileSource) String() string { return fmt.Sprintf("FileSource{path:%q}", f.path) }
 
 // staticSource is a plain bearer token used as it is.
 type staticSource struct{ token *string }
@@ -309,39 +291,14 @@ type SessionOptions struct {
 	// 0 means DefaultRefreshMargin. For a token whose lifetime is less than twice the
 	// margin, half its lifetime is used instead.
 	RefreshMargin time.Duration
-	// Backoff is the first wait after a failed renewal; 0 means DefaultBackoff.
-	Backoff time.Duration
-	// Clock defaults to SystemClock.
+	// Clock defaults to the real clock.
 	Clock Clock
 	// OnTokens, if set, runs after every successful renewal, login or refresh, before
 	// the callers waiting for it return, so that a service can persist rotated tokens
 	// (also tokens that expired on arrival: their refresh token may be the only valid
 	// one). Calls run one at a time, in the order the tokens were renewed; tokens
 	// superseded by newer ones before their call are skipped.
-	OnTokens func(tokens.Set)
-}
-
-// String describes the options without the tokens.
-func (o SessionOptions) String() string {
-	return fmt.Sprintf("SessionOptions{tokens:%s refresh_margin:%v backoff:%v}", o.tokens(), o.RefreshMargin, o.Backoff)
-}
-
-func (o SessionOptions) tokens() string {
-	if o.Tokens == nil {
-		return redact.Secret("")
-	}
-	return redact.Secret(o.Tokens.AccessToken())
-}
-
-// Format keeps the tokens out of every fmt verb.
-func (o SessionOptions) Format(f fmt.State, verb rune) {
-	redact.Format(f, verb, o.String(), "authclient."+o.String())
-}
-
-// LogValue keeps the tokens out of log/slog output.
-func (o SessionOptions) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("tokens", o.tokens()),
-		slog.Duration("refresh_margin", o.RefreshMargin), slog.Duration("backoff", o.Backoff))
+	OnTokens func(tokens.Set) `json:"-"` // encoding/json refuses a func
 }
 
 type op int
@@ -360,7 +317,6 @@ type Session struct {
 	src      Source
 	clock    Clock
 	margin   time.Duration
-	backoff0 time.Duration
 	onTokens func(tokens.Set)
 
 	state atomic.Pointer[tokenState] // read without a lock on the hot path
@@ -374,7 +330,7 @@ type Session struct {
 	retryAt   time.Time
 	backoff   time.Duration
 	useless   int             // renewals in a row whose tokens had expired on arrival
-	gaveUp    bool            // after MaxUselessRenewals of them: no more automatic renewals
+	gaveUp    bool            // after maxUselessRenewals of them: no more automatic renewals
 	stored    uint64          // counts the token sets stored, for OnTokens' order
 	ctx       context.Context // flights run under it; Close cancels it
 	cancel    context.CancelFunc
@@ -404,18 +360,15 @@ func NewSession(src Source, opts SessionOptions) (*Session, error) {
 	if src == nil {
 		return nil, &ConfigError{Setting: "source", Problem: "is required", Err: ErrConfig}
 	}
-	s := &Session{src: src, clock: opts.Clock, margin: opts.RefreshMargin, backoff0: opts.Backoff, onTokens: opts.OnTokens}
+	s := &Session{src: src, clock: opts.Clock, margin: opts.RefreshMargin, onTokens: opts.OnTokens}
 	if s.clock == nil {
-		s.clock = SystemClock
+		s.clock = systemClock
 	}
 	if s.margin == 0 {
 		s.margin = DefaultRefreshMargin
 	}
 	if s.margin < 0 {
 		return nil, &ConfigError{Setting: "refresh margin", Problem: "must not be negative", Err: ErrConfig}
-	}
-	if s.backoff0 <= 0 {
-		s.backoff0 = DefaultBackoff
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	if opts.Tokens != nil && opts.Tokens.AccessToken() != "" {
@@ -424,7 +377,8 @@ func NewSession(src Source, opts SessionOptions) (*Session, error) {
 	return s, nil
 }
 
-// Source is the session's source of tokens.
+// Source is the session's source of tokens, to reach what it has beyond Source
+// (a Grants' Client).
 func (s *Session) Source() Source { return s.src }
 
 // Token returns an access token with more than the refresh margin left, renewing it
@@ -459,7 +413,7 @@ func (s *Session) Current() (t tokens.Set, ok bool) {
 }
 
 // Refresh renews the tokens now with the source's Refresh (the refresh grant; a
-// FileSource reads its file again).
+// TokensFileReader reads its file again).
 func (s *Session) Refresh(ctx context.Context) (tokens.Set, error) { return s.do(ctx, opRefresh) }
 
 // Login logs in with the source's Login (the password grant) now, also after Logout.
@@ -468,11 +422,11 @@ func (s *Session) Login(ctx context.Context) (tokens.Set, error) { return s.do(c
 func (s *Session) do(ctx context.Context, o op) (tokens.Set, error) {
 	switch o {
 	case opLogin:
-		if _, ok := s.src.(loginSource); !ok {
+		if _, ok := s.src.(LoginSource); !ok {
 			return tokens.Set{}, ErrExternalSession
 		}
 	case opRefresh:
-		if _, ok := s.src.(refreshSource); !ok {
+		if _, ok := s.src.(RefreshSource); !ok {
 			return tokens.Set{}, ErrExternalSession
 		}
 	}
@@ -559,7 +513,7 @@ func (s *Session) run(f *flight, gen uint64) {
 		}
 		s.useless++
 		err = fmt.Errorf("renewal %d in a row: %w", s.useless, ErrExpiredOnArrival)
-		if s.useless >= MaxUselessRenewals {
+		if s.useless >= maxUselessRenewals {
 			err = fmt.Errorf("%w after %d renewals in a row: %w", ErrUselessRenewals, s.useless, ErrExpiredOnArrival)
 			s.gaveUp = true
 		}
@@ -585,13 +539,13 @@ func (s *Session) run(f *flight, gen uint64) {
 }
 
 // backOff records a failed renewal: calls get err without a request until the
-// backoff (doubling up to MaxBackoff) has passed. Called with s.mu held.
+// backoff (doubling up to maxBackoff) has passed. Called with s.mu held.
 func (s *Session) backOff(err error) {
 	s.failure = err
 	if s.backoff == 0 {
-		s.backoff = s.backoff0
+		s.backoff = defaultBackoff
 	} else {
-		s.backoff = min(2*s.backoff, MaxBackoff)
+		s.backoff = min(2*s.backoff, maxBackoff)
 	}
 	s.retryAt = s.clock.Now().Add(s.backoff)
 }
@@ -612,23 +566,25 @@ func (s *Session) deliver(seq uint64, t tokens.Set) {
 // fetch asks the source for new tokens for o.
 func (s *Session) fetch(ctx context.Context, o op) (tokens.Set, error) {
 	cur, _ := s.Current()
+	now := s.clock.Now()
+	r := Renewal{Current: cur, Now: now, ValidUntil: now.Add(RenewalMargin(cur, s.margin, now))}
 	switch o {
 	case opLogin:
-		return s.src.(loginSource).Login(ctx)
+		return s.src.(LoginSource).Login(ctx)
 	case opRefresh:
-		return s.src.(refreshSource).Refresh(ctx, Renewal{Current: cur, Now: s.clock.Now(), Margin: s.margin})
+		return s.src.(RefreshSource).Refresh(ctx, r)
 	default:
-		return s.src.Renew(ctx, Renewal{Current: cur, Now: s.clock.Now(), Margin: s.margin})
+		return s.src.Renew(ctx, r)
 	}
 }
 
-// dropDeadRefreshToken forgets a refresh token the server refused with invalid_grant
-// when the source cannot log in again: invalid_grant is final, so resending the token
+// dropDeadRefreshToken forgets the refresh token when the source says that the
+// session ended (err wraps ErrSessionEnded: a refresh token refused with invalid_grant
+// and no password to log in again): invalid_grant is final, so resending the token
 // after every backoff would only fail again. Called with s.mu held.
 func (s *Session) dropDeadRefreshToken(err error) {
-	d, ok := s.src.(deadRefreshTokens)
 	st := s.state.Load()
-	if !ok || !d.forgetsDeadRefreshToken() || st == nil || !st.tokens.HasRefreshToken() || !errors.Is(err, api.ErrInvalidGrant) {
+	if st == nil || !st.tokens.HasRefreshToken() || !errors.Is(err, ErrSessionEnded) {
 		return
 	}
 	t := st.tokens.WithoutRefreshToken()
@@ -643,9 +599,7 @@ func (s *Session) store(t tokens.Set) {
 	case t.AccessToken() == "":
 		st.freshUntil = math.MinInt64
 	case !t.AccessExpiry.IsZero():
-		now := s.clock.Now()
-		m := effectiveMargin(s.margin, lifetime(t.AccessExpiry, t.ObtainedAt, now))
-		st.freshUntil = unixNano(t.AccessExpiry.Add(-m))
+		st.freshUntil = unixNano(t.AccessExpiry.Add(-RenewalMargin(t, s.margin, s.clock.Now())))
 	}
 	s.state.Store(st)
 }
@@ -655,7 +609,7 @@ func (s *Session) store(t tokens.Set) {
 // ErrLoggedOut until Login. A source without Logout (a tokens file, a plain token)
 // gives ErrExternalSession.
 func (s *Session) Logout(ctx context.Context) error {
-	lo, ok := s.src.(logoutSource)
+	lo, ok := s.src.(LogoutSource)
 	if !ok {
 		return ErrExternalSession
 	}
@@ -709,8 +663,10 @@ func (e *BackoffError) Error() string {
 // Unwrap returns the failure.
 func (e *BackoffError) Unwrap() error { return e.Err }
 
-// String describes the session without its password or tokens: the source's own
-// String (those of this package redact), else only its type.
+// String describes the session by its source: the source's own String (Grants' and
+// FileGrants' name the server, user or file), else only its type. The rest of a
+// Session is guarded by its lock, so that printing it field by field would race with
+// its renewals; Format and LogValue print this too.
 func (s *Session) String() string { return "Session{source:" + describeSource(s.src) + "}" }
 
 func describeSource(src Source) string {

@@ -20,8 +20,16 @@ import (
 // TestNoStormForTokensExpiredOnArrival: a server that issues access tokens that have
 // already expired (a past JWT exp, with no expires_in, 0 or a negative one) does not
 // make every Token call a request: a useless renewal backs off as a failure does, and
-// after MaxUselessRenewals in a row the session gives up with ErrUselessRenewals until
+// after 5 in a row the session gives up with ErrUselessRenewals until
 // an explicit Login or Refresh.
+
+// The session's limits, as its documentation gives them: at most 5 useless renewals in
+// a row; a backoff doubling up to 30 s.
+const (
+	maxUselessRenewals = 5
+	maxBackoff         = 30 * time.Second
+)
+
 func TestNoStormForTokensExpiredOnArrival(t *testing.T) {
 	for _, expiresIn := range []string{"", `"expires_in":0,`, `"expires_in":-5,`} {
 		t.Run(fmt.Sprintf("%q", expiresIn), func(t *testing.T) {
@@ -51,8 +59,8 @@ func TestNoStormForTokensExpiredOnArrival(t *testing.T) {
 				t.Errorf("newest refresh token not kept (%d saved)", saved.Load())
 			}
 			// Each backoff that passes allows one more try, up to the limit.
-			for i := 2; i <= authclient.MaxUselessRenewals; i++ {
-				clock.Advance(authclient.MaxBackoff)
+			for i := 2; i <= maxUselessRenewals; i++ {
+				clock.Advance(maxBackoff)
 				if _, err := s.Token(ctx); err == nil || n.Load() != int32(i) {
 					t.Fatalf("try %d: %d requests, %v", i, n.Load(), err)
 				}
@@ -61,14 +69,14 @@ func TestNoStormForTokensExpiredOnArrival(t *testing.T) {
 			for range 100 {
 				_, err := s.Token(ctx)
 				if !errors.Is(err, authclient.ErrUselessRenewals) || !errors.Is(err, authclient.ErrExpiredOnArrival) {
-					t.Fatalf("after %d useless renewals: %v, want ErrUselessRenewals", authclient.MaxUselessRenewals, err)
+					t.Fatalf("after %d useless renewals: %v, want ErrUselessRenewals", maxUselessRenewals, err)
 				}
 			}
-			if got := n.Load(); got != authclient.MaxUselessRenewals {
-				t.Fatalf("%d requests after giving up, want %d", got, authclient.MaxUselessRenewals)
+			if got := n.Load(); got != maxUselessRenewals {
+				t.Fatalf("%d requests after giving up, want %d", got, maxUselessRenewals)
 			}
 			// An explicit Refresh tries again.
-			if _, err := s.Refresh(ctx); !errors.Is(err, authclient.ErrExpiredOnArrival) || n.Load() != authclient.MaxUselessRenewals+1 {
+			if _, err := s.Refresh(ctx); !errors.Is(err, authclient.ErrExpiredOnArrival) || n.Load() != maxUselessRenewals+1 {
 				t.Errorf("explicit Refresh: %d requests, %v", n.Load(), err)
 			}
 		})
@@ -92,11 +100,11 @@ func TestUsefulRenewalResetsUselessCount(t *testing.T) {
 	c := newClient(t, srv.URL, func(c *authclient.Config) { c.Clock = clock })
 	s := newSession(t, authclient.NewGrants(c, "u", "p"), authclient.SessionOptions{Clock: clock})
 	ctx := context.Background()
-	for range authclient.MaxUselessRenewals - 1 {
+	for range maxUselessRenewals - 1 {
 		if _, err := s.Token(ctx); !errors.Is(err, authclient.ErrExpiredOnArrival) {
 			t.Fatalf("Token: %v", err)
 		}
-		clock.Advance(authclient.MaxBackoff)
+		clock.Advance(maxBackoff)
 	}
 	expired.Store(false)
 	if _, err := s.Token(ctx); err != nil {
@@ -104,11 +112,11 @@ func TestUsefulRenewalResetsUselessCount(t *testing.T) {
 	}
 	expired.Store(true)
 	clock.Advance(10 * time.Minute)
-	for range authclient.MaxUselessRenewals - 1 {
+	for range maxUselessRenewals - 1 {
 		if _, err := s.Token(ctx); !errors.Is(err, authclient.ErrExpiredOnArrival) || errors.Is(err, authclient.ErrUselessRenewals) {
 			t.Fatalf("Token: %v, want ErrExpiredOnArrival only", err)
 		}
-		clock.Advance(authclient.MaxBackoff)
+		clock.Advance(maxBackoff)
 	}
 }
 

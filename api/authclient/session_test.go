@@ -354,7 +354,8 @@ func TestCallerContext(t *testing.T) {
 }
 
 // TestDeadRefreshTokenIsDropped: without a password, a refresh token refused with
-// invalid_grant is not sent again; the session then needs new credentials.
+// invalid_grant ends the session (ErrSessionEnded) and is not sent again; the session
+// then needs new credentials.
 func TestDeadRefreshTokenIsDropped(t *testing.T) {
 	ctx := context.Background()
 	clock := authtest.NewClock(t0)
@@ -371,7 +372,7 @@ func TestDeadRefreshTokenIsDropped(t *testing.T) {
 	defer s.Close()
 	srv.ResetRequests()
 	clock.Advance(250 * time.Second)
-	if _, err := s.Token(ctx); !errors.Is(err, api.ErrInvalidGrant) {
+	if _, err := s.Token(ctx); !errors.Is(err, api.ErrInvalidGrant) || !errors.Is(err, authclient.ErrSessionEnded) {
 		t.Fatalf("first: %v", err)
 	}
 	for range 5 {

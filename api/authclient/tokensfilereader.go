@@ -9,28 +9,16 @@ import (
 	"github.com/iqm-finland/authschema/api/tokensfile"
 )
 
-// TokensFileOptions configures a TokensFileReader.
-type TokensFileOptions struct {
-	// Renew allows the reader to renew the file's tokens (the refresh grant, under the
-	// file's lock, written back) when its access token is within the margin and the
-	// file holds a refresh token and an auth_server_url. iqm-client 36 never renews;
-	// by default neither does the reader.
-	Renew bool
-	// Config configures the client that renews (see NewFileGrants).
-	Config Config
-	// Lock configures the wait for the file's lock when renewing.
-	Lock FileLock
-}
-
 // TokensFileReader reads a tokens file (IQM_TOKENS_FILE) by iqm-client 36's rules
 // (iqm-station-control-client 14.0.0, TokensFileReader): only access_token is read,
 // and a file with nothing else is enough; the token must be a JWT whose exp is in the
 // future (in whole seconds), else ErrTokenExpired ("access token in file has expired
-// or is not valid"); the file is read again once the token has the session's margin
-// (60 s by default, iqm-client's REFRESH_MARGIN_SECONDS) or less left, also for tokens
-// whose lifetime is shorter than twice that (a Session otherwise waits until half the
-// lifetime). The file is not read when the reader is made: a missing file is an error
-// of the first Token, as in iqm-client 36.
+// or is not valid"); the file is read again once the token has 60 s
+// (iqm-client's REFRESH_MARGIN_SECONDS) or less left, also for tokens whose lifetime
+// is shorter than twice that (a Session otherwise waits until half the lifetime: the
+// tokens the reader returns carry an ObtainedAt that makes it read again then, with
+// a session margin of 60 s or more). The file is not read when the reader is made: a
+// missing file is an error of the first Token, as in iqm-client 36.
 //
 // Two differences: within the margin iqm-client 36 reads the file on every call, the
 // reader at most once a second; and iqm-client 36 decodes the JWT payload with
@@ -38,22 +26,20 @@ type TokensFileOptions struct {
 // as JWTs are written.
 type TokensFileReader struct {
 	path      string
-	opts      TokensFileOptions
+	opts      SourceOptions
 	failedAt  time.Time // the last failed renewal, after which the file's token is used as it is
 	failDelay time.Duration
 }
 
-// NewTokensFileReader makes a reader of the tokens file at path.
-func NewTokensFileReader(path string, opts TokensFileOptions) *TokensFileReader {
+// NewTokensFileReader makes a reader of the tokens file at path: for a path that does
+// not come from IQM_TOKENS_FILE (SourceFromEnv makes the reader of that one).
+func NewTokensFileReader(path string, opts SourceOptions) *TokensFileReader {
 	return &TokensFileReader{path: path, opts: opts}
 }
 
-// Path is the tokens file.
-func (r *TokensFileReader) Path() string { return r.path }
-
 // Renew implements Source: it reads the file again, and renews its tokens when that is
-// allowed and possible and the token is within the margin. A renewal that fails
-// leaves the file's token in use while it is valid (tried again after a backoff).
+// allowed and possible and the token does not last past rn.ValidUntil. A renewal that
+// fails leaves the file's token in use while it is valid (tried again after a backoff).
 func (r *TokensFileReader) Renew(ctx context.Context, rn Renewal) (tokens.Set, error) {
 	f, err := tokensfile.Read(r.path)
 	if err != nil {
@@ -63,7 +49,7 @@ func (r *TokensFileReader) Renew(ctx context.Context, rn Renewal) (tokens.Set, e
 	if !r.valid(t, rn.Now) {
 		return tokens.Set{}, &tokensfile.Error{Path: r.path, Problem: "access token in file has expired or is not valid", Err: ErrTokenExpired}
 	}
-	if r.opts.Renew && f.Tokens.HasRefreshToken() && f.AuthServerURL != "" && !t.AccessValidFor(rn.Now, rn.Margin) &&
+	if r.opts.RenewTokensFile && f.Tokens.HasRefreshToken() && f.AuthServerURL != "" && !t.AccessValidFor(rn.ValidUntil, 0) &&
 		!rn.Now.Before(r.failedAt.Add(r.failDelay)) {
 		renewed, err := r.renew(ctx, t, rn)
 		switch {
@@ -72,25 +58,29 @@ func (r *TokensFileReader) Renew(ctx context.Context, rn Renewal) (tokens.Set, e
 		case err != nil && !r.valid(t, rn.Now):
 			return tokens.Set{}, err
 		default:
-			r.failedAt, r.failDelay = rn.Now, min(max(2*r.failDelay, DefaultBackoff), MaxBackoff)
+			r.failedAt, r.failDelay = rn.Now, min(max(2*r.failDelay, defaultBackoff), maxBackoff)
 		}
 	}
-	t.ObtainedAt = obtainedFor(t.AccessExpiry, rn)
+	t.ObtainedAt = obtainedFor(t.AccessExpiry, rn.Now)
 	return t, nil
 }
 
-// obtainedFor is the ObtainedAt that makes a Session read the file again as iqm-client
-// 36 does: once the margin is reached, whatever the lifetime (a Session otherwise takes
-// at most half the lifetime as its margin), and within the margin a second later
+// iqmClientMargin is iqm-client 36's REFRESH_MARGIN_SECONDS: it reads the tokens file
+// again once the token has this little left.
+const iqmClientMargin = 60 * time.Second
+
+// obtainedFor is the ObtainedAt that makes a Session (RenewalMargin: at most half the
+// lifetime counted from ObtainedAt) read the file again as iqm-client 36 does: once
+// iqmClientMargin is reached, whatever the lifetime, and within it a second later
 // (iqm-client 36 reads it on every call; a Session wants a token it may hand out for a
-// while, and counts one already within its margin as expired on arrival).
-func obtainedFor(expiry time.Time, rn Renewal) time.Time {
-	left := expiry.Sub(rn.Now)
-	if left > rn.Margin {
-		if at := expiry.Add(-2 * rn.Margin); at.Before(rn.Now) {
+// while, and counts one already due as expired on arrival).
+func obtainedFor(expiry, now time.Time) time.Time {
+	left := expiry.Sub(now)
+	if left > iqmClientMargin {
+		if at := expiry.Add(-2 * iqmClientMargin); at.Before(now) {
 			return at // the margin as it is
 		}
-		return rn.Now
+		return now
 	}
 	return expiry.Add(-2 * (left - time.Second)) // a margin of left - 1 s
 }
@@ -107,7 +97,7 @@ func (r *TokensFileReader) renew(ctx context.Context, cur tokens.Set, rn Renewal
 	if err != nil {
 		return tokens.Set{}, err
 	}
-	return g.Renew(ctx, Renewal{Current: cur, Now: rn.Now, Margin: rn.Margin})
+	return g.Renew(ctx, Renewal{Current: cur, Now: rn.Now, ValidUntil: rn.ValidUntil})
 }
 
 // Refresh reads the file again (and renews it, as Renew does).
@@ -117,5 +107,5 @@ func (r *TokensFileReader) Refresh(ctx context.Context, rn Renewal) (tokens.Set,
 
 // String names the file.
 func (r *TokensFileReader) String() string {
-	return fmt.Sprintf("TokensFileReader{path:%q renew:%v}", r.path, r.opts.Renew)
+	return fmt.Sprintf("TokensFileReader{path:%q renew:%v}", r.path, r.opts.RenewTokensFile)
 }

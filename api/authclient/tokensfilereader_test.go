@@ -28,7 +28,7 @@ func TestTokensFileReaderRules(t *testing.T) {
 	}
 	first := jwtWithExp(t0.Add(90 * time.Second).Unix())
 	write(first)
-	s, err := authclient.NewSession(authclient.NewTokensFileReader(path, authclient.TokensFileOptions{}), authclient.SessionOptions{Clock: clock})
+	s, err := authclient.NewSession(authclient.NewTokensFileReader(path, authclient.SourceOptions{}), authclient.SessionOptions{Clock: clock})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,24 +56,24 @@ func TestTokensFileReaderRules(t *testing.T) {
 		t.Error("not read again a second later within the margin")
 	}
 	now := clock.Now()
-	r := authclient.NewTokensFileReader(path, authclient.TokensFileOptions{})
+	r := authclient.NewTokensFileReader(path, authclient.SourceOptions{})
 	for name, access := range map[string]string{
 		"expired":           jwtWithExp(now.Add(-time.Second).Unix()),
 		"not a JWT":         "CANARY-opaque",
 		"exp in the second": jwtWithExp(now.Unix()),
 	} {
 		write(access)
-		_, err := r.Renew(context.Background(), authclient.Renewal{Now: now.Add(999 * time.Millisecond), Margin: time.Minute})
+		_, err := r.Renew(context.Background(), authclient.Renewal{Now: now.Add(999 * time.Millisecond)})
 		if !errors.Is(err, authclient.ErrTokenExpired) || !strings.Contains(err.Error(), "has expired or is not valid") || strings.Contains(err.Error(), "CANARY") {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
 	write(jwtWithExp(now.Add(time.Second).Unix()))
-	if _, err := r.Renew(context.Background(), authclient.Renewal{Now: now, Margin: time.Minute}); err != nil {
+	if _, err := r.Renew(context.Background(), authclient.Renewal{Now: now}); err != nil {
 		t.Errorf("one second left: %v", err)
 	}
-	r = authclient.NewTokensFileReader(filepath.Join(dir, "none.json"), authclient.TokensFileOptions{})
-	if _, err := r.Renew(context.Background(), authclient.Renewal{Now: clock.Now(), Margin: time.Minute}); !errors.Is(err, fs.ErrNotExist) {
+	r = authclient.NewTokensFileReader(filepath.Join(dir, "none.json"), authclient.SourceOptions{})
+	if _, err := r.Renew(context.Background(), authclient.Renewal{Now: clock.Now()}); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("missing file: %v", err)
 	}
 }
@@ -89,7 +89,7 @@ func TestTokensFileReaderRenewal(t *testing.T) {
 	first := loginToFile(t, srv, clock, path)
 	srv.ResetRequests()
 	session := func(renew bool) *authclient.Session {
-		s, err := authclient.NewSession(authclient.NewTokensFileReader(path, authclient.TokensFileOptions{Renew: renew,
+		s, err := authclient.NewSession(authclient.NewTokensFileReader(path, authclient.SourceOptions{RenewTokensFile: renew,
 			Config: authclient.Config{Clock: clock}}), authclient.SessionOptions{Clock: clock})
 		if err != nil {
 			t.Fatal(err)
@@ -112,7 +112,7 @@ func TestTokensFileReaderRenewal(t *testing.T) {
 	if n := len(srv.Requests()); n != 1 {
 		t.Errorf("%d requests after one failed renewal, want 1: a failure is not retried on every call", n)
 	}
-	clock.Advance(authclient.DefaultBackoff)
+	clock.Advance(time.Second)
 	got := mustToken(t, s)
 	f, err := tokensfile.Read(path)
 	if err != nil || got == first.AccessToken() || f.Tokens.AccessToken() != got {

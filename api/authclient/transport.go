@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"os"
 	"strings"
@@ -12,10 +11,10 @@ import (
 	"github.com/iqm-finland/authschema/internal/redact"
 )
 
-// EnvInsecureAllowNonHTTPSAuth is the variable with which iqm-client 35+ (and
+// envInsecureAllowNonHTTPSAuth is the variable with which iqm-client 35+ (and
 // Transport) send the Authorization header over plain http to a host that is not
 // loopback: only the value "true" (any case) opts in.
-const EnvInsecureAllowNonHTTPSAuth = "INSECURE_ALLOW_NON_HTTPS_AUTH"
+const envInsecureAllowNonHTTPSAuth = "INSECURE_ALLOW_NON_HTTPS_AUTH"
 
 // ErrMutatingRedirect: a redirect answered to a request that changes state (POST, PUT,
 // PATCH, DELETE, ...); Transport does not follow it, as iqm-client 35+ does not.
@@ -45,13 +44,13 @@ type Transport struct {
 // Client is an http.Client on t whose redirects of state-changing requests are handed
 // back to the caller instead of followed.
 func (t *Transport) Client() *http.Client {
-	return &http.Client{Transport: t, CheckRedirect: NoMutatingRedirects}
+	return &http.Client{Transport: t, CheckRedirect: noMutatingRedirects}
 }
 
-// NoMutatingRedirects is an http.Client CheckRedirect that follows at most 10
+// noMutatingRedirects is an http.Client CheckRedirect that follows at most 10
 // redirects, and none of a request that changes state: the redirect response is
 // returned as it is (http.ErrUseLastResponse).
-func NoMutatingRedirects(req *http.Request, via []*http.Request) error {
+func noMutatingRedirects(req *http.Request, via []*http.Request) error {
 	if len(via) > 0 && mutating(via[0].Method) {
 		return http.ErrUseLastResponse
 	}
@@ -76,7 +75,7 @@ func mutating(method string) bool {
 // target on another host or down from https.
 func (t *Transport) authorizationAllowed(req *http.Request) bool {
 	if req.URL.Scheme == "http" && !isLoopback(req.URL.Hostname()) && !t.AllowInsecureHTTP &&
-		!strings.EqualFold(os.Getenv(EnvInsecureAllowNonHTTPSAuth), "true") {
+		!strings.EqualFold(os.Getenv(envInsecureAllowNonHTTPSAuth), "true") {
 		return false
 	}
 	if req.Response != nil && req.Response.Request != nil {
@@ -106,22 +105,6 @@ func firstMethod(req *http.Request) string {
 	}
 	return m
 }
-
-// String describes the transport without any token.
-func (t Transport) String() string {
-	if t.Session == nil {
-		return "Transport{session:<nil>}"
-	}
-	return "Transport{session:" + t.Session.String() + "}"
-}
-
-// Format keeps the tokens out of every fmt verb.
-func (t Transport) Format(f fmt.State, verb rune) {
-	redact.Format(f, verb, t.String(), "authclient."+t.String())
-}
-
-// LogValue keeps the tokens out of log/slog output.
-func (t Transport) LogValue() slog.Value { return slog.StringValue(t.String()) }
 
 // RoundTrip implements http.RoundTripper. It does not modify req: it sends a clone.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {

@@ -46,7 +46,7 @@ func TestTransportNoAuthorizationOverCleartext(t *testing.T) {
 		{"http://localhost:9/x", "", false, true},
 		{"http://[::1]:9/x", "", false, true},
 	} {
-		t.Setenv(authclient.EnvInsecureAllowNonHTTPSAuth, tt.env)
+		t.Setenv("INSECURE_ALLOW_NON_HTTPS_AUTH", tt.env)
 		tr := &authclient.Transport{Session: sess, Base: base, AllowInsecureHTTP: tt.allow}
 		req, _ := http.NewRequest(http.MethodGet, tt.url, nil)
 		resp, err := tr.RoundTrip(req)
@@ -55,7 +55,7 @@ func TestTransportNoAuthorizationOverCleartext(t *testing.T) {
 		}
 		resp.Body.Close()
 		if has := got.Get("Authorization") == "Bearer CANARY-AT"; has != tt.want {
-			t.Errorf("%s with %s=%q, allow %v: Authorization sent %v", tt.url, authclient.EnvInsecureAllowNonHTTPSAuth, tt.env, tt.allow, has)
+			t.Errorf("%s with %s=%q, allow %v: Authorization sent %v", tt.url, "INSECURE_ALLOW_NON_HTTPS_AUTH", tt.env, tt.allow, has)
 		}
 		if ua := got.Get("User-Agent"); ua != authclient.UserAgent() {
 			t.Errorf("User-Agent %q", ua)

@@ -5,11 +5,11 @@ import (
 	"sync"
 )
 
-// ModulePath is this module's path, which UserAgent names.
-const ModulePath = "github.com/iqm-finland/authschema"
+// modulePath is this module's path, which UserAgent names.
+const modulePath = "github.com/iqm-finland/authschema"
 
 var userAgent = sync.OnceValue(func() string {
-	return "authschema/" + moduleVersion() + " (+https://" + ModulePath + ")"
+	return "authschema/" + moduleVersion() + " (+https://" + modulePath + ")"
 })
 
 // UserAgent is the User-Agent that this module's clients send, as iqm-client 35+
@@ -31,7 +31,7 @@ func moduleVersion() string {
 func versionIn(bi *debug.BuildInfo) string {
 	mods := append([]*debug.Module{&bi.Main}, bi.Deps...)
 	for _, m := range mods {
-		if m == nil || m.Path != ModulePath {
+		if m == nil || m.Path != modulePath {
 			continue
 		}
 		if m.Replace != nil && m.Replace.Version != "" {

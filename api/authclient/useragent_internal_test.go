@@ -16,20 +16,20 @@ func TestUserAgentVersion(t *testing.T) {
 		want string
 	}{
 		{debug.BuildInfo{Main: debug.Module{Path: "example.com/svc", Version: "v1.0.0"},
-			Deps: []*debug.Module{{Path: "golang.org/x/term", Version: "v0.1.0"}, {Path: ModulePath, Version: "v0.4.2"}}}, "v0.4.2"},
+			Deps: []*debug.Module{{Path: "golang.org/x/term", Version: "v0.1.0"}, {Path: modulePath, Version: "v0.4.2"}}}, "v0.4.2"},
 		{debug.BuildInfo{Main: debug.Module{Path: "example.com/svc"},
-			Deps: []*debug.Module{{Path: ModulePath, Version: "v0.4.2", Replace: &debug.Module{Path: "../authschema"}}}}, "v0.4.2"},
+			Deps: []*debug.Module{{Path: modulePath, Version: "v0.4.2", Replace: &debug.Module{Path: "../authschema"}}}}, "v0.4.2"},
 		{debug.BuildInfo{Main: debug.Module{Path: "example.com/svc"},
-			Deps: []*debug.Module{{Path: ModulePath, Version: "v0.4.2", Replace: &debug.Module{Path: ModulePath, Version: "v0.5.0"}}}}, "v0.5.0"},
-		{debug.BuildInfo{Main: debug.Module{Path: ModulePath, Version: "v1.2.3"}}, "v1.2.3"},
-		{debug.BuildInfo{Main: debug.Module{Path: ModulePath, Version: "(devel)"}}, "(devel)"},
+			Deps: []*debug.Module{{Path: modulePath, Version: "v0.4.2", Replace: &debug.Module{Path: modulePath, Version: "v0.5.0"}}}}, "v0.5.0"},
+		{debug.BuildInfo{Main: debug.Module{Path: modulePath, Version: "v1.2.3"}}, "v1.2.3"},
+		{debug.BuildInfo{Main: debug.Module{Path: modulePath, Version: "(devel)"}}, "(devel)"},
 		{debug.BuildInfo{Main: debug.Module{Path: "example.com/svc"}}, "(devel)"},
 	} {
 		if got := versionIn(&tt.bi); got != tt.want {
 			t.Errorf("%v: %q, want %q", tt.bi.Main, testsafe.Text(got), tt.want)
 		}
 	}
-	if ua := UserAgent(); !strings.HasPrefix(ua, "authschema/") || !strings.Contains(ua, ModulePath) {
+	if ua := UserAgent(); !strings.HasPrefix(ua, "authschema/") || !strings.Contains(ua, modulePath) {
 		t.Errorf("UserAgent() = %q", ua)
 	}
 }

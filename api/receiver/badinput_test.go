@@ -171,7 +171,7 @@ func TestUnknownParameterNotQuotedWithSecret(t *testing.T) {
 		}
 		reqs := srv.Requests()
 		last := reqs[len(reqs)-1]
-		_, decErr := api.DecodeForm([]byte(tt.body))
+		_, decErr := api.Decoder{}.Form([]byte(tt.body))
 		for where, text := range map[string]string{"answer": body["error_description"], "record": fmt.Sprint(last) + last.RedactedBody,
 			"decoder": fmt.Sprint(decErr)} {
 			if tt.hidden != "" && strings.Contains(text, tt.hidden) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"mime"
@@ -19,7 +18,6 @@ import (
 	"github.com/iqm-finland/authschema/api"
 	"github.com/iqm-finland/authschema/generated"
 	"github.com/iqm-finland/authschema/generated/server"
-	"github.com/iqm-finland/authschema/internal/redact"
 	"github.com/iqm-finland/authschema/validate"
 )
 
@@ -79,7 +77,12 @@ type Config struct {
 	Observe func(Observation)
 }
 
-// Observation is what the handler tells Config.Observe about one request.
+// Observation is what the handler tells Config.Observe about one request. Printing or
+// logging it shows no secret: Request redacts itself and the raw body is reached
+// through a func, which fmt prints as an address under every verb (a pointer to the
+// bytes would be printed with what it points to on fmt's bad-verb path, %s say, and
+// a copy into a redact.Secret would cost every observed request an allocation); JSON
+// (MarshalJSON) has the body redacted.
 type Observation struct {
 	// Realm and Endpoint ("token" or "logout") are where the request went.
 	Realm, Endpoint string
@@ -89,7 +92,7 @@ type Observation struct {
 	Kind validate.Kind
 	// Status is the answer's status.
 	Status int
-	body   *[]byte `redact:"secret"`
+	body   func() []byte `redact:"secret"`
 }
 
 // Body is the raw body, secrets included (see api.RedactForm). It is only valid during
@@ -98,34 +101,18 @@ func (o Observation) Body() []byte {
 	if o.body == nil {
 		return nil
 	}
-	return *o.body
+	return o.body()
 }
 
-// String describes the observation with the body redacted.
-func (o Observation) String() string {
-	return fmt.Sprintf("Observation{realm:%q endpoint:%q kind:%v status:%d body:%q}", o.Realm, o.Endpoint, o.Kind, o.Status,
-		api.RedactForm(o.Body()))
-}
-
-// Format keeps the secrets out of every fmt verb.
-func (o Observation) Format(f fmt.State, verb rune) {
-	redact.Format(f, verb, o.String(), "receiver."+o.String())
-}
-
-// MarshalJSON keeps the secrets out of JSON: the body is redacted (api.RedactForm)
-// and the decoded request left out.
+// MarshalJSON keeps the secrets out of JSON, where the generated AuthRequest would
+// put them on the wire: the body is redacted (api.RedactForm) and the decoded request
+// left out.
 func (o Observation) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
 		Realm, Endpoint, Kind string
 		Status                int
 		Body                  string
 	}{o.Realm, o.Endpoint, o.Kind.String(), o.Status, api.RedactForm(o.Body())})
-}
-
-// LogValue keeps the secrets out of log/slog output.
-func (o Observation) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("realm", o.Realm), slog.String("endpoint", o.Endpoint),
-		slog.String("kind", o.Kind.String()), slog.Int("status", o.Status), slog.String("body", api.RedactForm(o.Body())))
 }
 
 // Handler serves the token and logout endpoints of Keycloak's OpenID Connect protocol,
@@ -373,7 +360,8 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, realm, endpoint 
 		// The Observation must not point into the pooled exchange: an Observe that
 		// keeps it reads the body later (the body itself is not pooled).
 		body := ex.body
-		h.cfg.Observe(Observation{Realm: realm, Endpoint: endpoint, Request: ex.req, Kind: ex.kind, Status: status, body: &body})
+		h.cfg.Observe(Observation{Realm: realm, Endpoint: endpoint, Request: ex.req, Kind: ex.kind, Status: status,
+			body: func() []byte { return body }})
 	}
 	if h.cfg.Logger != nil {
 		attrs := []slog.Attr{slog.String("realm", realm), slog.String("endpoint", endpoint),

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
-	"fmt"
-	"log/slog"
 	"math"
 	"strings"
 	"time"
@@ -14,11 +12,12 @@ import (
 	"github.com/iqm-finland/authschema/internal/redact"
 )
 
-// Set is what a successful login or refresh gives: the access and refresh tokens
-// (kept behind a pointer and redacted in every printed or logged form) and their
-// absolute expiry times.
+// Set is what a successful login or refresh gives: the access and refresh tokens and
+// their absolute expiry times. The tokens are redact.Secret values, which no printed,
+// logged or encoded form of a Set shows (fmt prints them as addresses, encoding/json
+// leaves them out); AccessToken and RefreshToken return them.
 type Set struct {
-	secrets *tokenSecrets
+	access, refresh redact.Secret
 
 	// TokenType is "Bearer" unless the server says otherwise.
 	TokenType string
@@ -37,18 +36,12 @@ type Set struct {
 	RefreshNeverExpires bool
 }
 
-// tokenSecrets sits behind a pointer so that no secret is a string field of Set:
-// fmt's %p on a value prints string fields raw, bypassing Format.
-type tokenSecrets struct {
-	access, refresh string
-}
-
 // New makes a Set from an access token and an optional refresh token, with expiry
 // times read from their JWT exp claims (zero where there is none), and ObtainedAt from
 // the access token's iat claim (zero where there is none), so that the token's
 // lifetime is known.
 func New(accessToken, refreshToken string) Set {
-	t := Set{secrets: &tokenSecrets{access: accessToken, refresh: refreshToken}, TokenType: "Bearer"}
+	t := Set{access: redact.New(accessToken), refresh: redact.New(refreshToken), TokenType: "Bearer"}
 	t.AccessExpiry, _ = JWTExpiry(accessToken)
 	t.ObtainedAt, _ = jwtTime(accessToken, "iat")
 	if refreshToken != "" {
@@ -58,25 +51,15 @@ func New(accessToken, refreshToken string) Set {
 }
 
 // AccessToken returns the access token.
-func (t Set) AccessToken() string {
-	if t.secrets == nil {
-		return ""
-	}
-	return t.secrets.access
-}
+func (t Set) AccessToken() string { return t.access.Reveal() }
 
 // RefreshToken returns the refresh token, or "" when there is none.
-func (t Set) RefreshToken() string {
-	if t.secrets == nil {
-		return ""
-	}
-	return t.secrets.refresh
-}
+func (t Set) RefreshToken() string { return t.refresh.Reveal() }
 
 // WithoutRefreshToken is t without its refresh token (and its expiry): for a refresh
 // token that the server refused for good.
 func (t Set) WithoutRefreshToken() Set {
-	t.secrets = &tokenSecrets{access: t.AccessToken()}
+	t.refresh = redact.Secret{}
 	t.RefreshExpiry, t.RefreshNeverExpires = time.Time{}, false
 	return t
 }
@@ -95,52 +78,6 @@ func (t Set) RefreshValidFor(now time.Time, margin time.Duration) bool {
 	return t.HasRefreshToken() && (t.RefreshExpiry.IsZero() || t.RefreshExpiry.Sub(now) > margin)
 }
 
-func (t Set) String() string {
-	var b strings.Builder
-	b.WriteString("Set{access_token:")
-	b.WriteString(redact.Secret(t.AccessToken()))
-	b.WriteString(" refresh_token:")
-	b.WriteString(redact.Secret(t.RefreshToken()))
-	fmt.Fprintf(&b, " token_type:%q scope:%q", t.TokenType, t.Scope)
-	writeTime(&b, "obtained_at", t.ObtainedAt)
-	writeTime(&b, "access_expiry", t.AccessExpiry)
-	writeTime(&b, "refresh_expiry", t.RefreshExpiry)
-	if t.RefreshNeverExpires {
-		b.WriteString(" refresh_never_expires:true")
-	}
-	b.WriteByte('}')
-	return b.String()
-}
-
-func writeTime(b *strings.Builder, name string, t time.Time) {
-	if !t.IsZero() {
-		b.WriteString(" " + name + ":" + t.UTC().Format(time.RFC3339))
-	}
-}
-
-// GoString is String: a Set prints the same way under %#v.
-func (t Set) GoString() string { return "tokens." + t.String() }
-
-// Format keeps the tokens out of every fmt verb.
-func (t Set) Format(s fmt.State, verb rune) { redact.Format(s, verb, t.String(), t.GoString()) }
-
-// LogValue keeps the tokens out of log/slog output.
-func (t Set) LogValue() slog.Value {
-	attrs := []slog.Attr{
-		slog.String("access_token", redact.Secret(t.AccessToken())),
-		slog.String("refresh_token", redact.Secret(t.RefreshToken())),
-		slog.String("token_type", t.TokenType),
-		slog.String("scope", t.Scope),
-	}
-	if !t.AccessExpiry.IsZero() {
-		attrs = append(attrs, slog.Time("access_expiry", t.AccessExpiry))
-	}
-	if !t.RefreshExpiry.IsZero() {
-		attrs = append(attrs, slog.Time("refresh_expiry", t.RefreshExpiry))
-	}
-	return slog.GroupValue(attrs...)
-}
-
 // FromResponse maps the token endpoint's answer to a Set; sent is when the request was
 // sent, from which expires_in and refresh_expires_in count (huge values saturate). A
 // lifetime that is not positive is read from the token's JWT exp claim, except that
@@ -148,9 +85,9 @@ func (t Set) LogValue() slog.Value {
 // that decodes an answer from a server that may leave a lifetime out (openapi.yaml
 // requires both) passes -1 for it, so that it is read from the JWT.
 func FromResponse(r *generated.TokenResponse, sent time.Time) Set {
-	t := Set{secrets: &tokenSecrets{access: r.AccessToken.Value()}, TokenType: "Bearer", ObtainedAt: sent, Scope: r.Scope}
+	t := Set{access: redact.New(r.AccessToken.Value()), TokenType: "Bearer", ObtainedAt: sent, Scope: r.Scope}
 	if r.RefreshToken != nil {
-		t.secrets.refresh = *r.RefreshToken
+		t.refresh = redact.New(*r.RefreshToken)
 	}
 	if r.TokenType != "" {
 		t.TokenType = r.TokenType
@@ -158,16 +95,16 @@ func FromResponse(r *generated.TokenResponse, sent time.Time) Set {
 	if r.ExpiresIn > 0 {
 		t.AccessExpiry = sent.Add(seconds(r.ExpiresIn))
 	} else {
-		t.AccessExpiry, _ = JWTExpiry(t.secrets.access)
+		t.AccessExpiry, _ = JWTExpiry(t.AccessToken())
 	}
-	if t.secrets.refresh != "" {
+	if t.HasRefreshToken() {
 		switch {
 		case r.RefreshExpiresIn == 0:
 			t.RefreshNeverExpires = true
 		case r.RefreshExpiresIn > 0:
 			t.RefreshExpiry = sent.Add(seconds(r.RefreshExpiresIn))
 		default:
-			t.RefreshExpiry, _ = JWTExpiry(t.secrets.refresh)
+			t.RefreshExpiry, _ = JWTExpiry(t.RefreshToken())
 		}
 	}
 	return t

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -16,7 +15,6 @@ import (
 	"time"
 
 	"github.com/iqm-finland/authschema/api/tokens"
-	"github.com/iqm-finland/authschema/internal/redact"
 )
 
 // Tokens-file errors; an *Error wraps one of them (or the cause from os).
@@ -57,27 +55,9 @@ type File struct {
 	// AuthServerURL, Realm and ClientID tell where the tokens come from.
 	AuthServerURL, Realm, ClientID string
 	// Tokens hold access_token (required) and refresh_token, with expiry times from
-	// their JWT exp claims.
+	// their JWT exp claims. No printed, logged or encoded form of a File shows them
+	// (see tokens.Set).
 	Tokens tokens.Set
-}
-
-// String shows the file's settings, never its tokens.
-func (f File) String() string {
-	return fmt.Sprintf("File{auth_server_url:%q realm:%q client_id:%q refresh_status:%q tokens:%v}",
-		f.AuthServerURL, f.Realm, f.ClientID, f.RefreshStatus, f.Tokens)
-}
-
-// GoString is String under %#v.
-func (f File) GoString() string { return "tokensfile." + f.String() }
-
-// Format keeps the tokens out of every fmt verb.
-func (f File) Format(s fmt.State, verb rune) { redact.Format(s, verb, f.String(), f.GoString()) }
-
-// LogValue keeps the tokens out of log/slog output.
-func (f File) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("auth_server_url", f.AuthServerURL), slog.String("realm", f.Realm),
-		slog.String("client_id", f.ClientID), slog.String("refresh_status", f.RefreshStatus),
-		slog.Any("tokens", f.Tokens.LogValue()))
 }
 
 // The members of the file that this package owns, in the order it writes them to a

@@ -254,7 +254,7 @@ func (c *cli) token(args []string) int {
 	}
 	now := time.Now()
 	margin := c.tokenMargin(f.Tokens, *minValid)
-	r := authclient.Renewal{Current: f.Tokens, Now: now, Margin: margin}
+	r := authclient.Renewal{Current: f.Tokens, Now: now, ValidUntil: now.Add(margin)}
 	t := f.Tokens
 	// A file that needs no renewal needs nothing else either: a file with only
 	// access_token is enough, as for iqm-client 36.

@@ -57,7 +57,7 @@ func (c *cli) demoRules(srv *authtest.Server) bool {
 			"client_id=iqm_client&grant_type=refresh_token&refresh_token=eyJ.x.y", validate.KindLogout},
 	} {
 		fmt.Fprintf(c.stdout, "- %s\n  body:     %s\n", ex.what, api.RedactForm([]byte(ex.body)))
-		r, err := api.DecodeForm([]byte(ex.body))
+		r, err := api.Decoder{}.Form([]byte(ex.body))
 		if err != nil {
 			fmt.Fprintf(c.stdout, "  FAILED: %v\n", err)
 			return false

@@ -140,9 +140,9 @@ func runValidate(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	var r generated.AuthRequest
 	if isJSON {
-		r, err = api.DecodeJSON(body)
+		r, err = api.Decoder{}.JSON(body)
 	} else {
-		r, err = api.DecodeForm(bytes.TrimRight(body, "\r\n"))
+		r, err = api.Decoder{}.Form(bytes.TrimRight(body, "\r\n"))
 	}
 	if err == nil {
 		if kind == validate.KindUnknown {

@@ -59,7 +59,7 @@ func TestSharedTypesOverLoopback(t *testing.T) {
 		t.Fatalf("login: %d %s", status, data)
 	}
 	refresh := api.NewRefreshRequest(api.DefaultClientID, *tr.RefreshToken)
-	if err := validate.Refresh(refresh); err != nil {
+	if err := validate.Check(validate.KindRefresh, refresh); err != nil {
 		t.Fatal(err)
 	}
 	body, _ = api.EncodeJSON(refresh)
@@ -87,11 +87,7 @@ func TestSharedRulesRefuse(t *testing.T) {
 		{`{"client_id":"iqm_client","grant_type":"refresh_token","username":"alice","refresh_token":"CANARY-RT"}`, "username", validate.KindRefresh},
 		{`{"client_id":"iqm_client","refresh_token":"CANARY-RT","password":"CANARY-PW"}`, "password", validate.KindLogout},
 	} {
-		req, err := api.DecodeJSON([]byte(tt.body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		kind, err := validate.Request(req)
+		_, kind, err := api.DecodeJSONRequest([]byte(tt.body))
 		var fe *validate.FieldError
 		if kind != tt.kind || !errors.As(err, &fe) || fe.Field != tt.field {
 			t.Errorf("validate %s: %v %v", tt.body, kind, err)

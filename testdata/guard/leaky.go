@@ -1,16 +1,19 @@
-// Package leaky is a fixture for the secrets guard (secrets_test.go): Config holds a
-// password in a plain string and has no redaction, Outer holds a Config by value, and
-// Safe does it right.
+// Package leaky is a fixture for the secrets guard (secrets_test.go): Config holds
+// secrets in types that print them, Outer holds a Config, and Safe does it right.
 package leaky
 
-import (
-	"fmt"
-	"log/slog"
-)
+import "github.com/iqm-finland/authschema/internal/redact"
+
+type key string
 
 type Config struct {
-	Server   string
-	Password string
+	Server    string
+	Password  string            // a plain string
+	APISecret key               // a named string type
+	Tokens    map[string]string // a map of strings
+	Token     *string           // exported: encoding/json follows the pointer
+	body      *[]byte           `redact:"secret"` // printed with %s
+	refresh   *string           // unexported, behind a pointer: printed as an address
 }
 
 type Outer struct {
@@ -19,11 +22,9 @@ type Outer struct {
 }
 
 type Safe struct {
-	User   string
-	secret *string
+	User     string
+	Password redact.Secret
+	held     redact.Secret
 }
-
-func (Safe) Format(f fmt.State, verb rune) { fmt.Fprint(f, "Safe{[REDACTED]}") }
-func (Safe) LogValue() slog.Value          { return slog.StringValue("[REDACTED]") }
 
 type noSecret struct{ Name string }
