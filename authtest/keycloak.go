@@ -2,6 +2,7 @@ package authtest
 
 import (
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -236,12 +237,16 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request, rs *realmState) 
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	now := s.cfg.clock.Now()
+	// Neither token's exp is checked, its session is (measured with Keycloak 26.7.3:
+	// an expired token of a live session is revoked, one of a session that idled out
+	// is "Invalid token").
 	if c, err := s.hmac.verify(token); err == nil && c.Typ == "Refresh" && c.Iss == rs.issuer {
 		if c.Azp != clientID {
 			writeOAuthError(w, http.StatusBadRequest, "invalid_request", "Unmatching clients")
 			return
 		}
-		if ss := s.sessions[c.Sid]; ss != nil && !ss.clientGone {
+		if ss := s.sessions[c.Sid]; ss.active(now) && !ss.clientGone {
 			// The session's only client is detached, so the session ends
 			// (Keycloak then answers "Session not active").
 			delete(s.sessions, c.Sid)
@@ -253,7 +258,7 @@ func (s *Server) revoke(w http.ResponseWriter, r *http.Request, rs *realmState) 
 			writeOAuthError(w, http.StatusBadRequest, "invalid_request", "Unmatching clients")
 			return
 		}
-		if ss := s.sessions[c.Sid]; ss != nil && !ss.clientGone {
+		if ss := s.sessions[c.Sid]; ss.active(now) && !ss.clientGone {
 			if len(s.revoked) >= s.cfg.maxSessions {
 				s.pruneSessions()
 			}
@@ -286,16 +291,27 @@ func (s *Server) userinfo(w http.ResponseWriter, r *http.Request, rs *realmState
 			h["Cache-Control"] = noStoreOnly
 		}
 		h["Content-Type"] = textType
-		h["Www-Authenticate"] = []string{`Bearer realm="` + rs.name + `", error="` + code + `", error_description="` + desc + `"`}
+		challenge := `Bearer realm="` + rs.name + `"`
+		if code != "" {
+			challenge += `, error="` + code + `", error_description="` + desc + `"`
+		}
+		h["Www-Authenticate"] = []string{challenge}
 		w.WriteHeader(status)
 	}
 	if token == "" {
-		fail(http.StatusUnauthorized, "invalid_request", "Token not provided")
+		fail(http.StatusUnauthorized, "", "") // no error named (Keycloak 26.7.3, measured)
 		return
 	}
+	// The token is checked before its session: a token of another realm, expired or
+	// revoked fails verification; a valid one whose session ended or idled out has
+	// "user_session_not_found" (Keycloak 26.7.3, measured).
 	c, err := s.verifyAccess(token)
-	if err != nil || c.Iss != rs.issuer {
+	switch {
+	case err != nil && !errors.Is(err, errSessionGone) || c.Iss != rs.issuer:
 		fail(http.StatusUnauthorized, "invalid_token", "Token verification failed")
+		return
+	case err != nil:
+		fail(http.StatusUnauthorized, "invalid_token", "user_session_not_found")
 		return
 	}
 	if !slices.Contains(strings.Fields(c.Scope), "openid") {

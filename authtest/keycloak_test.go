@@ -388,7 +388,9 @@ func TestRealmJSON(t *testing.T) {
 
 // TestRevokeAndUserinfo: revoking a refresh token ends its session; userinfo answers
 // the profile for a live access token with the openid scope (as Keycloak 26.7.3,
-// measured: 403 without it, errors with an empty body).
+// measured: 403 without it, errors with an empty body and WWW-Authenticate naming no
+// error without a token, "Token verification failed" for a bad one and
+// "user_session_not_found" for one whose session ended).
 func TestRevokeAndUserinfo(t *testing.T) {
 	srv := authtest.Start(t, authtest.WithUser("alice", "pw"))
 	oidc := srv.URL + "/realms/cortex/protocol/openid-connect/"
@@ -402,7 +404,7 @@ func TestRevokeAndUserinfo(t *testing.T) {
 	if status != 200 || info["preferred_username"] != "alice" || info["email"] != "alice@example.com" {
 		t.Errorf("userinfo: %d %v", status, keys(info))
 	}
-	if status, hdr, _, body := call(t, "GET", oidc+"userinfo", nil, nil); status != 401 || body != "" || !strings.Contains(hdr.Get("WWW-Authenticate"), "invalid_request") {
+	if status, hdr, _, body := call(t, "GET", oidc+"userinfo", nil, nil); status != 401 || body != "" || hdr.Get("WWW-Authenticate") != `Bearer realm="cortex"` {
 		t.Errorf("userinfo without a token: %d %q", status, hdr.Get("WWW-Authenticate"))
 	}
 	if status, _, m, body := call(t, "POST", oidc+"revoke", url.Values{"client_id": {"iqm_client"}, "token": {"garbage"}}, nil); status != 200 || m["error"] != "invalid_token" {
@@ -417,8 +419,13 @@ func TestRevokeAndUserinfo(t *testing.T) {
 	if status, _, m, _ := call(t, "POST", tokenURL(srv, "cortex"), refreshForm(rt), nil); status != 400 || m["error_description"] != "Session not active" {
 		t.Errorf("refresh after revoke: %d %v", status, m["error_description"])
 	}
-	if status, _, _, _ := call(t, "GET", oidc+"userinfo", nil, map[string]string{"Authorization": "Bearer " + at}); status != 401 {
-		t.Errorf("userinfo after revoke: %d", status)
+	if status, hdr, _, _ := call(t, "GET", oidc+"userinfo", nil, map[string]string{"Authorization": "Bearer " + at}); status != 401 ||
+		hdr.Get("WWW-Authenticate") != `Bearer realm="cortex", error="invalid_token", error_description="user_session_not_found"` {
+		t.Errorf("userinfo after revoke: %d %q", status, hdr.Get("WWW-Authenticate"))
+	}
+	if status, hdr, _, _ := call(t, "GET", oidc+"userinfo", nil, map[string]string{"Authorization": "Bearer canary-garbage"}); status != 401 ||
+		hdr.Get("WWW-Authenticate") != `Bearer realm="cortex", error="invalid_token", error_description="Token verification failed"` {
+		t.Errorf("userinfo with garbage: %d %q", status, hdr.Get("WWW-Authenticate"))
 	}
 	status, hdr, d, _ := call(t, "GET", srv.URL+"/realms/cortex/.well-known/openid-configuration", nil, nil)
 	if status != 200 || d["token_endpoint"] != oidc+"token" || d["jwks_uri"] != oidc+"certs" || d["issuer"] != srv.URL+"/realms/cortex" ||

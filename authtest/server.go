@@ -341,10 +341,28 @@ type session struct {
 	expires time.Time // of the last refresh token issued; zero: never
 	// The client session: gone once detached (reuse detected, token revoked).
 	clientGone bool
-	timestamp  int64  // of the last grant, in seconds, as Keycloak's client session
-	reuseID    string // the refresh token last used, under rotation
-	useCount   int
+	timestamp  int64 // iat of the last refresh token issued, as Keycloak's client session
+	// Under rotation, Keycloak's reuse bookkeeping (TokenManager.validateTokenReuse):
+	// reuseID is the reuse_id of every refresh token of the session (set at login, kept
+	// by each refresh), current the jti of the refresh token last used ("" before the
+	// first refresh), useCount how often current was used.
+	reuseID, current string
+	useCount         int
 }
+
+// active reports whether a session is still there at now: not ended and not idled
+// out. Keycloak's session is valid while its seconds clock is before the expiry of the
+// last refresh token issued (measured with Keycloak 26.7.3: at the second of exp a
+// refresh is "Session not active", a second later "Token is not active").
+func (ss *session) active(now time.Time) bool {
+	return ss != nil && (ss.expires.IsZero() || now.Before(ss.expires))
+}
+
+// expired reports whether a token with this exp claim is expired at now: Keycloak's
+// TokenVerifier.IS_ACTIVE (exp < its seconds clock), so that a token is still active
+// during the second its exp names (measured with Keycloak 26.7.3: userinfo and refresh
+// accept it then, and refuse it a second later).
+func expired(exp int64, now time.Time) bool { return exp != 0 && now.Unix() > exp }
 
 type fault struct {
 	status int
@@ -648,12 +666,12 @@ func (s *Server) ActiveSessions() int {
 func (s *Server) pruneSessions() {
 	now := s.cfg.clock.Now()
 	for id, ss := range s.sessions {
-		if !ss.expires.IsZero() && !now.Before(ss.expires) {
+		if !ss.active(now) {
 			delete(s.sessions, id)
 		}
 	}
 	for jti, exp := range s.revoked {
-		if now.Unix() >= exp {
+		if expired(exp, now) {
 			delete(s.revoked, jti)
 		}
 	}
@@ -919,6 +937,9 @@ func (s *Server) PasswordGrant(ctx context.Context, realm, clientID, username, p
 	}
 	now := s.cfg.clock.Now()
 	ss := &session{id: newSessionID(), realm: rs, user: u, client: clientID, scope: scope, openid: openid, started: now}
+	if rs.rotation {
+		ss.reuseID = newUUID()
+	}
 	s.addSession(ss)
 	t := s.prepare(ss, now)
 	s.mu.Unlock()
@@ -959,11 +980,11 @@ func (s *Server) refresh(ctx context.Context, realm, clientID, refreshToken stri
 		return unsigned{}, err
 	}
 	now := s.cfg.clock.Now()
-	if c.Exp != 0 && now.Unix() >= c.Exp {
+	if expired(c.Exp, now) {
 		return unsigned{}, invalidGrant("Token is not active")
 	}
 	ss := s.sessions[c.Sid]
-	if ss == nil || !ss.expires.IsZero() && !now.Before(ss.expires) {
+	if !ss.active(now) {
 		return unsigned{}, invalidGrant("Session not active")
 	}
 	if ss.user.disabled {
@@ -980,15 +1001,19 @@ func (s *Server) refresh(ctx context.Context, realm, clientID, refreshToken stri
 		}
 	}
 	if ss.realm.rotation {
-		// Keycloak's TokenManager.validateTokenReuse: a token older than the client
-		// session's last grant is stale; the token last used may be used
-		// refreshTokenMaxReuse more times. Either failure ends the client session.
-		if c.Iat < ss.timestamp {
+		// Keycloak's TokenManager.validateTokenReuse (26.7.3): a token other than the
+		// one last used, issued in an earlier second than the last refresh, is stale;
+		// any other token becomes the one last used and may be used
+		// refreshTokenMaxReuse more times. Either failure ends the client session. So
+		// the token last used is "Maximum allowed refresh token reuse exceeded" however
+		// late it comes back, and a superseded token back within the second of the last
+		// refresh is accepted again (measured).
+		if ss.current != "" && c.Jti != ss.current && c.Iat < ss.timestamp {
 			ss.clientGone = true
 			return unsigned{}, invalidGrant("Stale token")
 		}
-		if c.ReuseID != ss.reuseID {
-			ss.reuseID, ss.useCount = c.ReuseID, 0
+		if c.Jti != ss.current {
+			ss.current, ss.useCount = c.Jti, 0
 		}
 		if ss.useCount > ss.realm.maxReuse {
 			ss.clientGone = true
@@ -1049,9 +1074,7 @@ func (s *Server) prepare(ss *session, now time.Time) unsigned {
 	if s.version.since266() {
 		refresh.AudX, refresh.Prov = u.aud, "default"
 	}
-	if rs.rotation {
-		refresh.ReuseID = newUUID()
-	}
+	refresh.ReuseID = ss.reuseID // "" without rotation: no claim
 	ss.expires = time.Time{}
 	if rs.refreshTTL > 0 {
 		exp := now.Add(rs.refreshTTL)
@@ -1112,6 +1135,13 @@ func (s *Server) VerifyAccessToken(token string) (string, error) {
 	return c.PreferredUsername, nil
 }
 
+// errSessionGone is verifyAccess's error for a valid access token whose session ended
+// (logout, revocation, reuse detected) or idled out.
+var errSessionGone = errors.New("authtest: session not active")
+
+// verifyAccess checks an access token as Keycloak's userinfo does: the token first
+// (signature, realm, exp, revocation), then its session (errSessionGone, with the
+// token's claims).
 func (s *Server) verifyAccess(token string) (claims, error) {
 	c, err := s.rsa.verify(token)
 	if err != nil || c.Typ != "Bearer" {
@@ -1122,14 +1152,15 @@ func (s *Server) verifyAccess(token string) (claims, error) {
 	if rs := s.realms[realmOf(c.Iss, s.URL)]; rs == nil || rs.issuer != c.Iss {
 		return claims{}, ErrNoSuchToken
 	}
-	if s.cfg.clock.Now().Unix() >= c.Exp {
+	now := s.cfg.clock.Now()
+	if expired(c.Exp, now) {
 		return claims{}, errors.New("authtest: access token expired")
 	}
 	if _, ok := s.revoked[c.Jti]; ok {
 		return claims{}, errors.New("authtest: access token revoked")
 	}
-	if ss := s.sessions[c.Sid]; ss == nil || ss.clientGone {
-		return claims{}, errors.New("authtest: session not active")
+	if ss := s.sessions[c.Sid]; !ss.active(now) || ss.clientGone {
+		return c, errSessionGone
 	}
 	return c, nil
 }

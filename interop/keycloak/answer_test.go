@@ -162,14 +162,6 @@ func roughly(raw json.RawMessage) string {
 	return fmt.Sprintf("~%d", (n+15)/30*30)
 }
 
-// timedReuse are Keycloak's two refusals of a superseded refresh token under rotation:
-// which one comes depends on the clock alone (validateTokenReuse: "Stale token" when
-// the token was issued in an earlier second than the last refresh, else the reuse
-// count), so that a loaded machine gets either. They compare as one.
-var timedReuse = map[string]bool{"Stale token": true, "Maximum allowed refresh token reuse exceeded": true}
-
-const reuseRefused = "Stale token | Maximum allowed refresh token reuse exceeded (the second decides)"
-
 // uuidRE matches the form of Keycloak's user ids.
 var uuidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
 
@@ -189,7 +181,8 @@ func (a *answer) fields() []field {
 		return s
 	}
 	fs := []field{{name: "status", value: fmt.Sprint(a.status)}}
-	for _, h := range []string{"Content-Type", "Cache-Control", "Pragma"} {
+	// WWW-Authenticate carries userinfo's errors (its body is empty).
+	for _, h := range []string{"Content-Type", "Cache-Control", "Pragma", "WWW-Authenticate"} {
 		v := strings.Join(a.header.Values(h), ", ")
 		if v == "" {
 			v = "(none)"
@@ -223,11 +216,7 @@ func (a *answer) fields() []field {
 	}
 	for _, k := range []string{"error", "error_description"} {
 		if raw, ok := obj[k]; ok {
-			v := str(raw)
-			if k == "error_description" && timedReuse[v] {
-				v = reuseRefused
-			}
-			fs = append(fs, field{name: k, value: v})
+			fs = append(fs, field{name: k, value: str(raw)})
 		} else {
 			fs = append(fs, field{name: k, value: "(absent)"})
 		}

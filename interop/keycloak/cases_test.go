@@ -33,6 +33,7 @@ type users struct {
 const (
 	cortex   = "cortex"
 	rotating = "cortex-rotating"
+	short    = "cortex-short" // access tokens of 2 s, sessions idle out after 6 s
 	client   = "iqm_client"
 	other    = "iqm_other"   // a second public client with direct grants
 	browser  = "iqm_browser" // a client without direct access grants
@@ -76,6 +77,152 @@ func form(kv ...string) url.Values {
 		f.Add(kv[i], kv[i+1])
 	}
 	return f
+}
+
+// expiryMargin is how long after a deadline a timed case acts: Keycloak and serve
+// read the same clock, so that it only covers the time the request takes to arrive.
+const expiryMargin = 300 * time.Millisecond
+
+// claimSec is a numeric claim (exp, iat) of a JWT, in Unix seconds; 0 when it has none.
+func claimSec(jwt, name string) int64 {
+	parts := strings.Split(jwt, ".")
+	if len(parts) != 3 {
+		return 0
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return 0
+	}
+	var c map[string]json.RawMessage
+	var n int64
+	if json.Unmarshal(raw, &c) != nil || json.Unmarshal(c[name], &n) != nil {
+		return 0
+	}
+	return n
+}
+
+// waitPast waits until the second sec (a token's exp or iat) is over, and expiryMargin
+// more. Keycloak counts in whole seconds and a token is active through the second its
+// exp names (TokenVerifier.IS_ACTIVE: exp < now), so that this is when a token whose
+// exp is sec is expired on both sides. It is false when the test's context ends first
+// or sec is 0 (no such claim).
+func (s *side) waitPast(sec int64) bool {
+	if sec == 0 {
+		return false
+	}
+	t := time.NewTimer(time.Until(time.Unix(sec+1, 0).Add(expiryMargin)))
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-s.ctx.Done():
+		return false
+	}
+}
+
+// waitFailed is the answer of a timed case that could not wait for its deadline.
+func waitFailed(what string) *answer { return &answer{failed: "could not wait past " + what} }
+
+func (s *side) userinfo(realm, accessToken string) *answer {
+	return s.do(req{realm: realm, method: http.MethodGet, path: "/realms/" + realm + "/protocol/openid-connect/userinfo", bearer: accessToken})
+}
+
+func (s *side) revoke(realm, token, hint string) *answer {
+	return s.post(realm, "revoke", form("client_id", client, "token", token, "token_type_hint", hint))
+}
+
+// expiryTimeline is the expiry cases in realm cortex-short (access token 2 s, session
+// idle 6 s), on three sessions logged in at once, so that the case waits twice, about
+// eight seconds in all: first until the access token's exp has passed (the refresh
+// tokens are still active: refreshing keeps two sessions alive), then until the first
+// refresh tokens' exp has passed (two sessions alive with expired refresh tokens, the
+// third idled out).
+func expiryTimeline(s *side, u users) []step {
+	// The kept session logs in last, so that its deadlines are the latest: the other
+	// sessions' tokens are expired by then too.
+	rv := s.login(short, client, "alice", u.alice)
+	idle := s.login(short, client, "alice", u.alice)
+	kept := s.login(short, client, "alice", u.alice, "scope", "openid")
+	for _, l := range []struct {
+		name string
+		a    *answer
+	}{{"login to revoke", rv}, {"login to idle out", idle}, {"login to keep", kept}} {
+		if l.a.token("refresh_token") == "" {
+			return one(prepFailed(l.name, l.a))
+		}
+	}
+	rt, rvRT, idleRT := kept.token("refresh_token"), rv.token("refresh_token"), idle.token("refresh_token")
+	at := kept.token("access_token")
+	if !s.waitPast(claimSec(at, "exp")) {
+		return one(waitFailed("the access token's exp"))
+	}
+	keep := s.refresh(short, client, rt) // first: the one step with a deadline (the refresh token's exp)
+	keepRV := s.refresh(short, client, rvRT)
+	out := []step{
+		{"access_expired/refresh", keep},
+		{"access_expired/refresh_other_session", keepRV},
+		{"access_expired/userinfo", s.userinfo(short, at)},
+		{"access_expired/revoke_access_token", s.revoke(short, at, "access_token")},
+		{"access_expired/refresh_after_revoking_it", s.refresh(short, client, keep.token("refresh_token"))},
+	}
+	newest := out[4].a.token("refresh_token")
+	if newest == "" {
+		return append(out, step{"refresh_expired", prepFailed("refresh", out[4].a)})
+	}
+	if !s.waitPast(max(claimSec(rt, "exp"), claimSec(rvRT, "exp"), claimSec(idleRT, "exp"))) {
+		return append(out, step{"refresh_expired", waitFailed("the refresh tokens' exp")})
+	}
+	// The sessions the refreshes kept alive first (they idle out about 1.7 s after the wait).
+	out = append(out,
+		step{"refresh_expired/revoke_of_live_session", s.revoke(short, rvRT, "refresh_token")},
+		step{"refresh_expired/newest_after_revoke", s.refresh(short, client, keepRV.token("refresh_token"))},
+		step{"refresh_expired/logout_of_live_session", s.logout(short, client, rt)},
+		step{"refresh_expired/newest_after_logout", s.refresh(short, client, newest)},
+		step{"refresh_expired/refresh", s.refresh(short, client, rt)},
+		step{"refresh_expired/revoke_of_ended_session", s.revoke(short, rt, "refresh_token")},
+		step{"idled_out/refresh", s.refresh(short, client, idleRT)},
+		step{"idled_out/userinfo", s.userinfo(short, idle.token("access_token"))},
+		step{"idled_out/revoke", s.revoke(short, idleRT, "refresh_token")},
+		step{"idled_out/logout", s.logout(short, client, idleRT)},
+	)
+	return out
+}
+
+// rotationLater is reuse and staleness under rotation (realm cortex-rotating), told
+// apart as Keycloak 26.7.3 tells them (TokenManager.validateTokenReuse, measured): the
+// token last used comes back ("Maximum allowed refresh token reuse exceeded", however
+// late), or an older one issued in an earlier second than the last refresh ("Stale
+// token"). One wait, past the second the sessions' first tokens were issued in.
+func rotationLater(s *side, u users) []step {
+	a := s.login(rotating, client, "alice", u.alice)
+	b := s.login(rotating, client, "alice", u.alice)
+	a1, b1 := a.token("refresh_token"), b.token("refresh_token")
+	if a1 == "" {
+		return one(prepFailed("first login", a))
+	}
+	if b1 == "" {
+		return one(prepFailed("second login", b))
+	}
+	rb := s.refresh(rotating, client, b1)
+	b2 := rb.token("refresh_token")
+	if b2 == "" {
+		return one(prepFailed("refresh", rb))
+	}
+	if !s.waitPast(max(claimSec(a1, "iat"), claimSec(b1, "iat"))) {
+		return one(waitFailed("the second the tokens were issued in"))
+	}
+	ra := s.refresh(rotating, client, a1)
+	out := []step{
+		{"first_use_a_second_later", ra},
+		{"first_reused", s.refresh(rotating, client, a1)},
+		{"newest_after_reuse", s.refresh(rotating, client, ra.token("refresh_token"))},
+	}
+	rb = s.refresh(rotating, client, b2)
+	return append(out,
+		step{"second_use_a_second_later", rb},
+		step{"superseded_first_back", s.refresh(rotating, client, b1)},
+		step{"newest_after_stale", s.refresh(rotating, client, rb.token("refresh_token"))},
+	)
 }
 
 // cases are the differential suite's cases. Each names what it sends.
@@ -419,6 +566,15 @@ var cases = []diffCase{
 			return []step{{"logout", s.logout(rotating, client, first)}, {"newest", s.refresh(rotating, client, r.token("refresh_token"))}}
 		})
 	}},
+}
+
+// timedCases wait for a deadline a token names (its exp, or the second after its iat):
+// TestDifferential starts them first and compares them last, so that they wait while
+// the other cases run.
+var timedCases = []diffCase{
+	{"rotation.reuse_and_stale_a_second_later", rotationLater},
+	// Expiry: realm cortex-short, waiting for the tokens' own exp.
+	{"expiry.timeline", expiryTimeline},
 }
 
 // caseNames lists every case and step name (for checking the allow-list).

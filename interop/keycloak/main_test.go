@@ -4,8 +4,8 @@
 // own client code (authclient, the iqmauth commands) against Keycloak.
 //
 // Keycloak's base URL comes from KEYCLOAK_URL (`.ci/keycloak start` prints it; the
-// realms to import are realm-cortex.json and realm-cortex-rotating.json beside this
-// file). Without it the tests skip, unless AUTHSCHEMA_REQUIRE_KEYCLOAK=1, where they fail.
+// realms to import are realm-cortex.json, realm-cortex-rotating.json and
+// realm-cortex-short.json beside this file: realmFiles). Without it the tests skip, unless AUTHSCHEMA_REQUIRE_KEYCLOAK=1, where they fail.
 package keycloak_test
 
 import (
@@ -44,6 +44,7 @@ var (
 var realmFiles = map[string]string{
 	"cortex":          "realm-cortex.json",
 	"cortex-rotating": "realm-cortex-rotating.json",
+	"cortex-short":    "realm-cortex-short.json", // lifetimes of seconds, for the expiry cases
 }
 
 func TestMain(m *testing.M) {
