@@ -29,6 +29,10 @@ var (
 	// ErrUnsafeLock: the lock file is another user's, or others may open it, so
 	// another local user could hold the lock and block every process of ours.
 	ErrUnsafeLock = errors.New("lock file others can hold")
+	// ErrCannotLock: the lock file can be neither opened nor created (a folder this
+	// user may read but not write, say); the cause from os is wrapped too. Nothing
+	// could be written there either, but the file may still be read without the lock.
+	ErrCannotLock = errors.New("cannot open or create the tokens file's lock file")
 )
 
 // maxTokensFileBytes bounds how much of a tokens file is read.

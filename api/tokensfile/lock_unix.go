@@ -23,7 +23,7 @@ func openNoBlock(path string) (*os.File, error) {
 func lockFile(ctx context.Context, path, lockPath string, onWait func()) (func(), error) {
 	f, err := os.OpenFile(lockPath, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW, 0o600)
 	if err != nil {
-		return nil, &Error{Path: path, Problem: "cannot open its lock file " + lockPath + ": " + errorCause(err), Err: err}
+		return nil, &Error{Path: path, Problem: "cannot open its lock file " + lockPath + ": " + errorCause(err), Err: errors.Join(ErrCannotLock, err)}
 	}
 	st, err := f.Stat()
 	if err != nil || !st.Mode().IsRegular() {

@@ -252,6 +252,15 @@ func (c *cli) token(args []string) int {
 	} else {
 		t, err = src.Renew(c.ctx, r)
 	}
+	if err != nil && !*force && errors.Is(err, tokensfile.ErrCannotLock) {
+		// A folder this user may read but not write (tokens another program keeps):
+		// a token that is fresh can be printed without the lock; renewing it cannot
+		// be saved there, so the lock error stands for that.
+		if f, rerr := tokensfile.Read(path); rerr == nil && r.Fresh(f.Tokens) {
+			fmt.Fprintf(c.stderr, "iqmauth token: %s: read without its lock (its folder is not writable for this user); the token cannot be renewed there\n", redact.Printable(path))
+			t, err = f.Tokens, nil
+		}
+	}
 	if err != nil {
 		return c.fail("token", err)
 	}
