@@ -184,3 +184,60 @@ func TestConnectionsBounded(t *testing.T) {
 		t.Error("the waiting connection was not served after another closed")
 	}
 }
+
+// TestSessionBoundSweepsWhenOneMayHaveExpired: at the bound the server sweeps for
+// expired sessions only once one may have expired, and then an expired session still
+// goes before the oldest live one, also when a refresh moved the oldest's expiry on.
+func TestSessionBoundSweepsWhenOneMayHaveExpired(t *testing.T) {
+	clock := authtest.NewClock(testtime.Epoch())
+	srv := authtest.Start(t, authtest.WithClock(clock), authtest.WithUser("alice", "pw"),
+		authtest.WithRefreshTTL(time.Minute), authtest.WithMaxSessions(3))
+	c, err := authclient.New(authclient.Config{ServerURL: srv.URL, Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	login := func() string {
+		t.Helper()
+		tk, err := c.Login(ctx, "alice", "pw")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tk.RefreshToken()
+	}
+	refresh := func(rt string) (string, error) {
+		tk, err := c.Refresh(ctx, rt)
+		if err != nil {
+			return "", err
+		}
+		return tk.RefreshToken(), nil
+	}
+	first := login() // expires at +60 s
+	clock.Advance(10 * time.Second)
+	second := login() // +70 s
+	clock.Advance(10 * time.Second)
+	third := login() // +80 s
+	fourth := login() // at the bound: nothing expired, the oldest (first) goes
+	if _, err := refresh(first); err == nil {
+		t.Error("the oldest session was kept at the bound")
+	}
+	clock.Advance(30 * time.Second) // +50 s: second and fourth refreshed to +110 s
+	if second, err = refresh(second); err != nil {
+		t.Fatal(err)
+	}
+	if fourth, err = refresh(fourth); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(35 * time.Second) // +85 s: third has expired, second is the oldest
+	login()
+	if _, err := refresh(second); err != nil {
+		t.Errorf("the oldest live session went before an expired one: %v", err)
+	}
+	if _, err := refresh(fourth); err != nil {
+		t.Errorf("a live session went: %v", err)
+	}
+	if n := srv.ActiveSessions(); n != 3 {
+		t.Errorf("%d sessions kept, want 3", n)
+	}
+	_ = third
+}
