@@ -216,7 +216,7 @@ func TestSessionBoundSweepsWhenOneMayHaveExpired(t *testing.T) {
 	clock.Advance(10 * time.Second)
 	second := login() // +70 s
 	clock.Advance(10 * time.Second)
-	third := login() // +80 s
+	third := login()  // +80 s
 	fourth := login() // at the bound: nothing expired, the oldest (first) goes
 	if _, err := refresh(first); err == nil {
 		t.Error("the oldest session was kept at the bound")
