@@ -70,10 +70,7 @@ func secretSamples(t *testing.T) map[string]any {
 	}); err == nil {
 		t.Fatal("Update: no error")
 	}
-	fileGrants, err := authclient.NewFileGrants(path, authclient.Config{ServerURL: srv.URL}, "alice", canaryPassword, authclient.FileLock{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	fileGrants := authclient.NewFileGrants(path, authclient.Config{ServerURL: srv.URL}, "alice", canaryPassword, authclient.FileLock{})
 	var observed receiver.Observation
 	h := receiver.New(srv, receiver.Config{Observe: func(o receiver.Observation) { observed = o }})
 	body := "client_id=iqm_client&grant_type=password&username=alice&password=" + canaryPassword

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"sync/atomic"
 	"time"
 
@@ -33,7 +34,7 @@ type FileGrants struct {
 	username string
 	password redact.Secret
 	lock     FileLock
-	server   *atomic.Pointer[string] // the file's server as last read under the lock
+	server   atomic.Pointer[string] // the file's server as last read under the lock
 }
 
 // FileLock configures how a FileGrants waits for the file's lock.
@@ -53,21 +54,14 @@ type FileLock struct {
 // is gone: then cfg.ServerURL must name the server the password is for, and the file's
 // auth_server_url must be that server (checked at every renewal that sends something,
 // since another process may replace the file); otherwise it is a *ConfigError wrapping
-// ErrServerMismatch, and nothing is sent. The error is always nil; it stays for
-// checks a later version may need.
-func NewFileGrants(path string, cfg Config, username, password string, lock FileLock) (*FileGrants, error) {
-	return &FileGrants{path: path, cfg: cfg, username: username, password: redact.New(password), lock: lock, server: new(atomic.Pointer[string])}, nil
+// ErrServerMismatch, and nothing is sent.
+func NewFileGrants(path string, cfg Config, username, password string, lock FileLock) *FileGrants {
+	return &FileGrants{path: path, cfg: cfg, username: username, password: redact.New(password), lock: lock}
 }
 
-// Path is the tokens file.
-func (g *FileGrants) Path() string { return g.path }
-
-// ServerURL is the tokens file's auth_server_url (normalized) as the last renewal or
-// Logout read it under the lock; empty before the first.
+// ServerURL is the tokens file's auth_server_url (normalized) as the last Logout, or
+// the last renewal that sent a request, read it under the lock; empty before the first.
 func (g *FileGrants) ServerURL() string {
-	if g.server == nil {
-		return "" // not made by NewFileGrants
-	}
 	if p := g.server.Load(); p != nil {
 		return *p
 	}
@@ -86,9 +80,7 @@ func (g *FileGrants) grants(f tokensfile.File) (*Grants, error) {
 		return nil, err
 	}
 	server := c.ServerURL()
-	if g.server != nil {
-		g.server.Store(&server)
-	}
+	g.server.Store(&server)
 	if !g.password.IsZero() {
 		named, err := g.passwordServer()
 		if err != nil {
@@ -123,6 +115,13 @@ func (g *FileGrants) locked(ctx context.Context, fn func(tx *tokensfile.Tx, f to
 		var cancel context.CancelFunc
 		lockCtx, cancel = context.WithTimeout(ctx, g.lock.Timeout)
 		defer cancel()
+	}
+	// A file that is not there is reported as a read reports it, before Update makes
+	// its folder and lock file (a mistyped path leaves nothing behind).
+	if _, err := os.Lstat(g.path); err != nil {
+		if _, err := tokensfile.Read(g.path); err != nil {
+			return err
+		}
 	}
 	return tokensfile.Update(lockCtx, g.path, g.lock.OnWait, func(tx *tokensfile.Tx) error {
 		f, err := tx.File()
@@ -227,6 +226,6 @@ func (g *FileGrants) Logout(ctx context.Context, _ tokens.Set) error {
 
 // String names the file and the user the source logs in as, and whether it has a
 // password (the Session's String shows it).
-func (g FileGrants) String() string {
+func (g *FileGrants) String() string {
 	return fmt.Sprintf("FileGrants{path:%q username:%q password:%v}", g.path, g.username, g.password)
 }

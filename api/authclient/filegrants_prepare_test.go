@@ -35,10 +35,7 @@ func TestFileGrantsSendNothingWhenFileCannotBeWritten(t *testing.T) {
 	if err := os.WriteFile(path, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	g, err := authclient.NewFileGrants(path, authclient.Config{ServerURL: srv.URL, Clock: clock}, canaryUser, canaryPassword, authclient.FileLock{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	g := authclient.NewFileGrants(path, authclient.Config{ServerURL: srv.URL, Clock: clock}, canaryUser, canaryPassword, authclient.FileLock{})
 	srv.ResetRequests()
 	clock.Advance(290 * time.Second)
 	r := authclient.Renewal{Current: *tk, Now: clock.Now(), ValidUntil: clock.Now().Add(authclient.DefaultRefreshMargin)}

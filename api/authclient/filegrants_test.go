@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -45,19 +46,13 @@ func TestFileGrantsRefusesCleartextServer(t *testing.T) {
 	}
 	r := authclient.Renewal{Now: time.Now(), ValidUntil: time.Now().Add(authclient.DefaultRefreshMargin)}
 	for _, password := range []string{"", canaryPassword} {
-		g, err := authclient.NewFileGrants(path, authclient.Config{}, "u", password, authclient.FileLock{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, err = g.Refresh(context.Background(), r)
+		g := authclient.NewFileGrants(path, authclient.Config{}, "u", password, authclient.FileLock{})
+		_, err := g.Refresh(context.Background(), r)
 		if !errors.Is(err, authclient.ErrInsecureTransport) || !errors.Is(err, authclient.ErrConfig) || strings.Contains(err.Error(), "CANARY") {
 			t.Errorf("plain http to a remote host: %v", err)
 		}
 	}
-	g, err := authclient.NewFileGrants(path, authclient.Config{AllowInsecureHTTP: true}, "", "", authclient.FileLock{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	g := authclient.NewFileGrants(path, authclient.Config{AllowInsecureHTTP: true}, "", "", authclient.FileLock{})
 	// Opted in, the refresh is sent (and fails: nothing listens there).
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -91,10 +86,7 @@ func TestNewFileGrantsDoesNoIO(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	g, err := authclient.NewFileGrants(path, authclient.Config{Clock: clock}, "", "", authclient.FileLock{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	g := authclient.NewFileGrants(path, authclient.Config{Clock: clock}, "", "", authclient.FileLock{})
 	if _, err := g.Renew(context.Background(), authclient.Renewal{Now: clock.Now()}); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("missing file: %v", err)
 	}
@@ -102,10 +94,7 @@ func TestNewFileGrantsDoesNoIO(t *testing.T) {
 	if err := c.Reset(); err != nil {
 		t.Fatal(err)
 	}
-	unnamed, err := authclient.NewFileGrants(path, authclient.Config{Clock: clock}, canaryUser, canaryPassword, authclient.FileLock{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	unnamed := authclient.NewFileGrants(path, authclient.Config{Clock: clock}, canaryUser, canaryPassword, authclient.FileLock{})
 	if n, err := c.Opens(); err != nil || n != 0 {
 		t.Errorf("NewFileGrants opened the file %d times (%v)", n, err)
 	}
@@ -113,10 +102,7 @@ func TestNewFileGrantsDoesNoIO(t *testing.T) {
 	if _, err := unnamed.Login(context.Background()); !errors.Is(err, authclient.ErrServerMismatch) || len(srv.Requests()) != 0 {
 		t.Errorf("password without a server: %v, %d requests", err, len(srv.Requests()))
 	}
-	other, err := authclient.NewFileGrants(path, authclient.Config{ServerURL: "https://auth.example.test", Clock: clock}, canaryUser, canaryPassword, authclient.FileLock{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	other := authclient.NewFileGrants(path, authclient.Config{ServerURL: "https://auth.example.test", Clock: clock}, canaryUser, canaryPassword, authclient.FileLock{})
 	srv.ResetRequests()
 	var ce *authclient.ConfigError
 	if _, err := other.Login(context.Background()); !errors.As(err, &ce) || !errors.Is(err, authclient.ErrServerMismatch) || len(srv.Requests()) != 0 {
@@ -151,10 +137,7 @@ func TestFileGrantsShareOneRenewal(t *testing.T) {
 	got := make([]tokens.Set, n)
 	errs := make([]error, n)
 	for i := range n {
-		g, err := authclient.NewFileGrants(path, authclient.Config{Clock: clock}, "", "", authclient.FileLock{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		g := authclient.NewFileGrants(path, authclient.Config{Clock: clock}, "", "", authclient.FileLock{})
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -191,10 +174,7 @@ func TestFileGrantsLogoutRemovesFile(t *testing.T) {
 	if err := os.WriteFile(stale, []byte(`{"access_token":"x"}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	g, err := authclient.NewFileGrants(path, authclient.Config{Clock: clock}, "", "", authclient.FileLock{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	g := authclient.NewFileGrants(path, authclient.Config{Clock: clock}, "", "", authclient.FileLock{})
 	s, err := authclient.NewSession(g, authclient.SessionOptions{Clock: clock})
 	if err != nil {
 		t.Fatal(err)
@@ -216,7 +196,7 @@ func TestFileGrantsLogoutRemovesFile(t *testing.T) {
 	}
 	fmt.Fprint(&strings.Builder{}, g) // printing never panics
 	var zero authclient.FileGrants
-	_ = fmt.Sprint(zero, authclient.Grants{})
+	_ = fmt.Sprint(&zero, authclient.Grants{})
 }
 
 // TestFileGrantsFirstUseOfShortLivedTokens: a caller that holds no tokens (iqmauth
@@ -229,10 +209,7 @@ func TestFileGrantsFirstUseOfShortLivedTokens(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "tokens.json")
 	first := loginToFile(t, srv, clock, path)
 	srv.ResetRequests()
-	g, err := authclient.NewFileGrants(path, authclient.Config{Clock: clock}, "", "", authclient.FileLock{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	g := authclient.NewFileGrants(path, authclient.Config{Clock: clock}, "", "", authclient.FileLock{})
 	renew := func() tokens.Set {
 		t.Helper()
 		now := clock.Now()
@@ -249,5 +226,26 @@ func TestFileGrantsFirstUseOfShortLivedTokens(t *testing.T) {
 	clock.Advance(15 * time.Second) // 25 s left: due
 	if got := renew(); got.AccessToken() == first.AccessToken() || len(srv.Requests()) != 1 {
 		t.Errorf("not renewed with 25 s of 60 s left: %d requests", len(srv.Requests()))
+	}
+}
+
+// TestFileGrantsOfAMissingFileLeaveNothingBehind: a renewal or logout of a tokens
+// file that is not there fails as reading it does (fs.ErrNotExist), and makes neither
+// its folder nor a lock file (a mistyped path leaves no trace).
+func TestFileGrantsOfAMissingFileLeaveNothingBehind(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "typo")
+	path := filepath.Join(dir, "tokens.json")
+	g := authclient.NewFileGrants(path, authclient.Config{}, "", "", authclient.FileLock{})
+	ctx := context.Background()
+	r := authclient.Renewal{Now: time.Now()}
+	_, renewErr := g.Renew(ctx, r)
+	_, refreshErr := g.Refresh(ctx, r)
+	for name, err := range map[string]error{"Renew": renewErr, "Refresh": refreshErr, "Logout": g.Logout(ctx, tokens.Set{})} {
+		if !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("%s: %v, want fs.ErrNotExist", name, err)
+		}
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the folder was made: %v", err)
 	}
 }

@@ -230,10 +230,7 @@ func newKeeper(path string, opts KeepOptions) (*keeper, error) {
 	}
 	// No username or password: a keeper only refreshes; a password is never sent to a
 	// server that a file names.
-	g, err := NewFileGrants(path, opts.Config, "", "", opts.Lock)
-	if err != nil {
-		return nil, err
-	}
+	g := NewFileGrants(path, opts.Config, "", "", opts.Lock)
 	return &keeper{path: path, opts: opts, g: g}, nil
 }
 
@@ -425,7 +422,7 @@ func issuedAt(token string, expiry, written, now time.Time) time.Time {
 // renew renews the tokens under the file's lock if they are still due there: another
 // process may have renewed them, or logged in again, while this one waited.
 func (k *keeper) renew(ctx context.Context, now time.Time) error {
-	// The renewal outlives ctx by StopGrace: tokens that a rotating server sent are
+	// The renewal outlives ctx by tuning.stopGrace (250 ms): tokens that a rotating server sent are
 	// written, not lost.
 	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()

@@ -192,7 +192,11 @@ func (g *Grants) Client() *Client { return g.client }
 // Renew implements Source.
 func (g *Grants) Renew(ctx context.Context, r Renewal) (tokens.Set, error) {
 	cur := r.Current
-	if !cur.RefreshValidFor(r.ValidUntil, 0) {
+	// The refresh token must last until ValidUntil, but at most half its own lifetime
+	// is asked of it (a margin beyond that would log in where a refresh does), and a
+	// zero or past ValidUntil asks only that it has not expired.
+	margin := effectiveMargin(max(r.ValidUntil.Sub(r.Now), 0), lifetime(cur.RefreshExpiry, cur.ObtainedAt, r.Now))
+	if !cur.RefreshValidFor(r.Now, margin) {
 		return g.Login(ctx)
 	}
 	t, err := deref(g.client.Refresh(ctx, cur.RefreshToken()))

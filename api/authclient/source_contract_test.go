@@ -10,6 +10,8 @@ import (
 	"github.com/iqm-finland/authschema/api"
 	"github.com/iqm-finland/authschema/api/authclient"
 	"github.com/iqm-finland/authschema/api/tokens"
+	"github.com/iqm-finland/authschema/authtest"
+	"github.com/iqm-finland/authschema/internal/testtime"
 )
 
 // The package's sources and what a Session can do with each: the contract is the
@@ -198,5 +200,53 @@ func TestRenewalFresh(t *testing.T) {
 		if got := tt.r.Fresh(tt.t); got != tt.want {
 			t.Errorf("%s: Fresh = %v, want %v", tt.name, got, tt.want)
 		}
+	}
+}
+
+// TestGrantsRenewRefreshTokenDeadline: Grants.Renew refreshes with a refresh token
+// that lasts the deadline asked, or half its own lifetime when the deadline is longer
+// (a long --min-valid must not turn a refresh into a login), and never spends one
+// that has expired, also when no deadline is given.
+func TestGrantsRenewRefreshTokenDeadline(t *testing.T) {
+	clock := authtest.NewClock(testtime.Epoch())
+	srv := authtest.Start(t, authtest.WithClock(clock), authtest.WithUser(canaryUser, canaryPassword),
+		authtest.WithRefreshTTL(30*time.Minute))
+	c, err := authclient.New(authclient.Config{ServerURL: srv.URL, Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := authclient.NewGrants(c, canaryUser, canaryPassword)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name       string
+		age        time.Duration // of the tokens when renewed
+		validUntil time.Duration // from then; < 0: zero ValidUntil
+		want       string        // the grant sent
+	}{
+		{"deadline within the refresh token's life", 0, 10 * time.Minute, "refresh"},
+		{"deadline past it, margin above half its lifetime", 10 * time.Minute, 25 * time.Minute, "refresh"},
+		{"less than half its lifetime left of a longer margin", 16 * time.Minute, 20 * time.Minute, "password"},
+		{"no deadline, refresh token valid", 29 * time.Minute, -1, "refresh"},
+		{"no deadline, refresh token expired", 31 * time.Minute, -1, "password"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cur, err := g.Login(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			clock.Advance(tc.age)
+			r := authclient.Renewal{Current: cur, Now: clock.Now()}
+			if tc.validUntil >= 0 {
+				r.ValidUntil = r.Now.Add(tc.validUntil)
+			}
+			srv.ResetRequests()
+			if _, err := g.Renew(ctx, r); err != nil {
+				t.Fatal(err)
+			}
+			reqs := srv.Requests()
+			if len(reqs) != 1 || reqs[0].Kind.String() != tc.want {
+				t.Errorf("sent %d requests, want one %s grant", len(reqs), tc.want)
+			}
+		})
 	}
 }

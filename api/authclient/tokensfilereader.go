@@ -93,10 +93,7 @@ func (r *TokensFileReader) valid(t tokens.Set, now time.Time) bool {
 
 func (r *TokensFileReader) renew(ctx context.Context, cur tokens.Set, rn Renewal) (tokens.Set, error) {
 	// No password: a password is never sent to a server that a file names.
-	g, err := NewFileGrants(r.path, r.opts.Config, "", "", r.opts.Lock)
-	if err != nil {
-		return tokens.Set{}, err
-	}
+	g := NewFileGrants(r.path, r.opts.Config, "", "", r.opts.Lock)
 	return g.Renew(ctx, Renewal{Current: cur, Now: rn.Now, ValidUntil: rn.ValidUntil})
 }
 

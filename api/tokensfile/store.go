@@ -13,8 +13,9 @@ import (
 
 // Update is the one way this package changes a tokens file: it takes the file's lock
 // (see below), runs fn with it held, and when fn returns nil does what fn asked of tx
-// (Write or Remove); when fn returns an error nothing on disk changes (a temporary file
-// that Prepare made is removed) and Update returns that error. Reading, checking,
+// (Write or Remove); when fn returns an error none of that is done (a temporary file
+// that Prepare made is removed; one of a killed writer that tx.File or Prepare
+// recovered stays recovered) and Update returns that error. Reading, checking,
 // renewing and writing the file is so one critical section across the processes that
 // share it, and the file is read at most once (tx.File, when fn first asks for it or
 // when a Write needs the members it keeps).

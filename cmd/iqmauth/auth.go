@@ -214,7 +214,7 @@ func (c *cli) fileGrants(cmd, path string, insecure bool, lockTimeout time.Durat
 		user, password, cfg.ServerURL = u, p, c.getenv(authclient.EnvAuthServer)
 	}
 	lock := authclient.FileLock{Timeout: lockTimeout, OnWait: c.onLockWait(cmd, path)}
-	return authclient.NewFileGrants(path, cfg, user, password, lock)
+	return authclient.NewFileGrants(path, cfg, user, password, lock), nil
 }
 
 func (c *cli) token(args []string) int {

@@ -289,9 +289,9 @@ func rates(o options, base string, res *result) {
 	tokenURL := base + "/realms/" + url.PathEscape(o.realm) + "/protocol/openid-connect/token"
 	f := newForms(o)
 	for _, n := range o.concurrency {
-		worker := func(grant func(c *conn) error) func() (func() error, func()) {
-			return func() (func() error, func()) {
-				c, err := newConn(tokenURL)
+		worker := func(grant func(c *conn) error) func(context.Context) (func() error, func()) {
+			return func(ctx context.Context) (func() error, func()) {
+				c, err := newConn(ctx, tokenURL)
 				if err != nil {
 					fatal("%v", err)
 				}
@@ -302,8 +302,8 @@ func rates(o options, base string, res *result) {
 			_, err := c.grant(f.password)
 			return err
 		}))
-		res.refresh[n] = run(o, n, res, "refresh", func() (func() error, func()) {
-			c, err := newConn(tokenURL)
+		res.refresh[n] = run(o, n, res, "refresh", func(ctx context.Context) (func() error, func()) {
+			c, err := newConn(ctx, tokenURL)
 			if err != nil {
 				fatal("%v", err)
 			}
@@ -334,7 +334,7 @@ func cpuTime() time.Duration {
 
 // run runs n workers for o.duration after a warm-up of a tenth of it and returns the
 // successful operations per second.
-func run(o options, n int, res *result, what string, worker func() (step func() error, done func())) float64 {
+func run(o options, n int, res *result, what string, worker func(context.Context) (step func() error, done func())) float64 {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var ok, failed atomic.Int64
@@ -345,7 +345,7 @@ func run(o options, n int, res *result, what string, worker func() (step func() 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			step, done := worker()
+			step, done := worker(ctx)
 			defer done()
 			for ctx.Err() == nil {
 				err := step()

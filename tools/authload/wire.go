@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -20,6 +21,7 @@ import (
 // chunks), and only the refresh token is picked out of it. Both servers are measured
 // with it.
 type conn struct {
+	ctx              context.Context // ends the connection's requests
 	addr, host, path string
 	c                net.Conn
 	r                *bufio.Reader
@@ -34,7 +36,7 @@ var (
 	errAnswer = errors.New("malformed answer")
 )
 
-func newConn(tokenURL string) (*conn, error) {
+func newConn(ctx context.Context, tokenURL string) (*conn, error) {
 	u, err := url.Parse(tokenURL)
 	if err != nil {
 		return nil, err
@@ -46,7 +48,7 @@ func newConn(tokenURL string) (*conn, error) {
 	if u.Port() == "" {
 		addr = net.JoinHostPort(u.Hostname(), "80")
 	}
-	return &conn{addr: addr, host: u.Host, path: u.EscapedPath()}, nil
+	return &conn{ctx: ctx, addr: addr, host: u.Host, path: u.EscapedPath()}, nil
 }
 
 func (c *conn) close() {
@@ -59,13 +61,18 @@ func (c *conn) close() {
 // grant posts a form and returns the answer's refresh_token (empty if it has none).
 func (c *conn) grant(form string) (string, error) {
 	if c.c == nil {
-		nc, err := net.DialTimeout("tcp", c.addr, 10*time.Second)
+		d := net.Dialer{Timeout: 10 * time.Second}
+		nc, err := d.DialContext(c.ctx, "tcp", c.addr)
 		if err != nil {
 			return "", err
 		}
+		// When ctx ends, a request waiting on the connection ends too.
+		context.AfterFunc(c.ctx, func() { _ = nc.SetDeadline(time.Unix(1, 0)) })
 		c.c, c.r = nc, bufio.NewReaderSize(nc, 16<<10)
 	}
-	_ = c.c.SetDeadline(time.Now().Add(time.Minute))
+	if c.ctx.Err() == nil {
+		_ = c.c.SetDeadline(time.Now().Add(time.Minute))
+	}
 	c.req = append(c.req[:0], "POST "...)
 	c.req = append(c.req, c.path...)
 	c.req = append(c.req, " HTTP/1.1\r\nHost: "...)
